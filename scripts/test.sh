@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# make test: the whole suite, twice (a normal build, then AddressSanitizer +
+# UndefinedBehaviorSanitizer), on SQLite and on a throwaway PostgreSQL this
+# script starts and stops itself, plus the contract check of every response
+# against api/openapi.json. Ends with one line: "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/deps.sh
+
+work=$(mktemp -d /tmp/kinship-make-test-XXXXXX)
+pgdir=$work/pg
+cleanup() {
+  scripts/pg-test-server.sh stop "$pgdir" --rm >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+passed=0
+failed=0
+record() { # name status
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== $1: ok"; else failed=$((failed + 1)); echo "== $1: FAILED"; fi
+}
+
+# One PostgreSQL for both builds; every test uses accounts of its own.
+pgport=$(free_port)
+if url=$(scripts/pg-test-server.sh start "$pgdir" "$pgport"); then
+  export KINSHIP_TEST_PG_URL=$url
+  echo "== postgresql: $url"
+else
+  echo "== postgresql: could not start (the pg suites will fail)"
+  unset KINSHIP_TEST_PG_URL
+fi
+
+run_build() { # dir, meson options...
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null || return 1
+  fi
+  ninja -C "$dir" >/dev/null || ninja -C "$dir"
+}
+
+run_suite() { # label, build dir
+  local label=$1 dir=$2 log=$work/contract-$1.jsonl
+  : > "$log"
+  KINSHIP_CONTRACT_LOG=$log meson test -C "$dir" --print-errorlogs --num-processes 2 \
+    --logbase "testlog-$label" 2>&1 | tail -n 40
+  local rc=${PIPESTATUS[0]}
+  record "$label tests (unit, store and http on sqlite and postgresql)" "$rc"
+  /usr/bin/python3 tests/contract/validate.py api/openapi.json "$log"
+  record "$label contract check of every JSON response" $?
+}
+
+run_build build
+record "build (-Wall -Wextra -Werror)" $?
+run_suite plain build
+
+if [ -f ../shared/spec/sequence-customers-2024-07-30.json ]; then
+  /usr/bin/python3 tests/contract/validate.py --check-spec api/openapi.json \
+    ../shared/spec/sequence-customers-2024-07-30.json
+  record "schemas of the 19 operations match Sequence's" $?
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+record "sanitizer build" $?
+run_suite asan build-asan
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,150 @@
+/*
+ * The application: the route table, the checks every route shares, and
+ * one handler per operation. A handler gets a `struct call` whose common
+ * checks have passed (credentials, version, JSON body, Idempotency-Key),
+ * does its work through the store, and either sets the response and returns
+ * ERR_OK or returns an error (with detail set by call_fail) that the
+ * dispatcher renders from the error table.
+ */
+#ifndef KINSHIP_API_H
+#define KINSHIP_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../core/config.h"
+#include "../core/err.h"
+#include "../domain/parse.h"
+#include "../http/req.h"
+#include "../http/router.h"
+#include "../store/store.h"
+
+#define API_VERSION "2024-07-30"
+
+struct workq;
+struct metrics;
+
+struct api {
+    struct store *store;
+    const struct config *cfg;
+    struct workq *workers;
+    bool defer_all; /* the store may block: run every request on a worker */
+    struct metrics *metrics;
+    const char *openapi; /* the OpenAPI document served at /openapi.json */
+    size_t openapi_len;
+};
+
+struct call {
+    struct api *api;
+    struct req *req;
+    struct arena *a;
+    const char *account; /* the caller's account id */
+    const char *client_id;
+    json_t *body;        /* the parsed JSON body, with ROUTE_JSON_BODY */
+    const char *idem_key;
+    uint8_t idem_hash[IDEM_HASH_LEN];
+    /* error detail */
+    const char *err_field;
+    char err_msg[256];
+    json_t *err_detail; /* extra members of the error object */
+};
+
+typedef enum err (*api_handler)(struct call *c);
+
+/* Route flags: the common checks a route asks for. */
+enum {
+    ROUTE_AUTH = 1u << 0,       /* Basic credentials */
+    ROUTE_VERSIONED = 1u << 1,  /* Sequence-Version */
+    ROUTE_JSON_BODY = 1u << 2,  /* a JSON object body */
+    ROUTE_IDEMPOTENT = 1u << 3, /* honours Idempotency-Key */
+    ROUTE_WRITE = 1u << 4,      /* changes data: runs on a worker */
+    ROUTE_EXTENSION = 1u << 5,  /* kinship's, not Sequence's */
+};
+
+#define ROUTE_API (ROUTE_AUTH | ROUTE_VERSIONED)
+
+extern const struct route api_routes[];
+extern const size_t api_routes_count;
+
+/* http callbacks (ud is the struct api). */
+void api_handle(struct req *r, void *ud);
+void api_early_error(struct req *r, enum err e, void *ud);
+void api_complete(struct req *r, void *ud);
+
+/* ---- helpers for handlers (common.c) ---- */
+
+enum err call_fail(struct call *c, enum err e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve);
+/* Adds a member to the error object (takes the reference). */
+void call_detail(struct call *c, const char *key, json_t *value);
+/* Responds with `body` rendered (takes the reference). */
+void call_json(struct call *c, int status, json_t *body);
+/* json_dumps for responses: compact; malloc'd; length in *len. */
+char *api_dump(const json_t *j, size_t *len);
+/* Path parameter i as a normalized id, or NULL when it cannot be an id. */
+const char *call_id_param(struct call *c, int i);
+enum err call_read(struct call *c, store_fn fn, void *arg);
+/*
+ * Runs fn atomically with the call's Idempotency-Key; render produces the
+ * answer (in the transaction), which becomes the response. A replay sets
+ * the header Idempotent-Replayed: true.
+ */
+enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *status, char **body),
+                    void *arg);
+/* Renders `j` into status/body for call_write's render callbacks. */
+void render_json(json_t *j, int status, int *out_status, char **out_body);
+
+/* Pagination: limit (1-100, default 20) and after/before cursors for a
+ * list sorted by `sort` in `desc` order. */
+enum err call_page(struct call *c, const char *sort, bool desc, struct page_query *pq);
+/* The cursor text for a row; NULL when `want` is false. */
+const char *page_cursor(struct call *c, const char *sort, bool desc, const char *key,
+                        const char *id, bool want);
+/* Query flag parsing: "true"/"false" (absent: def). */
+enum err call_bool_param(struct call *c, const char *name, bool def, bool *out);
+
+/* ---- handlers ---- */
+
+enum err customers_create(struct call *c);
+enum err customers_get(struct call *c);
+enum err customers_update(struct call *c);
+enum err customers_list(struct call *c);
+enum err customers_archive(struct call *c);
+enum err customers_by_alias(struct call *c);
+enum err customers_property_keys(struct call *c);
+
+enum err contacts_list(struct call *c);
+enum err contacts_create(struct call *c);
+enum err contacts_update(struct call *c);
+enum err contacts_archive(struct call *c);
+
+enum err aliases_list(struct call *c);
+enum err aliases_create(struct call *c);
+enum err aliases_update(struct call *c);
+enum err aliases_delete(struct call *c);
+enum err aliases_for_customer(struct call *c);
+
+enum err orgs_create(struct call *c);
+enum err orgs_get(struct call *c);
+enum err orgs_list(struct call *c);
+enum err orgs_delete(struct call *c);
+enum err orgs_members_add(struct call *c);
+enum err orgs_members_replace(struct call *c);
+enum err orgs_member_remove(struct call *c);
+
+enum err ops_healthz(struct call *c);
+enum err ops_readyz(struct call *c);
+enum err ops_openapi(struct call *c);
+enum err ops_metrics(struct call *c);
+
+/* Shared by customers (parentId, R2) and organizations: makes `child` a
+ * member of the organization `parent` owns, creating it when there is none.
+ * Checks R5 for parent and R6. Runs inside a write transaction. */
+enum err orgs_attach_child(struct call *c, struct store_tx *tx, const char *parent,
+                           const char *child);
+
+/* auth.c: checks the Authorization header; sets c->account. */
+enum err auth_check(struct call *c);
+
+#endif

@@ -1,0 +1,188 @@
+/* Helpers every handler uses: errors, JSON responses, store calls, paging. */
+#include "api.h"
+#include "../core/secret.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum err call_fail(struct call *c, enum err e, const char *field, const char *fmt, ...)
+{
+    c->err_field = field;
+    c->err_msg[0] = '\0';
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err_msg, sizeof(c->err_msg), fmt, ap);
+        va_end(ap);
+    }
+    return e;
+}
+
+enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve)
+{
+    return call_fail(c, e, ve->field, "%s", ve->msg);
+}
+
+void call_detail(struct call *c, const char *key, json_t *value)
+{
+    if (!c->err_detail)
+        c->err_detail = json_object();
+    json_object_set_new(c->err_detail, key, value);
+}
+
+char *api_dump(const json_t *j, size_t *len)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!s)
+        s = strdup("{}");
+    *len = strlen(s);
+    return s;
+}
+
+void call_json(struct call *c, int status, json_t *body)
+{
+    size_t len;
+    char *s = api_dump(body, &len);
+    json_decref(body);
+    req_respond(c->req, status, s, len);
+}
+
+void render_json(json_t *j, int status, int *out_status, char **out_body)
+{
+    size_t len;
+    *out_body = api_dump(j, &len);
+    *out_status = status;
+    json_decref(j);
+}
+
+const char *call_id_param(struct call *c, int i)
+{
+    if (i >= c->req->n_params || !id_valid(c->req->params[i]))
+        return NULL;
+    char *id = arena_alloc(c->a, ID_LEN + 1);
+    id_normalize(c->req->params[i], id);
+    return id;
+}
+
+enum err call_read(struct call *c, store_fn fn, void *arg)
+{
+    return store_read(c->api->store, fn, arg);
+}
+
+enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *status, char **body),
+                    void *arg)
+{
+    struct store_write w = {.fn = fn, .arg = arg, .render = render, .account_id = c->account};
+    if (c->idem_key) {
+        w.idem_key = c->idem_key;
+        memcpy(w.idem_hash, c->idem_hash, IDEM_HASH_LEN);
+    }
+    enum err rc = store_write(c->api->store, &w);
+    if (rc) {
+        free(w.body);
+        if (rc == ERR_IDEMPOTENCY_CONFLICT)
+            return call_fail(c, rc, NULL,
+                             "Idempotency-Key was already used with a different request");
+        return rc;
+    }
+    if (w.replayed)
+        req_add_header(c->req, "Idempotent-Replayed", "true");
+    req_respond(c->req, w.status, w.body, w.body ? strlen(w.body) : 0);
+    return ERR_OK;
+}
+
+enum err call_bool_param(struct call *c, const char *name, bool def, bool *out)
+{
+    const char *v = req_query(c->req, name);
+    if (!v) {
+        *out = def;
+        return ERR_OK;
+    }
+    if (strcmp(v, "true") == 0) {
+        *out = true;
+        return ERR_OK;
+    }
+    if (strcmp(v, "false") == 0) {
+        *out = false;
+        return ERR_OK;
+    }
+    return call_fail(c, ERR_PARAM_INVALID, name, "%s must be true or false", name);
+}
+
+/*
+ * Cursors are base64url of a small JSON object naming the sort, the order,
+ * and the row's sort key and id. Opaque to clients; checked on the way back
+ * so that a cursor from one sort cannot be used with another.
+ */
+const char *page_cursor(struct call *c, const char *sort, bool desc, const char *key,
+                        const char *id, bool want)
+{
+    if (!want)
+        return NULL;
+    json_t *j = json_pack("{s:s,s:s,s:s?,s:s}", "s", sort, "o", desc ? "DESC" : "ASC", "k", key,
+                          "i", id);
+    char *txt = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    size_t n = strlen(txt);
+    size_t cap = n * 4 / 3 + 4;
+    char *out = arena_alloc(c->a, cap);
+    secret_b64url_encode(txt, n, out, cap);
+    free(txt);
+    return out;
+}
+
+static enum err decode_cursor(struct call *c, const char *name, const char *text,
+                              const char *sort, bool desc, struct page_query *pq)
+{
+    size_t len = strlen(text);
+    char raw[1024];
+    long n = len < 1300 ? secret_b64url_decode(text, len, raw, sizeof(raw) - 1) : -1;
+    if (n < 0)
+        return call_fail(c, ERR_CURSOR_INVALID, name, "%s is not a cursor this API issued", name);
+    raw[n] = '\0';
+    json_t *j = json_loads(raw, JSON_REJECT_DUPLICATES, NULL);
+    const char *s = NULL, *o = NULL, *k = NULL, *i = NULL;
+    enum err rc = ERR_OK;
+    if (!j || json_unpack(j, "{s:s,s:s,s?s,s:s}", "s", &s, "o", &o, "k", &k, "i", &i) != 0 ||
+        !id_valid(i)) {
+        rc = call_fail(c, ERR_CURSOR_INVALID, name, "%s is not a cursor this API issued", name);
+    } else if (strcmp(s, sort) != 0 || strcmp(o, desc ? "DESC" : "ASC") != 0) {
+        rc = call_fail(c, ERR_CURSOR_INVALID, name,
+                       "%s was issued for another sortBy or sortOrder", name);
+    } else {
+        pq->has_cursor = true;
+        pq->cursor_key = k ? arena_strdup(c->a, k) : NULL;
+        id_normalize(i, pq->cursor_id);
+    }
+    json_decref(j);
+    return rc;
+}
+
+enum err call_page(struct call *c, const char *sort, bool desc, struct page_query *pq)
+{
+    memset(pq, 0, sizeof(*pq));
+    pq->limit = 20;
+    pq->desc = desc;
+    const char *lim = req_query(c->req, "limit");
+    if (lim) {
+        char *end;
+        long v = strtol(lim, &end, 10);
+        if (*lim == '\0' || *end != '\0' || v < 1 || v > 100)
+            return call_fail(c, ERR_PARAM_INVALID, "limit",
+                             "limit must be a whole number from 1 to 100");
+        pq->limit = (int)v;
+    }
+    const char *after = req_query(c->req, "after");
+    const char *before = req_query(c->req, "before");
+    if (after && before)
+        return call_fail(c, ERR_PARAM_INVALID, "before", "use either after or before, not both");
+    if (after) {
+        pq->cursor_after = true;
+        return decode_cursor(c, "after", after, sort, desc, pq);
+    }
+    if (before)
+        return decode_cursor(c, "before", before, sort, desc, pq);
+    return ERR_OK;
+}

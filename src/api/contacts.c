@@ -1,0 +1,174 @@
+/*
+ * Contacts of a customer. kinship keeps one rule Sequence implies: a
+ * customer always has exactly one PRIMARY contact. Making a contact PRIMARY
+ * demotes the current one to STANDARD (it keeps receiving billing mail);
+ * taking PRIMARY away from the only primary contact, or archiving it, is
+ * refused with 409 until another contact is made PRIMARY.
+ */
+#include "api.h"
+#include "../core/clock.h"
+#include "../domain/render.h"
+
+#include <string.h>
+
+struct contact_op {
+    struct call *c;
+    const char *customer, *id;
+    struct contact in, out;
+    struct contact *items;
+    size_t n;
+    bool include_archived;
+    int status;
+};
+
+static void render_contact(void *arg, int *status, char **body)
+{
+    struct contact_op *op = arg;
+    render_json(contact_render(&op->out), op->status, status, body);
+}
+
+static enum err customer_exists(struct contact_op *op, struct store_tx *tx)
+{
+    struct call *c = op->c;
+    if (!op->customer)
+        return call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
+    struct customer_brief b;
+    enum err rc = store_customer_briefs(tx, c->a, c->account, &op->customer, 1, &b);
+    if (rc)
+        return rc;
+    return b.found ? ERR_OK : call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
+}
+
+static enum err load_contact(struct contact_op *op, struct store_tx *tx, struct contact *out)
+{
+    enum err rc = customer_exists(op, tx);
+    if (rc)
+        return rc;
+    if (!op->id)
+        return call_fail(op->c, ERR_NOT_FOUND, NULL, "no such contact");
+    rc = store_contact_get(tx, op->c->a, op->c->account, op->customer, op->id, out);
+    return rc == ERR_NOT_FOUND ? call_fail(op->c, rc, NULL, "no such contact") : rc;
+}
+
+/* Demotes every active PRIMARY contact but `keep` to STANDARD. */
+static enum err demote_primary(struct contact_op *op, struct store_tx *tx, const char *keep,
+                               int64_t now)
+{
+    struct contact *all;
+    size_t n;
+    enum err rc =
+        store_contact_list(tx, op->c->a, op->c->account, op->customer, false, &all, &n);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        if (all[i].pref != BILLING_PRIMARY || strcmp(all[i].id, keep) == 0)
+            continue;
+        all[i].pref = BILLING_STANDARD;
+        all[i].updated_at = now;
+        rc = store_contact_update(tx, op->c->account, op->customer, &all[i]);
+    }
+    return rc;
+}
+
+static enum err list_tx(struct store_tx *tx, void *arg)
+{
+    struct contact_op *op = arg;
+    enum err rc = customer_exists(op, tx);
+    if (rc)
+        return rc;
+    return store_contact_list(tx, op->c->a, op->c->account, op->customer, op->include_archived,
+                              &op->items, &op->n);
+}
+
+enum err contacts_list(struct call *c)
+{
+    struct contact_op op = {.c = c, .customer = call_id_param(c, 0)};
+    enum err rc;
+    if ((rc = call_bool_param(c, "includeArchived", false, &op.include_archived)) ||
+        (rc = call_read(c, list_tx, &op)))
+        return rc;
+    json_t *items = json_array();
+    for (size_t i = 0; i < op.n; i++)
+        json_array_append_new(items, contact_render(&op.items[i]));
+    call_json(c, 200, json_pack("{s:o}", "items", items));
+    return ERR_OK;
+}
+
+static enum err create_tx(struct store_tx *tx, void *arg)
+{
+    struct contact_op *op = arg;
+    enum err rc = customer_exists(op, tx);
+    if (rc)
+        return rc;
+    int64_t now = clock_now_ms();
+    op->out = op->in;
+    id_new(op->out.id);
+    op->out.created_at = op->out.updated_at = now;
+    if (op->out.pref == BILLING_PRIMARY && (rc = demote_primary(op, tx, op->out.id, now)))
+        return rc;
+    return store_contact_insert(tx, op->c->account, op->customer, &op->out);
+}
+
+static enum err parse(struct call *c, struct contact *out)
+{
+    struct verr ve = {0};
+    enum err rc = contact_input_parse(c->body, c->a, out, &ve);
+    return rc ? call_fail_verr(c, rc, &ve) : ERR_OK;
+}
+
+enum err contacts_create(struct call *c)
+{
+    struct contact_op op = {.c = c, .status = 201, .customer = call_id_param(c, 0)};
+    enum err rc = parse(c, &op.in);
+    return rc ? rc : call_write(c, create_tx, render_contact, &op);
+}
+
+static enum err update_tx(struct store_tx *tx, void *arg)
+{
+    struct contact_op *op = arg;
+    struct call *c = op->c;
+    enum err rc = load_contact(op, tx, &op->out);
+    if (rc)
+        return rc;
+    if (op->out.archived_at)
+        return call_fail(c, ERR_CONFLICT, NULL, "archived contacts cannot be changed");
+    if (op->out.pref == BILLING_PRIMARY && op->in.pref != BILLING_PRIMARY)
+        return call_fail(c, ERR_CONFLICT, "billingPreference",
+                         "a customer needs a PRIMARY contact: make another contact PRIMARY "
+                         "first");
+    int64_t now = clock_now_ms();
+    op->out.name = op->in.name;
+    op->out.email = op->in.email;
+    op->out.pref = op->in.pref;
+    op->out.updated_at = now;
+    if (op->out.pref == BILLING_PRIMARY && (rc = demote_primary(op, tx, op->out.id, now)))
+        return rc;
+    return store_contact_update(tx, c->account, op->customer, &op->out);
+}
+
+enum err contacts_update(struct call *c)
+{
+    struct contact_op op = {
+        .c = c, .status = 200, .customer = call_id_param(c, 0), .id = call_id_param(c, 1)};
+    enum err rc = parse(c, &op.in);
+    return rc ? rc : call_write(c, update_tx, render_contact, &op);
+}
+
+static enum err archive_tx(struct store_tx *tx, void *arg)
+{
+    struct contact_op *op = arg;
+    enum err rc = load_contact(op, tx, &op->out);
+    if (rc || op->out.archived_at)
+        return rc;
+    if (op->out.pref == BILLING_PRIMARY)
+        return call_fail(op->c, ERR_CONFLICT, NULL,
+                         "the PRIMARY contact cannot be archived: make another contact PRIMARY "
+                         "first");
+    op->out.archived_at = op->out.updated_at = clock_now_ms();
+    return store_contact_update(tx, op->c->account, op->customer, &op->out);
+}
+
+enum err contacts_archive(struct call *c)
+{
+    struct contact_op op = {
+        .c = c, .status = 200, .customer = call_id_param(c, 0), .id = call_id_param(c, 1)};
+    return call_write(c, archive_tx, render_contact, &op);
+}

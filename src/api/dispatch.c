@@ -1,0 +1,236 @@
+/*
+ * The dispatcher: the one place where a request meets the route table, the
+ * common checks run (in the order the route's flags ask), and an error code
+ * becomes a status and an error body.
+ */
+#include "api.h"
+#include "metrics.h"
+#include "../core/clock.h"
+#include "../core/id.h"
+#include "../core/log.h"
+#include "../core/secret.h"
+#include "../core/workq.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void add_common_headers(struct req *r)
+{
+    req_add_header(r, "Content-Type", "application/json");
+    req_add_header(r, "Sequence-Version", API_VERSION);
+    req_add_header(r, "X-Request-Id", r->request_id);
+    req_add_header(r, "Cache-Control", "no-store");
+}
+
+/* Renders the error body of `e` with the call's detail. */
+static void respond_error(struct req *r, struct call *c, enum err e)
+{
+    json_t *err = json_object();
+    json_object_set_new(err, "type", json_string(err_type(e)));
+    const char *msg = c && c->err_msg[0] ? c->err_msg : err_message(e);
+    json_object_set_new(err, "message", json_string(msg));
+    if (c && c->err_field)
+        json_object_set_new(err, "field", json_string(c->err_field));
+    if (c && c->err_detail)
+        json_object_update(err, c->err_detail);
+    json_object_set_new(err, "requestId", json_string(r->request_id));
+    json_t *body = json_pack("{s:o}", "error", err);
+    size_t len;
+    char *s = api_dump(body, &len);
+    json_decref(body);
+    req_respond(r, err_status(e), s, len);
+    r->error_type = err_type(e);
+    if (e == ERR_UNAVAILABLE || e == ERR_RATE_LIMITED)
+        req_add_header(r, "Retry-After", "1");
+}
+
+static bool request_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > REQUEST_ID_MAX)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.' && *s != ':')
+            return false;
+    return true;
+}
+
+static void set_request_id(struct req *r)
+{
+    const char *given = req_header(r, "X-Request-Id");
+    if (given && request_id_ok(given))
+        snprintf(r->request_id, sizeof(r->request_id), "%s", given);
+    else
+        id_new(r->request_id);
+}
+
+void api_early_error(struct req *r, enum err e, void *ud)
+{
+    (void)ud;
+    set_request_id(r);
+    add_common_headers(r);
+    respond_error(r, NULL, e);
+    /* The body was not read: the connection cannot be reused. */
+    req_add_header(r, "Connection", "close");
+}
+
+static enum err check_version(struct call *c)
+{
+    const char *v = req_header(c->req, "Sequence-Version");
+    if (!v || strcmp(v, API_VERSION) == 0)
+        return ERR_OK;
+    return call_fail(c, ERR_VERSION_UNKNOWN, NULL,
+                     "Sequence-Version must be " API_VERSION " (or absent)");
+}
+
+static bool media_type_json(const char *ct)
+{
+    static const char want[] = "application/json";
+    while (*ct == ' ')
+        ct++;
+    if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+        return false;
+    char next = ct[sizeof(want) - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+static enum err parse_body(struct call *c)
+{
+    struct req *r = c->req;
+    const char *ct = req_header(r, "Content-Type");
+    if (!r->body || r->body_len == 0)
+        return call_fail(c, ERR_INVALID_JSON, NULL, "a JSON object body is required");
+    if (ct && !media_type_json(ct))
+        return call_fail(c, ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                         "Content-Type must be application/json");
+    json_error_t je;
+    c->body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!c->body)
+        return call_fail(c, ERR_INVALID_JSON, NULL,
+                         "request body is not valid JSON (line %d, column %d)", je.line,
+                         je.column);
+    if (!json_is_object(c->body))
+        return call_fail(c, ERR_INVALID_BODY, NULL, "request body must be a JSON object");
+    return ERR_OK;
+}
+
+static enum err check_idempotency(struct call *c)
+{
+    const char *key = req_header(c->req, "Idempotency-Key");
+    if (!key)
+        return ERR_OK;
+    size_t n = strlen(key);
+    if (n == 0 || n > 255)
+        return call_fail(c, ERR_IDEMPOTENCY_KEY_INVALID, "Idempotency-Key",
+                         "Idempotency-Key must be 1 to 255 characters");
+    for (const char *p = key; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            return call_fail(c, ERR_IDEMPOTENCY_KEY_INVALID, "Idempotency-Key",
+                             "Idempotency-Key must be printable ASCII");
+    c->idem_key = key;
+    /* The request is what the route and the body say, not how the body is
+     * spelled: hash the canonical JSON. */
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, IDEM_HASH_LEN);
+    const char *m = c->req->method_name;
+    crypto_generichash_update(&st, (const unsigned char *)m, strlen(m) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)c->req->path,
+                              strlen(c->req->path) + 1);
+    if (c->body) {
+        char *canon = json_dumps(c->body, JSON_COMPACT | JSON_SORT_KEYS);
+        if (canon) {
+            crypto_generichash_update(&st, (const unsigned char *)canon, strlen(canon));
+            free(canon);
+        }
+    }
+    crypto_generichash_final(&st, c->idem_hash, IDEM_HASH_LEN);
+    return ERR_OK;
+}
+
+/* Everything after routing: may wait on the store. */
+static void run(struct call *c)
+{
+    struct req *r = c->req;
+    const struct route *rt = r->route;
+    enum err rc = ERR_OK;
+    if ((rt->flags & ROUTE_AUTH) && (rc = auth_check(c)))
+        goto out;
+    if ((rt->flags & ROUTE_VERSIONED) && (rc = check_version(c)))
+        goto out;
+    if ((rt->flags & ROUTE_JSON_BODY) && (rc = parse_body(c)))
+        goto out;
+    if ((rt->flags & ROUTE_IDEMPOTENT) && (rc = check_idempotency(c)))
+        goto out;
+    rc = ((api_handler)rt->handler)(c);
+out:
+    if (rc)
+        respond_error(r, c, rc);
+    json_decref(c->body);
+    c->body = NULL;
+    json_decref(c->err_detail);
+    c->err_detail = NULL;
+}
+
+static void run_deferred(void *p)
+{
+    struct call *c = p;
+    run(c);
+    req_resume(c->req);
+}
+
+void api_handle(struct req *r, void *ud)
+{
+    struct api *api = ud;
+    struct call *c = arena_zalloc(r->arena, sizeof(*c));
+    c->api = api;
+    c->req = r;
+    c->a = r->arena;
+    r->app = c;
+    set_request_id(r);
+    add_common_headers(r);
+
+    char allow[64];
+    const struct route *rt = NULL;
+    switch (router_match(api_routes, api_routes_count, r->method, r->path, r->arena, &rt,
+                         r->params, &r->n_params, allow, sizeof(allow))) {
+    case ROUTE_NO_PATH:
+        call_fail(c, ERR_ROUTE_NOT_FOUND, NULL, "no route for this path");
+        respond_error(r, c, ERR_ROUTE_NOT_FOUND);
+        return;
+    case ROUTE_NO_METHOD:
+        req_add_header(r, "Allow", arena_strdup(r->arena, allow));
+        call_fail(c, ERR_METHOD_NOT_ALLOWED, NULL, "this path allows %s", allow);
+        respond_error(r, c, ERR_METHOD_NOT_ALLOWED);
+        return;
+    case ROUTE_MATCHED:
+        break;
+    }
+    r->route = rt;
+    if (api->defer_all || (rt->flags & ROUTE_WRITE)) {
+        req_suspend(r);
+        workq_submit(api->workers, run_deferred, c);
+        return;
+    }
+    run(c);
+}
+
+void api_complete(struct req *r, void *ud)
+{
+    struct api *api = ud;
+    struct call *c = r->app;
+    int64_t us = clock_mono_us() - r->start_us;
+    const char *route = r->route ? r->route->name : "-";
+    size_t idx = r->route ? (size_t)(r->route - api_routes) : api_routes_count;
+    metrics_observe(api->metrics, idx, r->status, us);
+    char status[8], dur[24];
+    snprintf(status, sizeof(status), "%d", r->status);
+    snprintf(dur, sizeof(dur), "%.3f", (double)us / 1000.0);
+    log_kv(LOG_INFO, "request", "request_id", r->request_id, "account",
+           c && c->account ? c->account : "-", "method", r->method_name ? r->method_name : "-",
+           "route", route, "status", status, "duration_ms", dur, "error",
+           r->error_type ? r->error_type : "-", (const char *)NULL);
+}

@@ -1,0 +1,104 @@
+/* Prometheus counters and histograms, per route. */
+#include "metrics.h"
+#include "api.h"
+#include "../core/mem.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+static const double bucket_s[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
+#define N_BUCKETS (sizeof(bucket_s) / sizeof(*bucket_s))
+#define N_STATUS 600
+
+struct route_stats {
+    atomic_ullong by_status[N_STATUS];
+    atomic_ullong buckets[N_BUCKETS + 1]; /* last: +Inf */
+    atomic_ullong sum_us;
+};
+
+struct metrics {
+    size_t n;
+    struct route_stats *r;
+};
+
+struct metrics *metrics_create(size_t routes)
+{
+    struct metrics *m = xcalloc(1, sizeof(*m));
+    m->n = routes + 1;
+    m->r = xcalloc(m->n, sizeof(*m->r));
+    return m;
+}
+
+void metrics_destroy(struct metrics *m)
+{
+    if (!m)
+        return;
+    free(m->r);
+    free(m);
+}
+
+void metrics_observe(struct metrics *m, size_t route, int status, int64_t us)
+{
+    if (!m)
+        return;
+    if (route >= m->n)
+        route = m->n - 1;
+    struct route_stats *rs = &m->r[route];
+    if (status < 0 || status >= N_STATUS)
+        status = 0;
+    atomic_fetch_add_explicit(&rs->by_status[status], 1, memory_order_relaxed);
+    size_t b = 0;
+    while (b < N_BUCKETS && (double)us / 1e6 > bucket_s[b])
+        b++;
+    atomic_fetch_add_explicit(&rs->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rs->sum_us, (unsigned long long)(us > 0 ? us : 0),
+                              memory_order_relaxed);
+}
+
+static const char *route_name(const struct metrics *m, size_t i)
+{
+    return i + 1 < m->n ? api_routes[i].name : "unmatched";
+}
+
+void metrics_render(struct metrics *m, struct buf *out, unsigned in_flight)
+{
+    buf_puts(out, "# HELP kinship_build_info Build information.\n"
+                  "# TYPE kinship_build_info gauge\n");
+    buf_printf(out, "kinship_build_info{version=\"%s\",api_version=\"%s\"} 1\n", KINSHIP_VERSION,
+               API_VERSION);
+    buf_puts(out, "# HELP kinship_requests_in_flight Requests received and not yet answered.\n"
+                  "# TYPE kinship_requests_in_flight gauge\n");
+    buf_printf(out, "kinship_requests_in_flight %u\n", in_flight);
+    buf_puts(out, "# HELP kinship_requests_total Requests answered, by route and status.\n"
+                  "# TYPE kinship_requests_total counter\n");
+    for (size_t i = 0; i < m->n; i++)
+        for (int s = 0; s < N_STATUS; s++) {
+            unsigned long long v = atomic_load_explicit(&m->r[i].by_status[s], memory_order_relaxed);
+            if (v)
+                buf_printf(out, "kinship_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                           route_name(m, i), s, v);
+        }
+    buf_puts(out, "# HELP kinship_request_duration_seconds Time from request to answer.\n"
+                  "# TYPE kinship_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < m->n; i++) {
+        unsigned long long cum = 0;
+        for (size_t b = 0; b <= N_BUCKETS; b++)
+            cum += atomic_load_explicit(&m->r[i].buckets[b], memory_order_relaxed);
+        if (!cum)
+            continue;
+        const char *name = route_name(m, i);
+        unsigned long long acc = 0;
+        for (size_t b = 0; b < N_BUCKETS; b++) {
+            acc += atomic_load_explicit(&m->r[i].buckets[b], memory_order_relaxed);
+            buf_printf(out, "kinship_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                       name, bucket_s[b], acc);
+        }
+        acc += atomic_load_explicit(&m->r[i].buckets[N_BUCKETS], memory_order_relaxed);
+        buf_printf(out, "kinship_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                   name, acc);
+        buf_printf(out, "kinship_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
+                   (double)atomic_load_explicit(&m->r[i].sum_us, memory_order_relaxed) / 1e6);
+        buf_printf(out, "kinship_request_duration_seconds_count{route=\"%s\"} %llu\n", name, acc);
+    }
+}

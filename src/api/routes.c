@@ -1,0 +1,53 @@
+/*
+ * The route table: every operation kinship serves, with the common checks
+ * each asks for. Sequence's 19 operations first, then kinship's extensions,
+ * then the operational endpoints.
+ */
+#include "api.h"
+
+#define R(m, p, h, f, n) {HTTP_##m, p, (void *)(h), f, n}
+
+#define API_READ ROUTE_API
+#define API_BODY (ROUTE_API | ROUTE_JSON_BODY | ROUTE_IDEMPOTENT | ROUTE_WRITE)
+#define API_POST (ROUTE_API | ROUTE_IDEMPOTENT | ROUTE_WRITE)
+#define API_DEL (ROUTE_API | ROUTE_WRITE)
+#define EXT ROUTE_EXTENSION
+
+const struct route api_routes[] = {
+    R(GET, "/customers", customers_list, API_READ, "customers.list"),
+    R(POST, "/customers", customers_create, API_BODY, "customers.create"),
+    R(GET, "/customers/by-alias/{alias}", customers_by_alias, API_READ, "customers.by_alias"),
+    R(GET, "/customers/{id}", customers_get, API_READ, "customers.get"),
+    R(PUT, "/customers/{id}", customers_update, API_BODY, "customers.update"),
+    R(POST, "/customers/{id}/archive", customers_archive, API_POST, "customers.archive"),
+    R(GET, "/customers/{id}/aliases", aliases_for_customer, API_READ, "customers.aliases"),
+    R(GET, "/customer-custom-property-keys", customers_property_keys, API_READ,
+      "customers.property_keys"),
+    R(GET, "/customers/{customer}/contacts", contacts_list, API_READ, "contacts.list"),
+    R(POST, "/customers/{customer}/contacts", contacts_create, API_BODY, "contacts.create"),
+    R(PUT, "/customers/{customer}/contacts/{id}", contacts_update, API_BODY, "contacts.update"),
+    R(POST, "/customers/{customer}/contacts/{id}/archive", contacts_archive, API_POST,
+      "contacts.archive"),
+    R(GET, "/customer-aliases", aliases_list, API_READ, "aliases.list"),
+    R(POST, "/customer-aliases", aliases_create, API_BODY, "aliases.create"),
+    R(PUT, "/customer-aliases/{id}", aliases_update, API_BODY, "aliases.update"),
+    R(DELETE, "/customer-aliases/{id}", aliases_delete, API_DEL, "aliases.delete"),
+    R(POST, "/customer-organizations", orgs_create, API_BODY, "organizations.create"),
+    R(POST, "/customer-organizations/{id}/members", orgs_members_add, API_BODY,
+      "organizations.members_add"),
+    R(PUT, "/customer-organizations/{id}/members", orgs_members_replace, API_BODY,
+      "organizations.members_replace"),
+    /* kinship extensions */
+    R(GET, "/customer-organizations", orgs_list, API_READ | EXT, "organizations.list"),
+    R(GET, "/customer-organizations/{id}", orgs_get, API_READ | EXT, "organizations.get"),
+    R(DELETE, "/customer-organizations/{id}", orgs_delete, API_DEL | EXT, "organizations.delete"),
+    R(DELETE, "/customer-organizations/{id}/members/{customerId}", orgs_member_remove,
+      API_DEL | EXT, "organizations.member_remove"),
+    /* operations */
+    R(GET, "/healthz", ops_healthz, EXT, "ops.healthz"),
+    R(GET, "/readyz", ops_readyz, EXT, "ops.readyz"),
+    R(GET, "/metrics", ops_metrics, EXT, "ops.metrics"),
+    R(GET, "/openapi.json", ops_openapi, EXT, "ops.openapi"),
+};
+
+const size_t api_routes_count = sizeof(api_routes) / sizeof(*api_routes);

@@ -1,0 +1,16 @@
+/* Time: milliseconds since the epoch, and ISO 8601 text for the API. */
+#ifndef KINSHIP_CORE_CLOCK_H
+#define KINSHIP_CORE_CLOCK_H
+
+#include <stdint.h>
+
+#define ISO_LEN 24 /* "2024-07-30T12:00:00.000Z" */
+
+int64_t clock_now_ms(void);
+/* Monotonic microseconds, for durations. */
+int64_t clock_mono_us(void);
+/* Formats `ms` as UTC "YYYY-MM-DDTHH:MM:SSZ" into out[ISO_LEN + 1]. The API
+ * shows whole seconds, as Sequence's examples do. */
+void clock_iso(int64_t ms, char out[ISO_LEN + 1]);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Allocation. Out of memory is not an error kinship tries to survive: the
+ * x* functions log one line and abort, so no caller handles NULL and no
+ * half-working server is left behind.
+ *
+ * An arena collects the many small strings of one request (or one command)
+ * and frees them together. Nothing from an arena is freed one by one.
+ */
+#ifndef KINSHIP_CORE_MEM_H
+#define KINSHIP_CORE_MEM_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+struct arena;
+
+struct arena *arena_create(void);
+/* Frees every allocation of `a`, then `a`. NULL is a no-op. */
+void arena_destroy(struct arena *a);
+/* Frees every allocation of `a` but keeps its first block for reuse. */
+void arena_reset(struct arena *a);
+/* Uninitialised memory aligned for any type; lives until the arena ends. */
+void *arena_alloc(struct arena *a, size_t n);
+void *arena_zalloc(struct arena *a, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Bytes handed out by `a` so far (for tests and metrics). */
+size_t arena_used(const struct arena *a);
+
+#endif

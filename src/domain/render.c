@@ -1,0 +1,171 @@
+/* JSON rendering of the domain model. */
+#include "render.h"
+#include "../core/clock.h"
+#include "parse.h"
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new_nocheck(o, k, json_string(v));
+}
+
+static void set_time(json_t *o, const char *k, int64_t ms)
+{
+    if (ms) {
+        char iso[ISO_LEN + 1];
+        clock_iso(ms, iso);
+        json_object_set_new_nocheck(o, k, json_string(iso));
+    }
+}
+
+static json_t *address_render(const struct address *ad)
+{
+    json_t *o = json_object();
+    set_str(o, "line1", ad->line1);
+    set_str(o, "line2", ad->line2);
+    set_str(o, "town", ad->town);
+    set_str(o, "state", ad->state);
+    set_str(o, "postcode", ad->postcode);
+    set_str(o, "country", ad->country);
+    return o;
+}
+
+static json_t *member_render(const struct member *m)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "id", json_string(m->id));
+    json_object_set_new_nocheck(o, "name", json_string(m->name));
+    return o;
+}
+
+json_t *organization_render(const struct organization *org)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "id", json_string(org->id));
+    json_object_set_new_nocheck(o, "owner", member_render(&org->owner));
+    json_t *arr = json_array();
+    for (size_t i = 0; i < org->n_members; i++)
+        json_array_append_new(arr, member_render(&org->members[i]));
+    json_object_set_new_nocheck(o, "members", arr);
+    return o;
+}
+
+json_t *contact_render(const struct contact *c)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "id", json_string(c->id));
+    json_object_set_new_nocheck(o, "name", json_string(c->name));
+    json_object_set_new_nocheck(o, "email", json_string(c->email));
+    json_object_set_new_nocheck(o, "billingPreference", json_string(billing_pref_name(c->pref)));
+    set_time(o, "createdAt", c->created_at);
+    set_time(o, "updatedAt", c->updated_at);
+    set_time(o, "archivedAt", c->archived_at);
+    return o;
+}
+
+static json_t *integrations_render(const struct customer *c)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < c->n_integrations; i++) {
+        json_t *o = json_object();
+        json_object_set_new_nocheck(o, "service", json_string(c->integrations[i].service));
+        json_object_set_new_nocheck(o, "id", json_string(c->integrations[i].id));
+        json_object_set_new_nocheck(o, "isPending", json_false());
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+/* The fields Customer and ListCustomerResponseModel share. */
+static json_t *customer_common(const struct customer *c, struct arena *a)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "id", json_string(c->id));
+    set_time(o, "createdAt", c->created_at);
+    json_t *orgs = json_array();
+    for (size_t i = 0; i < c->n_orgs; i++)
+        json_array_append_new(orgs, organization_render(&c->orgs[i]));
+    json_object_set_new_nocheck(o, "organizations", orgs);
+    json_object_set_new_nocheck(o, "legalName", json_string(c->legal_name));
+    json_object_set_new_nocheck(o, "address", address_render(&c->address));
+    set_str(o, "url", c->url);
+    if (c->url)
+        set_str(o, "domain", url_domain(c->url, a));
+    set_str(o, "label", c->label);
+    json_object_set_new_nocheck(o, "integrationIds", integrations_render(c));
+    set_time(o, "archivedAt", c->archived_at);
+    json_object_set_new_nocheck(o, "taxStatus", json_string(tax_status_name(c->tax_status)));
+    json_t *props = json_object();
+    for (size_t i = 0; i < c->n_props; i++)
+        json_object_set_new(props, c->props[i].key, json_string(c->props[i].value));
+    json_object_set_new_nocheck(o, "customProperties", props);
+    return o;
+}
+
+json_t *customer_render(const struct customer *c, struct arena *a)
+{
+    json_t *o = customer_common(c, a);
+    json_t *contacts = json_array();
+    for (size_t i = 0; i < c->n_contacts; i++)
+        json_array_append_new(contacts, contact_render(&c->contacts[i]));
+    json_object_set_new_nocheck(o, "contacts", contacts);
+    json_object_set_new_nocheck(o, "status", json_string(customer_status_name(c->status)));
+    return o;
+}
+
+json_t *customer_render_list_item(const struct customer *c, struct arena *a)
+{
+    return customer_common(c, a);
+}
+
+json_t *customer_render_legacy(const struct customer *c, struct arena *a)
+{
+    (void)a;
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "id", json_string(c->id));
+    set_time(o, "createdAt", c->created_at);
+    json_object_set_new_nocheck(o, "legalName", json_string(c->legal_name));
+    const struct contact *primary = NULL;
+    json_t *billing = json_array();
+    for (size_t i = 0; i < c->n_contacts; i++) {
+        if (c->contacts[i].pref == BILLING_PRIMARY)
+            primary = &c->contacts[i];
+        else if (c->contacts[i].pref == BILLING_STANDARD)
+            json_array_append_new(billing, json_string(c->contacts[i].email));
+    }
+    if (primary)
+        set_str(o, "contactName", primary->name);
+    json_object_set_new_nocheck(o, "address", address_render(&c->address));
+    json_object_set_new_nocheck(o, "email", json_string(primary ? primary->email : ""));
+    set_str(o, "url", c->url);
+    set_str(o, "label", c->label);
+    json_object_set_new_nocheck(o, "integrationIds", integrations_render(c));
+    set_time(o, "archivedAt", c->archived_at);
+    json_object_set_new_nocheck(o, "billingEmails", billing);
+    json_object_set_new_nocheck(o, "taxStatus", json_string(tax_status_name(c->tax_status)));
+    return o;
+}
+
+json_t *alias_render(const struct alias *al, bool full)
+{
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "id", json_string(al->id));
+    json_object_set_new_nocheck(o, "sequenceAccountId", json_string(al->account_id));
+    json_object_set_new_nocheck(o, "customerId", json_string(al->customer_id));
+    json_object_set_new_nocheck(o, "value", json_string(al->value));
+    set_time(o, "createdAt", al->created_at);
+    if (full) {
+        set_str(o, "label", al->label);
+        set_time(o, "deletedAt", al->deleted_at);
+    }
+    return o;
+}
+
+json_t *pagination_render(const char *after, const char *before, int64_t total)
+{
+    json_t *o = json_object();
+    set_str(o, "after", after);
+    set_str(o, "before", before);
+    json_object_set_new_nocheck(o, "totalResultSize", json_integer(total));
+    return o;
+}

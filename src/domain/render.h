@@ -1,0 +1,26 @@
+/*
+ * Domain structs into the JSON shapes of the 2024-07-30 schemas. Each
+ * function returns a new reference the caller owns (json_decref).
+ */
+#ifndef KINSHIP_DOMAIN_RENDER_H
+#define KINSHIP_DOMAIN_RENDER_H
+
+#include <jansson.h>
+
+#include "../core/mem.h"
+#include "model.h"
+
+/* Customer: the full shape of GET/POST/PUT /customers. */
+json_t *customer_render(const struct customer *c, struct arena *a);
+/* ListCustomerResponseModel: a list item (no contacts, no status). */
+json_t *customer_render_list_item(const struct customer *c, struct arena *a);
+/* Customer20240509: the shape of GET /customers/by-alias/{alias}. */
+json_t *customer_render_legacy(const struct customer *c, struct arena *a);
+json_t *contact_render(const struct contact *c);
+json_t *organization_render(const struct organization *o);
+/* CustomerAliasResponseModel; CustomerAlias when `full` is false. */
+json_t *alias_render(const struct alias *al, bool full);
+/* PaginationMeta5; NULL cursors are left out. */
+json_t *pagination_render(const char *after, const char *before, int64_t total);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * libmicrohttpd adapter. One polling thread per core (epoll); a handler that
+ * cannot answer at once suspends its connection, and whoever finishes the
+ * work resumes it from another thread. Bodies are collected in a bounded
+ * buffer; a Content-Length over the limit is refused before the body is read.
+ */
+#include "server.h"
+#include "../core/buf.h"
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "../core/mem.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct http_options o;
+    http_handler handler;
+    http_early_error early;
+    http_complete complete;
+    void *ud;
+    int port;
+    atomic_uint in_flight;
+};
+
+enum conn_state { CONN_READING, CONN_SUSPENDED, CONN_READY };
+
+struct conn {
+    struct req req;
+    struct http_server *srv;
+    struct MHD_Connection *mc;
+    struct buf body;
+    enum err early; /* an error found while reading, answered at the end */
+    enum conn_state state;
+    bool suspended; /* set by req_suspend on the polling thread */
+    char addr[INET6_ADDRSTRLEN];
+};
+
+const char *req_header(struct req *r, const char *name)
+{
+    struct conn *c = r->conn;
+    return MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, name);
+}
+
+const char *req_query(struct req *r, const char *name)
+{
+    struct conn *c = r->conn;
+    return MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct each_ctx {
+    bool (*fn)(void *ud, const char *k, const char *v);
+    void *ud;
+};
+
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    struct each_ctx *e = cls;
+    return e->fn(e->ud, key, value ? value : "") ? MHD_YES : MHD_NO;
+}
+
+void req_query_each(struct req *r, bool (*fn)(void *ud, const char *k, const char *v), void *ud)
+{
+    struct conn *c = r->conn;
+    struct each_ctx e = {fn, ud};
+    MHD_get_connection_values(c->mc, MHD_GET_ARGUMENT_KIND, each_arg, &e);
+}
+
+void req_suspend(struct req *r)
+{
+    struct conn *c = r->conn;
+    c->suspended = true;
+    c->state = CONN_SUSPENDED;
+    MHD_suspend_connection(c->mc);
+}
+
+void req_resume(struct req *r)
+{
+    struct conn *c = r->conn;
+    /* The polling thread reads `state` only after the resume is processed,
+     * which happens after this store (MHD signals through its own pipe). */
+    __atomic_store_n(&c->state, CONN_READY, __ATOMIC_RELEASE);
+    MHD_resume_connection(c->mc);
+}
+
+static enum MHD_Result send_response(struct conn *c)
+{
+    struct req *r = &c->req;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->resp_len, r->resp_body ? r->resp_body : (char *)"",
+        r->resp_body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    r->resp_body = NULL; /* MHD frees it now */
+    for (int i = 0; i < r->n_resp_headers; i++)
+        MHD_add_response_header(resp, r->resp_headers[i][0], r->resp_headers[i][1]);
+    enum MHD_Result ret = MHD_queue_response(c->mc, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)key;
+    (void)value;
+    (*(unsigned *)cls)++;
+    return MHD_YES;
+}
+
+static void peer_addr(struct conn *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    c->addr[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->addr, sizeof(c->addr));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->addr,
+                  sizeof(c->addr));
+}
+
+static struct conn *conn_new(struct http_server *s, struct MHD_Connection *mc, const char *url,
+                             const char *method)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+    c->srv = s;
+    c->mc = mc;
+    buf_init(&c->body, s->o.body_limit);
+    c->req.arena = arena_create();
+    c->req.conn = c;
+    c->req.method_name = arena_strdup(c->req.arena, method);
+    c->req.method = http_method_parse(method);
+    c->req.path = arena_strdup(c->req.arena, url);
+    c->req.start_us = clock_mono_us();
+    c->req.status = 500;
+    peer_addr(c);
+    c->req.client_addr = c->addr;
+    atomic_fetch_add(&s->in_flight, 1);
+    return c;
+}
+
+/* Answers an error found by the adapter itself, through the application's
+ * renderer so the body has the API's error shape. */
+static enum MHD_Result early_answer(struct conn *c, enum err e)
+{
+    c->srv->early(&c->req, e, c->srv->ud);
+    return send_response(c);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct conn *c = *con_cls;
+
+    if (!c) {
+        c = conn_new(s, mc, url, method);
+        *con_cls = c;
+        unsigned n = 0;
+        MHD_get_connection_values(mc, MHD_HEADER_KIND, count_header, &n);
+        if (s->o.max_headers && n > s->o.max_headers)
+            return early_answer(c, ERR_HEADERS_TOO_LARGE);
+        const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            unsigned long long len = strtoull(cl, &end, 10);
+            if (*end == '\0' && len > s->o.body_limit)
+                return early_answer(c, ERR_PAYLOAD_TOO_LARGE);
+        }
+        return MHD_YES;
+    }
+
+    if (c->state == CONN_READING && *upload_data_size) {
+        if (!c->early && !buf_append(&c->body, upload_data, *upload_data_size)) {
+            c->early = ERR_PAYLOAD_TOO_LARGE;
+            buf_fini(&c->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    if (c->state == CONN_READING) {
+        if (c->early)
+            return early_answer(c, c->early);
+        struct req *r = &c->req;
+        if (c->body.len) {
+            r->body = arena_strndup(r->arena, c->body.data, c->body.len);
+            r->body_len = c->body.len;
+        }
+        buf_fini(&c->body);
+        s->handler(r, s->ud);
+        /* Not `state`: a fast worker may have finished already, but the
+         * answer must wait for MHD to process the resume. */
+        if (c->suspended)
+            return MHD_YES;
+        return send_response(c);
+    }
+
+    if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CONN_READY)
+        return send_response(c);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)mc;
+    (void)toe;
+    struct http_server *s = cls;
+    struct conn *c = *con_cls;
+    if (!c)
+        return;
+    if (s->complete)
+        s->complete(&c->req, s->ud);
+    free(c->req.resp_body);
+    buf_fini(&c->body);
+    arena_destroy(c->req.arena);
+    free(c);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_kv(LOG_DEBUG, "http", "detail", msg, (const char *)NULL);
+}
+
+enum err http_server_start(const struct http_options *o, http_handler handler,
+                           http_early_error early, http_complete complete, void *ud,
+                           struct http_server **out)
+{
+    struct http_server *s = xcalloc(1, sizeof(*s));
+    s->o = *o;
+    s->handler = handler;
+    s->early = early;
+    s->complete = complete;
+    s->ud = ud;
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t sl;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    const char *host = strcmp(o->host, "localhost") == 0 ? "127.0.0.1" : o->host;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)o->port);
+        sl = sizeof(*in4);
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)o->port);
+        sl = sizeof(*in6);
+        flags |= MHD_USE_IPv6;
+    } else {
+        log_kv(LOG_ERROR, "listen address is not an IP address", "host", o->host,
+               (const char *)NULL);
+        free(s);
+        return ERR_UNAVAILABLE;
+    }
+    (void)sl;
+
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT,
+        o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        o->header_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_END);
+    if (!s->d) {
+        char port[16];
+        snprintf(port, sizeof(port), "%d", o->port);
+        log_kv(LOG_ERROR, "cannot listen", "host", o->host, "port", port, (const char *)NULL);
+        free(s);
+        return ERR_UNAVAILABLE;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : o->port;
+    *out = s;
+    return ERR_OK;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+unsigned http_server_in_flight(const struct http_server *s)
+{
+    return atomic_load(&((struct http_server *)s)->in_flight);
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    /* Requests already received finish; new connections are refused. Give
+     * in-flight work (up to a store timeout) the time to answer. */
+    for (int i = 0; i < 3000 && atomic_load(&s->in_flight) > 0; i++)
+        usleep(10000);
+    MHD_stop_daemon(s->d);
+    free(s);
+}

@@ -1,0 +1,146 @@
+/*
+ * What a store backend implements (internal to src/store). store.c owns the
+ * public functions of store.h: it dispatches through this table, composes
+ * whole customers from rows, and runs the idempotency protocol, so each
+ * backend holds only SQL and connection handling.
+ */
+#ifndef KINSHIP_STORE_BACKEND_H
+#define KINSHIP_STORE_BACKEND_H
+
+#include "store.h"
+
+struct store_backend;
+
+/* Every backend's store and transaction structs start with these. */
+struct store {
+    const struct store_backend *be;
+    struct store_options opt;
+};
+
+struct store_tx {
+    const struct store_backend *be;
+    struct store *s;
+};
+
+/* An Idempotency-Key record. */
+struct idem_record {
+    uint8_t hash[IDEM_HASH_LEN];
+    int status;
+    char *body; /* arena */
+    int64_t created_at;
+};
+
+struct store_backend {
+    const char *name;
+    bool blocks;
+    void (*close)(struct store *s);
+    bool (*ping)(struct store *s);
+    enum err (*read)(struct store *s, store_fn fn, void *arg);
+    /* Runs store__write_body(tx, w) in one durable transaction, retrying
+     * it on serialization failures or a busy database. */
+    enum err (*write)(struct store *s, struct store_write *w);
+
+    enum err (*idem_get)(struct store_tx *tx, struct arena *a, const char *account,
+                         const char *key, struct idem_record *out);
+    /* Inserts or overwrites (an expired record) the record for key. */
+    enum err (*idem_put)(struct store_tx *tx, const char *account, const char *key,
+                         const struct idem_record *r);
+
+    enum err (*account_ensure)(struct store_tx *tx, const char *name, int64_t now,
+                               char id[ID_LEN + 1]);
+    enum err (*account_list)(struct store_tx *tx, struct arena *a, struct account_row **out,
+                             size_t *n);
+    enum err (*client_insert)(struct store_tx *tx, const char *account_id, const char *client_id,
+                              const uint8_t hash[SECRET_HASH_LEN], int64_t now);
+    enum err (*client_get)(struct store_tx *tx, const char *client_id,
+                           char account_id[ID_LEN + 1], uint8_t hash[SECRET_HASH_LEN],
+                           int64_t *revoked_at);
+    enum err (*client_revoke)(struct store_tx *tx, const char *client_id, int64_t now);
+    enum err (*client_list)(struct store_tx *tx, struct arena *a, struct client_row **out,
+                            size_t *n);
+
+    /* The customer row: every scalar field and integrations (decode them with
+     * store__integrations_decode); no contacts, properties or orgs. */
+    enum err (*customer_row_get)(struct store_tx *tx, struct arena *a, const char *account,
+                                 const char *id, struct customer *out);
+    /* Row, contacts and properties (store__integrations_encode for the
+     * integrations column). */
+    enum err (*customer_insert)(struct store_tx *tx, const char *account,
+                                const struct customer *c);
+    enum err (*customer_update)(struct store_tx *tx, const char *account,
+                                const struct customer *c, bool replace_props);
+    enum err (*customer_archive)(struct store_tx *tx, const char *account, const char *id,
+                                 int64_t now);
+    enum err (*customer_briefs)(struct store_tx *tx, struct arena *a, const char *account,
+                                const char *const *ids, size_t n, struct customer_brief *out);
+    enum err (*customer_props)(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *customer_id, struct property **out, size_t *n);
+    /* Rows only (as customer_row_get), with their sort keys. */
+    enum err (*customer_list_rows)(struct store_tx *tx, struct arena *a, const char *account,
+                                   const struct customer_query *q, struct customer **items,
+                                   const char ***keys, size_t *n, struct page_result *pr);
+    enum err (*property_keys)(struct store_tx *tx, struct arena *a, const char *account,
+                              const char ***out, size_t *n);
+
+    enum err (*contact_list)(struct store_tx *tx, struct arena *a, const char *account,
+                             const char *customer_id, bool include_archived,
+                             struct contact **out, size_t *n);
+    enum err (*contact_get)(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *customer_id, const char *id, struct contact *out);
+    enum err (*contact_insert)(struct store_tx *tx, const char *account, const char *customer_id,
+                               const struct contact *c);
+    enum err (*contact_update)(struct store_tx *tx, const char *account, const char *customer_id,
+                               const struct contact *c);
+
+    enum err (*alias_insert)(struct store_tx *tx, const char *account, const struct alias *al);
+    enum err (*alias_get)(struct store_tx *tx, struct arena *a, const char *account,
+                          const char *id, struct alias *out);
+    enum err (*alias_get_by_value)(struct store_tx *tx, struct arena *a, const char *account,
+                                   const char *value, struct alias *out);
+    enum err (*alias_list)(struct store_tx *tx, struct arena *a, const char *account,
+                           const char *value, const struct page_query *pq, struct alias **out,
+                           size_t *n, struct page_result *pr);
+    enum err (*alias_list_for_customer)(struct store_tx *tx, struct arena *a,
+                                        const char *account, const char *customer_id,
+                                        struct alias **out, size_t *n);
+    enum err (*alias_update)(struct store_tx *tx, const char *account, const struct alias *al);
+
+    enum err (*org_insert)(struct store_tx *tx, const char *account,
+                           const struct organization *o);
+    enum err (*org_get)(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                        struct organization *out);
+    enum err (*org_id_by_owner)(struct store_tx *tx, const char *account, const char *owner_id,
+                                char out[ID_LEN + 1]);
+    /* Ids of the organizations the customer is a member of, oldest first. */
+    enum err (*org_ids_of_member)(struct store_tx *tx, struct arena *a, const char *account,
+                                  const char *customer_id, const char ***out, size_t *n);
+    enum err (*org_members_add)(struct store_tx *tx, const char *account, const char *org_id,
+                                const char *const *ids, size_t n);
+    enum err (*org_members_clear)(struct store_tx *tx, const char *account, const char *org_id);
+    enum err (*org_member_remove)(struct store_tx *tx, const char *account, const char *org_id,
+                                  const char *customer_id);
+    enum err (*org_member_count)(struct store_tx *tx, const char *account, const char *org_id,
+                                 int64_t *n);
+    enum err (*org_delete)(struct store_tx *tx, const char *account, const char *org_id);
+    enum err (*org_reaches)(struct store_tx *tx, const char *account, const char *ancestor,
+                            const char *descendant, bool *out);
+    /* Rows with ids only (owner and members are filled by store.c). */
+    enum err (*org_list_ids)(struct store_tx *tx, struct arena *a, const char *account,
+                             const char *owner_id, const char *member_id,
+                             const struct page_query *pq, const char ***ids, size_t *n,
+                             struct page_result *pr);
+};
+
+/* The body every backend's write runs inside its transaction: idempotency
+ * lookup, w->fn, w->render, idempotency record. On error the backend rolls
+ * back. The arena is for scratch; w->body is heap. */
+enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a);
+
+/* integrationIds as a JSON text column. encode returns a malloc'd string. */
+char *store__integrations_encode(const struct customer *c);
+void store__integrations_decode(struct arena *a, const char *json, struct customer *c);
+
+enum err store__sqlite_open(const char *path, const struct store_options *o, struct store **out);
+enum err store__pg_open(const char *url, const struct store_options *o, struct store **out);
+
+#endif

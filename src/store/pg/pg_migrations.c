@@ -1,0 +1,186 @@
+/*
+ * The PostgreSQL schema as numbered migrations. A migration, once released,
+ * never changes: later changes are new migrations. They are applied at open
+ * in one transaction under an advisory lock, so kinship processes starting
+ * together apply each migration exactly once (the others wait, then find
+ * nothing to do).
+ *
+ * The schema mirrors the SQLite one: every table is keyed first by
+ * account_id; ids are text; times are bigint milliseconds (NULL: not set).
+ * Text columns use the "C" collation so that both backends order and
+ * compare text alike, byte by byte, whatever the database's locale.
+ */
+#include "pg.h"
+#include "../../core/clock.h"
+#include "../../core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* pg_advisory_xact_lock key: "kinship" in ASCII. */
+#define MIGRATION_LOCK 0x6b696e73686970LL
+
+static const char *const v1[] = {
+    "CREATE TABLE accounts ("
+    " id text COLLATE \"C\" PRIMARY KEY,"
+    " name text COLLATE \"C\" NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " CONSTRAINT accounts_name UNIQUE (name))",
+
+    "CREATE TABLE api_clients ("
+    " id text COLLATE \"C\" PRIMARY KEY,"
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " secret_hash bytea NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " revoked_at bigint)",
+    "CREATE INDEX api_clients_account ON api_clients (account_id)",
+
+    "CREATE TABLE customers ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL,"
+    " legal_name text COLLATE \"C\" NOT NULL,"
+    " url text COLLATE \"C\","
+    " label text COLLATE \"C\","
+    " tax_status text COLLATE \"C\" NOT NULL,"
+    " status text COLLATE \"C\" NOT NULL,"
+    " line1 text COLLATE \"C\","
+    " line2 text COLLATE \"C\","
+    " town text COLLATE \"C\","
+    " state text COLLATE \"C\","
+    " postcode text COLLATE \"C\","
+    " country text COLLATE \"C\","
+    " integrations text COLLATE \"C\","
+    " created_at bigint NOT NULL,"
+    " updated_at bigint NOT NULL,"
+    " archived_at bigint,"
+    " PRIMARY KEY (account_id, id))",
+    "CREATE INDEX customers_created ON customers (account_id, created_at, id)",
+
+    "CREATE TABLE contacts ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " customer_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL,"
+    " name text COLLATE \"C\","
+    " email text COLLATE \"C\","
+    " billing_preference text COLLATE \"C\" NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " updated_at bigint NOT NULL,"
+    " archived_at bigint,"
+    " PRIMARY KEY (account_id, customer_id, id))",
+    "CREATE INDEX contacts_email ON contacts (account_id, lower(email))",
+
+    "CREATE TABLE customer_properties ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " customer_id text COLLATE \"C\" NOT NULL,"
+    " key text COLLATE \"C\" NOT NULL,"
+    " value text COLLATE \"C\","
+    " PRIMARY KEY (account_id, customer_id, key))",
+    "CREATE INDEX customer_properties_key ON customer_properties (account_id, key)",
+
+    "CREATE TABLE aliases ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL,"
+    " customer_id text COLLATE \"C\" NOT NULL,"
+    " value text COLLATE \"C\" NOT NULL,"
+    " label text COLLATE \"C\","
+    " created_at bigint NOT NULL,"
+    " deleted_at bigint,"
+    " PRIMARY KEY (account_id, id))",
+    "CREATE UNIQUE INDEX aliases_value ON aliases (account_id, value) WHERE deleted_at IS NULL",
+    "CREATE INDEX aliases_customer ON aliases (account_id, customer_id)",
+
+    "CREATE TABLE organizations ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL,"
+    " owner_id text COLLATE \"C\" NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (account_id, id),"
+    " CONSTRAINT organizations_owner UNIQUE (account_id, owner_id))",
+
+    "CREATE TABLE organization_members ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " organization_id text COLLATE \"C\" NOT NULL,"
+    " customer_id text COLLATE \"C\" NOT NULL,"
+    " position bigint NOT NULL,"
+    " PRIMARY KEY (account_id, organization_id, customer_id))",
+    "CREATE INDEX organization_members_customer ON organization_members (account_id, customer_id)",
+
+    "CREATE TABLE idempotency_keys ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " key text COLLATE \"C\" NOT NULL,"
+    " request_hash bytea NOT NULL,"
+    " status int NOT NULL,"
+    " body text NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (account_id, key))",
+    "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+    NULL,
+};
+
+static const struct migration {
+    int version;
+    const char *const *sql;
+} migrations[] = {
+    {1, v1},
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))
+
+/* Runs one statement and discards its result. */
+static enum err exec(struct store__pg_tx *t, const char *sql, const struct store__pg_params *p)
+{
+    enum err rc;
+    PGresult *r = store__pg_run(t, NULL, sql, p, &rc);
+    PQclear(r);
+    return rc;
+}
+
+enum err store__pg_migrate(struct store__pg_tx *t)
+{
+    enum err rc;
+    struct store__pg_params p = {0};
+    char timeout[24];
+    snprintf(timeout, sizeof(timeout), "%d", t->timeout_ms);
+    store__pg_text(&p, timeout);
+    if ((rc = exec(t,
+                   "SELECT set_config('statement_timeout', $1, true),"
+                   " set_config('lock_timeout', $1, true)",
+                   &p)))
+        return rc;
+    p.n = 0;
+    store__pg_i64(&p, MIGRATION_LOCK);
+    if ((rc = exec(t, "SELECT pg_advisory_xact_lock($1::bigint)", &p)) ||
+        (rc = exec(t,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   " version int PRIMARY KEY, applied_at bigint NOT NULL)",
+                   NULL)))
+        return rc;
+    PGresult *r =
+        store__pg_run(t, NULL, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL, &rc);
+    if (!r)
+        return rc;
+    int have = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (have > migrations[N_MIGRATIONS - 1].version)
+        log_kv(LOG_WARN, "postgresql: schema is newer than this kinship",
+               (const char *)NULL);
+
+    for (size_t i = 0; i < N_MIGRATIONS; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= have)
+            continue;
+        for (const char *const *sql = m->sql; *sql; sql++)
+            if ((rc = exec(t, *sql, NULL)))
+                return rc;
+        p.n = 0;
+        store__pg_i64(&p, m->version);
+        store__pg_i64(&p, clock_now_ms());
+        if ((rc = exec(t, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                       &p)))
+            return rc;
+        char v[16];
+        snprintf(v, sizeof(v), "%d", m->version);
+        log_kv(LOG_INFO, "postgresql: migration applied", "version", v, (const char *)NULL);
+    }
+    return ERR_OK;
+}

@@ -1,0 +1,128 @@
+/*
+ * kinship's SQLite schema, one migration per entry. Every tenant table is
+ * keyed first by account_id so that no query can reach another account's
+ * rows and accounts could later move to shards. Ids are lowercase UUID text,
+ * times are milliseconds since the epoch, enum columns hold the API names.
+ * Small, id-keyed tables are WITHOUT ROWID: a primary-key lookup is then one
+ * b-tree descent instead of two.
+ */
+#include "migrations.h"
+
+static const char v1[] =
+    "CREATE TABLE accounts ("
+    "  id TEXT NOT NULL PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE api_clients ("
+    "  id TEXT NOT NULL PRIMARY KEY,"
+    "  account_id TEXT NOT NULL REFERENCES accounts(id),"
+    "  secret_hash BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER"
+    ");"
+    "CREATE INDEX api_clients_account ON api_clients(account_id);"
+
+    "CREATE TABLE customers ("
+    "  account_id TEXT NOT NULL REFERENCES accounts(id),"
+    "  id TEXT NOT NULL,"
+    "  legal_name TEXT NOT NULL,"
+    "  url TEXT,"
+    "  label TEXT,"
+    "  tax_status TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  line1 TEXT, line2 TEXT, town TEXT, state TEXT, postcode TEXT, country TEXT,"
+    "  integrations TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  archived_at INTEGER,"
+    "  PRIMARY KEY (account_id, id)"
+    ") WITHOUT ROWID;"
+    /* The default list order, and the legal name sort. */
+    "CREATE INDEX customers_created ON customers(account_id, created_at, id);"
+    "CREATE INDEX customers_legal_name ON customers(account_id, legal_name, id);"
+
+    "CREATE TABLE contacts ("
+    "  account_id TEXT NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  name TEXT,"
+    "  email TEXT,"
+    "  billing_preference TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  archived_at INTEGER,"
+    "  PRIMARY KEY (account_id, customer_id, id),"
+    "  FOREIGN KEY (account_id, customer_id) REFERENCES customers(account_id, id)"
+    ") WITHOUT ROWID;"
+    /* The email filter of the customer list. */
+    "CREATE INDEX contacts_email ON contacts(account_id, email COLLATE NOCASE);"
+
+    "CREATE TABLE customer_properties ("
+    "  account_id TEXT NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (account_id, customer_id, key),"
+    "  FOREIGN KEY (account_id, customer_id) REFERENCES customers(account_id, id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX customer_properties_key ON customer_properties(account_id, key);"
+
+    "CREATE TABLE aliases ("
+    "  account_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  label TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  deleted_at INTEGER,"
+    "  PRIMARY KEY (account_id, id),"
+    "  FOREIGN KEY (account_id, customer_id) REFERENCES customers(account_id, id)"
+    ") WITHOUT ROWID;"
+    /* A value names one live alias; deleting an alias frees its value. */
+    "CREATE UNIQUE INDEX aliases_value ON aliases(account_id, value) WHERE deleted_at IS NULL;"
+    "CREATE INDEX aliases_customer ON aliases(account_id, customer_id);"
+
+    "CREATE TABLE organizations ("
+    "  account_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  owner_id TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, id),"
+    /* R1: a customer owns at most one organization. */
+    "  UNIQUE (account_id, owner_id),"
+    "  FOREIGN KEY (account_id, owner_id) REFERENCES customers(account_id, id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE organization_members ("
+    "  account_id TEXT NOT NULL,"
+    "  organization_id TEXT NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, organization_id, customer_id),"
+    "  FOREIGN KEY (account_id, organization_id) REFERENCES organizations(account_id, id)"
+    "    ON DELETE CASCADE,"
+    "  FOREIGN KEY (account_id, customer_id) REFERENCES customers(account_id, id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX organization_members_customer"
+    "  ON organization_members(account_id, customer_id);"
+    "CREATE INDEX organization_members_position"
+    "  ON organization_members(account_id, organization_id, position);"
+
+    /* Bodies can be large: a rowid table keeps them out of the key b-tree. */
+    "CREATE TABLE idempotency_keys ("
+    "  account_id TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, key)"
+    ");"
+    "CREATE INDEX idempotency_keys_created ON idempotency_keys(account_id, created_at);";
+
+const struct store__sqlite_migration store__sqlite_migrations[] = {
+    {1, v1},
+};
+
+const size_t store__sqlite_n_migrations =
+    sizeof(store__sqlite_migrations) / sizeof(store__sqlite_migrations[0]);

@@ -1,0 +1,602 @@
+/*
+ * The SQLite store's engine: connections, migrations, a pool of reader
+ * connections, and one writer thread that owns the only write connection
+ * and commits queued writes in groups.
+ *
+ * Why one writer: SQLite admits one writer at a time anyway, and a commit
+ * with synchronous=FULL costs an fsync. Callers of store_write queue a job
+ * and sleep; the writer takes every queued job (up to batch_max), runs each
+ * inside its own savepoint of one transaction, commits once and wakes them
+ * all. A job that fails rolls back to its savepoint and leaves no trace; a
+ * fault that touches the whole transaction (I/O error, disk full, failed
+ * commit) rolls the batch back and answers ERR_UNAVAILABLE to every job in
+ * it, so no caller is ever told a change is stored when it is not.
+ *
+ * Readers run in WAL snapshots (BEGIN ... COMMIT) on pooled connections that
+ * are opened on first need, and never block the writer or each other.
+ */
+#include "sqlite_int.h"
+#include "migrations.h"
+#include "../../core/clock.h"
+#include "../../core/log.h"
+#include "../../core/mem.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct job {
+    struct store_write *w;
+    enum err rc;
+    bool done;
+    pthread_cond_t cv; /* signalled under the store's mutex when done */
+    struct job *next;
+};
+
+struct sqlite_store {
+    struct store base;
+    char *path;
+
+    /* The writer: a FIFO of jobs under `mu`, served by one thread. */
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* a job was queued, or stopping */
+    struct job *head, *tail;
+    bool stopping;
+    bool writer_running;
+    pthread_t writer;
+    struct store__sqlite_conn *wconn;
+    struct arena *warena; /* scratch of the jobs, reset after each batch */
+    struct job **batch;   /* batch_max slots */
+
+    /* The readers: free connections under `rmu`, at most pool_size open. */
+    pthread_mutex_t rmu;
+    pthread_cond_t rfree_cv;
+    struct store__sqlite_conn *rfree;
+    int ropen, rfree_n;
+};
+
+static const char *const ctl_sql[CTL__COUNT] = {
+    [CTL_BEGIN] = "BEGIN",
+    [CTL_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [CTL_COMMIT] = "COMMIT",
+    [CTL_ROLLBACK] = "ROLLBACK",
+    [CTL_SAVEPOINT] = "SAVEPOINT job",
+    [CTL_RELEASE] = "RELEASE job",
+    [CTL_ROLLBACK_TO] = "ROLLBACK TO job",
+};
+
+/* ---- errors ---- */
+
+static bool io_class(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_NOMEM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+enum err store__sqlite_fail(struct store__sqlite_conn *c, int rc, const char *what)
+{
+    char op[96];
+    snprintf(op, sizeof(op), "%s", what ? what : "?");
+    char code[16];
+    snprintf(code, sizeof(code), "%d", rc);
+    const char *detail = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+    int prim = rc & 0xff;
+    if (prim == SQLITE_CONSTRAINT) {
+        log_kv(LOG_DEBUG, "sqlite constraint", "op", op, "code", code, "detail", detail,
+               (const char *)NULL);
+        return ERR_CONFLICT;
+    }
+    if (io_class(rc)) {
+        if (c)
+            c->fault = true;
+        log_kv(LOG_ERROR, "sqlite storage failure", "op", op, "code", code, "detail", detail,
+               (const char *)NULL);
+        return ERR_UNAVAILABLE;
+    }
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
+        log_kv(LOG_WARN, "sqlite busy", "op", op, "code", code, "detail", detail,
+               (const char *)NULL);
+        return ERR_UNAVAILABLE;
+    }
+    log_kv(LOG_ERROR, "sqlite error", "op", op, "code", code, "detail", detail,
+           (const char *)NULL);
+    return ERR_INTERNAL;
+}
+
+/* ---- connections ---- */
+
+static void conn_close(struct store__sqlite_conn *c)
+{
+    if (!c)
+        return;
+    if (c->db) {
+        /* Every statement of the connection, cached or not. */
+        sqlite3_stmt *st;
+        while ((st = sqlite3_next_stmt(c->db, NULL)))
+            sqlite3_finalize(st);
+        sqlite3_close(c->db);
+    }
+    free(c);
+}
+
+/* Runs a control statement to completion; returns its result code. */
+static int ctl_run(struct store__sqlite_conn *c, enum sqlite_ctl which)
+{
+    sqlite3_stmt *st = c->ctl[which];
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+/* Runs a pragma or other SQL whose rows do not matter. */
+static int exec(struct store__sqlite_conn *c, const char *sql)
+{
+    return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+}
+
+static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sqlite_conn **out)
+{
+    enum err rc = ERR_UNAVAILABLE;
+    struct store__sqlite_conn *c = xcalloc(1, sizeof(*c));
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (writer)
+        flags |= SQLITE_OPEN_CREATE;
+    int src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+    if (src != SQLITE_OK) {
+        log_kv(LOG_ERROR, "cannot open the SQLite database", "path", s->path, "detail",
+               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(src), (const char *)NULL);
+        goto out;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, s->base.opt.busy_timeout_ms);
+    if (writer) {
+        /* WAL lets readers run beside the writer; it is a property of the
+         * file, so only the connection that may create the file sets it. */
+        sqlite3_stmt *st = NULL;
+        src = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (src == SQLITE_OK)
+            src = sqlite3_step(st);
+        const char *mode = src == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        bool wal = mode && strcmp(mode, "wal") == 0;
+        if (!wal)
+            log_kv(LOG_ERROR, "cannot put the SQLite database in WAL mode", "path", s->path,
+                   "detail", mode ? mode : sqlite3_errmsg(c->db), (const char *)NULL);
+        sqlite3_finalize(st);
+        if (!wal)
+            goto out;
+    }
+    src = exec(c, "PRAGMA synchronous=FULL;"
+                  "PRAGMA foreign_keys=ON;"
+                  "PRAGMA temp_store=MEMORY;");
+    /* A reader only reads: a write through it would be a bug. */
+    if (src == SQLITE_OK && !writer)
+        src = exec(c, "PRAGMA query_only=ON;");
+    if (src != SQLITE_OK) {
+        log_kv(LOG_ERROR, "cannot configure the SQLite connection", "path", s->path, "detail",
+               sqlite3_errmsg(c->db), (const char *)NULL);
+        goto out;
+    }
+    for (int i = 0; i < CTL__COUNT; i++) {
+        src = sqlite3_prepare_v3(c->db, ctl_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->ctl[i],
+                                 NULL);
+        if (src != SQLITE_OK) {
+            rc = store__sqlite_fail(c, src, ctl_sql[i]);
+            goto out;
+        }
+    }
+    *out = c;
+    c = NULL;
+    rc = ERR_OK;
+out:
+    conn_close(c);
+    return rc;
+}
+
+static void sleep_us(int64_t us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Runs a control statement, retrying with backoff while another process
+ * holds the lock, for up to busy_timeout_ms in all (the connection's busy
+ * handler already waits inside each try; this loop covers the busy answers
+ * SQLite gives without waiting, such as during WAL recovery).
+ */
+static int ctl_run_patiently(struct sqlite_store *s, struct store__sqlite_conn *c,
+                             enum sqlite_ctl which)
+{
+    int64_t deadline = clock_mono_us() + (int64_t)s->base.opt.busy_timeout_ms * 1000;
+    int64_t delay = 1000;
+    for (;;) {
+        int rc = ctl_run(c, which);
+        int prim = rc & 0xff;
+        if ((prim != SQLITE_BUSY && prim != SQLITE_LOCKED) || clock_mono_us() >= deadline)
+            return rc;
+        sleep_us(delay);
+        if (delay < 64000)
+            delay *= 2;
+    }
+}
+
+/* ---- migrations ---- */
+
+static enum err migrate(struct sqlite_store *s, struct store__sqlite_conn *c)
+{
+    enum err rc = ERR_OK;
+    sqlite3_stmt *st = NULL;
+    int src = ctl_run_patiently(s, c, CTL_BEGIN_IMMEDIATE);
+    if (src != SQLITE_DONE)
+        return store__sqlite_fail(c, src, "begin migrations");
+    src = exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    if (src != SQLITE_OK) {
+        rc = store__sqlite_fail(c, src, "create schema_migrations");
+        goto out;
+    }
+    src = sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
+                             &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        rc = store__sqlite_fail(c, src, "read schema version");
+        goto out;
+    }
+    int current = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    int latest = store__sqlite_migrations[store__sqlite_n_migrations - 1].version;
+    if (current > latest) {
+        char have[16], know[16];
+        snprintf(have, sizeof(have), "%d", current);
+        snprintf(know, sizeof(know), "%d", latest);
+        log_kv(LOG_ERROR, "the database schema is newer than this kinship", "path", s->path,
+               "schema", have, "known", know, (const char *)NULL);
+        rc = ERR_UNAVAILABLE;
+        goto out;
+    }
+    src = sqlite3_prepare_v2(c->db, "INSERT INTO schema_migrations(version, applied_at) "
+                                    "VALUES (?1, ?2)",
+                             -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = store__sqlite_fail(c, src, "prepare schema_migrations");
+        goto out;
+    }
+    for (size_t i = 0; i < store__sqlite_n_migrations; i++) {
+        const struct store__sqlite_migration *m = &store__sqlite_migrations[i];
+        if (m->version <= current)
+            continue;
+        char v[16];
+        snprintf(v, sizeof(v), "%d", m->version);
+        src = exec(c, m->sql);
+        if (src == SQLITE_OK) {
+            sqlite3_bind_int(st, 1, m->version);
+            sqlite3_bind_int64(st, 2, clock_now_ms());
+            src = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (src == SQLITE_DONE)
+                src = SQLITE_OK;
+        }
+        if (src != SQLITE_OK) {
+            log_kv(LOG_ERROR, "migration failed", "version", v, (const char *)NULL);
+            rc = store__sqlite_fail(c, src, "migration");
+            if (rc == ERR_CONFLICT || rc == ERR_INTERNAL)
+                rc = ERR_UNAVAILABLE;
+            goto out;
+        }
+        log_kv(LOG_INFO, "migration applied", "version", v, (const char *)NULL);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    src = ctl_run_patiently(s, c, CTL_COMMIT);
+    if (src != SQLITE_DONE) {
+        rc = store__sqlite_fail(c, src, "commit migrations");
+        goto out;
+    }
+    return ERR_OK;
+out:
+    sqlite3_finalize(st);
+    if (!sqlite3_get_autocommit(c->db))
+        ctl_run(c, CTL_ROLLBACK);
+    return rc ? rc : ERR_UNAVAILABLE;
+}
+
+/* ---- the writer ---- */
+
+static void fail_batch(struct job **jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct store_write *w = jobs[i]->w;
+        free(w->body);
+        w->body = NULL;
+        w->replayed = false;
+        w->status = 0;
+        jobs[i]->rc = ERR_UNAVAILABLE;
+    }
+}
+
+/* One transaction for the batch, one savepoint per job, one commit. */
+static void run_batch(struct sqlite_store *s, struct job **jobs, size_t n)
+{
+    struct store__sqlite_conn *c = s->wconn;
+    struct store__sqlite_tx tx = {.base = {.be = s->base.be, .s = &s->base}, .c = c};
+    const char *failed = NULL;
+    int src = SQLITE_OK;
+
+    /* A fault may have left a transaction open (a failed rollback). */
+    if (!sqlite3_get_autocommit(c->db))
+        ctl_run(c, CTL_ROLLBACK);
+    c->fault = false;
+    src = ctl_run_patiently(s, c, CTL_BEGIN_IMMEDIATE);
+    if (src != SQLITE_DONE) {
+        store__sqlite_fail(c, src, "begin write");
+        fail_batch(jobs, n);
+        return;
+    }
+    for (size_t i = 0; i < n && !failed; i++) {
+        struct job *j = jobs[i];
+        if ((src = ctl_run(c, CTL_SAVEPOINT)) != SQLITE_DONE) {
+            failed = "savepoint";
+            break;
+        }
+        j->rc = store__write_body(&tx.base, j->w, s->warena);
+        /* SQLite itself rolls the transaction back on some errors. */
+        if (c->fault || sqlite3_get_autocommit(c->db)) {
+            failed = "job";
+            break;
+        }
+        if (j->rc) {
+            free(j->w->body);
+            j->w->body = NULL;
+            if ((src = ctl_run(c, CTL_ROLLBACK_TO)) != SQLITE_DONE)
+                failed = "rollback to savepoint";
+        }
+        if (!failed && (src = ctl_run(c, CTL_RELEASE)) != SQLITE_DONE)
+            failed = "release savepoint";
+    }
+    if (!failed && (src = ctl_run_patiently(s, c, CTL_COMMIT)) != SQLITE_DONE)
+        failed = "commit";
+    if (failed) {
+        if (src != SQLITE_DONE && src != SQLITE_OK)
+            store__sqlite_fail(c, src, failed);
+        char count[24];
+        snprintf(count, sizeof(count), "%zu", n);
+        log_kv(LOG_ERROR, "write batch rolled back", "stage", failed, "jobs", count,
+               (const char *)NULL);
+        if (!sqlite3_get_autocommit(c->db))
+            ctl_run(c, CTL_ROLLBACK);
+        fail_batch(jobs, n);
+    }
+    c->fault = false;
+    arena_reset(s->warena);
+}
+
+static void *writer_main(void *arg)
+{
+    struct sqlite_store *s = arg;
+    size_t max = (size_t)s->base.opt.batch_max;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->wake, &s->mu);
+        if (!s->head)
+            break; /* stopping, and every queued job is done */
+        size_t n = 0;
+        while (s->head && n < max) {
+            s->batch[n++] = s->head;
+            s->head = s->head->next;
+        }
+        if (!s->head)
+            s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        run_batch(s, s->batch, n);
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < n; i++) {
+            s->batch[i]->done = true;
+            pthread_cond_signal(&s->batch[i]->cv);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+enum err store__sqlite_write(struct store *base, struct store_write *w)
+{
+    struct sqlite_store *s = (struct sqlite_store *)base;
+    /* From inside a write's own function this would wait for itself. */
+    if (pthread_equal(pthread_self(), s->writer)) {
+        log_kv(LOG_ERROR, "store_write called from inside a write", (const char *)NULL);
+        return ERR_INTERNAL;
+    }
+    struct job j = {.w = w, .rc = ERR_INTERNAL};
+    pthread_cond_init(&j.cv, NULL);
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        j.rc = ERR_UNAVAILABLE;
+    } else {
+        if (s->tail)
+            s->tail->next = &j;
+        else
+            s->head = &j;
+        s->tail = &j;
+        pthread_cond_signal(&s->wake);
+        while (!j.done)
+            pthread_cond_wait(&j.cv, &s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&j.cv);
+    return j.rc;
+}
+
+/* ---- the readers ---- */
+
+static enum err reader_take(struct sqlite_store *s, struct store__sqlite_conn **out)
+{
+    pthread_mutex_lock(&s->rmu);
+    for (;;) {
+        if (s->rfree) {
+            struct store__sqlite_conn *c = s->rfree;
+            s->rfree = c->next;
+            s->rfree_n--;
+            pthread_mutex_unlock(&s->rmu);
+            c->next = NULL;
+            *out = c;
+            return ERR_OK;
+        }
+        if (s->ropen < s->base.opt.pool_size)
+            break;
+        pthread_cond_wait(&s->rfree_cv, &s->rmu);
+    }
+    /* Open a new one outside the lock: others may use the free ones. */
+    s->ropen++;
+    pthread_mutex_unlock(&s->rmu);
+    enum err rc = conn_open(s, false, out);
+    if (rc) {
+        pthread_mutex_lock(&s->rmu);
+        s->ropen--;
+        pthread_cond_signal(&s->rfree_cv);
+        pthread_mutex_unlock(&s->rmu);
+    }
+    return rc;
+}
+
+static void reader_give(struct sqlite_store *s, struct store__sqlite_conn *c)
+{
+    pthread_mutex_lock(&s->rmu);
+    c->next = s->rfree;
+    s->rfree = c;
+    s->rfree_n++;
+    pthread_cond_signal(&s->rfree_cv);
+    pthread_mutex_unlock(&s->rmu);
+}
+
+enum err store__sqlite_read(struct store *base, store_fn fn, void *arg)
+{
+    struct sqlite_store *s = (struct sqlite_store *)base;
+    struct store__sqlite_conn *c = NULL;
+    enum err rc = reader_take(s, &c);
+    if (rc)
+        return rc;
+    struct store__sqlite_tx tx = {.base = {.be = base->be, .s = base}, .c = c};
+    int src = ctl_run(c, CTL_BEGIN);
+    if (src != SQLITE_DONE) {
+        rc = store__sqlite_fail(c, src, "begin read");
+        goto out;
+    }
+    rc = fn(&tx.base, arg);
+    if (!sqlite3_get_autocommit(c->db)) {
+        src = ctl_run(c, CTL_COMMIT);
+        if (src != SQLITE_DONE) {
+            enum err crc = store__sqlite_fail(c, src, "end read");
+            ctl_run(c, CTL_ROLLBACK);
+            if (!rc)
+                rc = crc;
+        }
+    }
+out:
+    c->fault = false;
+    reader_give(s, c);
+    return rc;
+}
+
+static enum err ping_fn(struct store_tx *tx, void *arg)
+{
+    struct store__sqlite_conn *c = store__sqlite_conn_of(tx);
+    int src = exec(c, "SELECT version FROM schema_migrations LIMIT 1");
+    return src == SQLITE_OK ? ERR_OK : store__sqlite_fail(c, src, "ping");
+}
+
+bool store__sqlite_ping(struct store *s)
+{
+    return store__sqlite_read(s, ping_fn, NULL) == ERR_OK;
+}
+
+/* ---- open and close ---- */
+
+void store__sqlite_close(struct store *base)
+{
+    struct sqlite_store *s = (struct sqlite_store *)base;
+    if (!s)
+        return;
+    if (s->writer_running) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->writer, NULL);
+    }
+    conn_close(s->wconn);
+    /* Reads still running would use freed connections: wait for them. */
+    pthread_mutex_lock(&s->rmu);
+    while (s->rfree_n < s->ropen)
+        pthread_cond_wait(&s->rfree_cv, &s->rmu);
+    pthread_mutex_unlock(&s->rmu);
+    while (s->rfree) {
+        struct store__sqlite_conn *c = s->rfree;
+        s->rfree = c->next;
+        conn_close(c);
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->rmu);
+    pthread_cond_destroy(&s->rfree_cv);
+    arena_destroy(s->warena);
+    free(s->batch);
+    free(s->path);
+    free(s);
+}
+
+enum err store__sqlite_engine_open(const char *path, const struct store_options *o,
+                                   const struct store_backend *be, struct store **out)
+{
+    enum err rc;
+    if (strcmp(path, ":memory:") == 0) {
+        /* Every connection would see its own empty database. */
+        log_kv(LOG_ERROR, "an in-memory SQLite database cannot be shared; use a file",
+               (const char *)NULL);
+        return ERR_UNAVAILABLE;
+    }
+    struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    s->base.be = be;
+    s->base.opt = *o;
+    if (s->base.opt.pool_size < 1)
+        s->base.opt.pool_size = 1;
+    if (s->base.opt.batch_max < 1)
+        s->base.opt.batch_max = 1;
+    if (s->base.opt.busy_timeout_ms < 0)
+        s->base.opt.busy_timeout_ms = 0;
+    s->path = xstrdup(path);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    pthread_mutex_init(&s->rmu, NULL);
+    pthread_cond_init(&s->rfree_cv, NULL);
+    s->warena = arena_create();
+    s->batch = xcalloc((size_t)s->base.opt.batch_max, sizeof(*s->batch));
+
+    if ((rc = conn_open(s, true, &s->wconn)) || (rc = migrate(s, s->wconn)))
+        goto fail;
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        log_kv(LOG_ERROR, "cannot start the SQLite writer thread", (const char *)NULL);
+        rc = ERR_UNAVAILABLE;
+        goto fail;
+    }
+    s->writer_running = true;
+    *out = &s->base;
+    return ERR_OK;
+fail:
+    store__sqlite_close(&s->base);
+    return rc == ERR_UNAVAILABLE ? rc : ERR_UNAVAILABLE;
+}

@@ -1,0 +1,385 @@
+/*
+ * The backend-neutral half of the store: URL dispatch, the public
+ * primitives (one call through the backend table each), composition of
+ * whole customers and organizations, and the idempotency protocol.
+ */
+#include "backend.h"
+#include "../core/clock.h"
+#include "../core/log.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+void store_options_default(struct store_options *o)
+{
+    o->pool_size = 8;
+    o->busy_timeout_ms = 5000;
+    o->batch_max = 256;
+    o->connect_timeout_s = 5;
+}
+
+enum err store_open(const char *url, const struct store_options *o, struct store **out)
+{
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return store__pg_open(url, o, out);
+    if (strncmp(url, "sqlite:", 7) == 0)
+        url += 7;
+    if (*url == '\0') {
+        log_kv(LOG_ERROR, "empty database path", (const char *)NULL);
+        return ERR_UNAVAILABLE;
+    }
+    return store__sqlite_open(url, o, out);
+}
+
+void store_close(struct store *s)
+{
+    if (s)
+        s->be->close(s);
+}
+
+const char *store_kind(const struct store *s)
+{
+    return s->be->name;
+}
+
+bool store_blocks(const struct store *s)
+{
+    return s->be->blocks;
+}
+
+bool store_ping(struct store *s)
+{
+    return s->be->ping(s);
+}
+
+enum err store_read(struct store *s, store_fn fn, void *arg)
+{
+    return s->be->read(s, fn, arg);
+}
+
+enum err store_write(struct store *s, struct store_write *w)
+{
+    w->replayed = false;
+    w->status = 0;
+    w->body = NULL;
+    return s->be->write(s, w);
+}
+
+enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a)
+{
+    const struct store_backend *be = tx->be;
+    enum err rc;
+    free(w->body);
+    w->body = NULL;
+    w->replayed = false;
+    int64_t now = clock_now_ms();
+    if (w->idem_key) {
+        struct idem_record r;
+        rc = be->idem_get(tx, a, w->account_id, w->idem_key, &r);
+        if (rc == ERR_OK && r.created_at > now - IDEM_TTL_MS) {
+            if (memcmp(r.hash, w->idem_hash, IDEM_HASH_LEN) != 0)
+                return ERR_IDEMPOTENCY_CONFLICT;
+            w->replayed = true;
+            w->status = r.status;
+            w->body = strdup(r.body);
+            return w->body ? ERR_OK : ERR_INTERNAL;
+        }
+        if (rc != ERR_OK && rc != ERR_NOT_FOUND)
+            return rc;
+    }
+    rc = w->fn(tx, w->arg);
+    if (rc)
+        return rc;
+    w->render(w->arg, &w->status, &w->body);
+    if (w->idem_key) {
+        struct idem_record r = {.status = w->status, .body = w->body, .created_at = now};
+        memcpy(r.hash, w->idem_hash, IDEM_HASH_LEN);
+        rc = be->idem_put(tx, w->account_id, w->idem_key, &r);
+        if (rc) {
+            free(w->body);
+            w->body = NULL;
+        }
+    }
+    return rc;
+}
+
+char *store__integrations_encode(const struct customer *c)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < c->n_integrations; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s}", "service", c->integrations[i].service,
+                                             "id", c->integrations[i].id));
+    char *s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
+void store__integrations_decode(struct arena *a, const char *text, struct customer *c)
+{
+    c->integrations = NULL;
+    c->n_integrations = 0;
+    if (!text)
+        return;
+    json_t *arr = json_loads(text, 0, NULL);
+    size_t n = json_array_size(arr);
+    if (n) {
+        c->integrations = arena_zalloc(a, n * sizeof(*c->integrations));
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(arr, i);
+            c->integrations[i].service =
+                arena_strdup(a, json_string_value(json_object_get(e, "service")));
+            c->integrations[i].id = arena_strdup(a, json_string_value(json_object_get(e, "id")));
+        }
+        c->n_integrations = n;
+    }
+    json_decref(arr);
+}
+
+/* ---- accounts and clients ---- */
+
+enum err store_account_ensure(struct store_tx *tx, const char *name, int64_t now,
+                              char id[ID_LEN + 1])
+{
+    return tx->be->account_ensure(tx, name, now, id);
+}
+
+enum err store_account_list(struct store_tx *tx, struct arena *a, struct account_row **out,
+                            size_t *n)
+{
+    return tx->be->account_list(tx, a, out, n);
+}
+
+enum err store_client_insert(struct store_tx *tx, const char *account_id, const char *client_id,
+                             const uint8_t hash[SECRET_HASH_LEN], int64_t now)
+{
+    return tx->be->client_insert(tx, account_id, client_id, hash, now);
+}
+
+enum err store_client_get(struct store_tx *tx, const char *client_id, char account_id[ID_LEN + 1],
+                          uint8_t hash[SECRET_HASH_LEN], int64_t *revoked_at)
+{
+    return tx->be->client_get(tx, client_id, account_id, hash, revoked_at);
+}
+
+enum err store_client_revoke(struct store_tx *tx, const char *client_id, int64_t now)
+{
+    return tx->be->client_revoke(tx, client_id, now);
+}
+
+enum err store_client_list(struct store_tx *tx, struct arena *a, struct client_row **out,
+                           size_t *n)
+{
+    return tx->be->client_list(tx, a, out, n);
+}
+
+/* ---- customers ---- */
+
+enum err store_customer_insert(struct store_tx *tx, const char *account, const struct customer *c)
+{
+    return tx->be->customer_insert(tx, account, c);
+}
+
+enum err store_customer_update(struct store_tx *tx, const char *account,
+                               const struct customer *c, bool replace_props)
+{
+    return tx->be->customer_update(tx, account, c, replace_props);
+}
+
+enum err store_customer_archive(struct store_tx *tx, const char *account, const char *id,
+                                int64_t now)
+{
+    return tx->be->customer_archive(tx, account, id, now);
+}
+
+enum err store_customer_briefs(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *const *ids, size_t n, struct customer_brief *out)
+{
+    memset(out, 0, n * sizeof(*out));
+    return n ? tx->be->customer_briefs(tx, a, account, ids, n, out) : ERR_OK;
+}
+
+/* The organizations `c` is a member of, each whole. */
+static enum err load_orgs(struct store_tx *tx, struct arena *a, const char *account,
+                          struct customer *c)
+{
+    const char **ids = NULL;
+    size_t n = 0;
+    enum err rc = tx->be->org_ids_of_member(tx, a, account, c->id, &ids, &n);
+    if (rc)
+        return rc;
+    c->orgs = n ? arena_zalloc(a, n * sizeof(*c->orgs)) : NULL;
+    c->n_orgs = n;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = tx->be->org_get(tx, a, account, ids[i], &c->orgs[i])))
+            return rc;
+    return ERR_OK;
+}
+
+enum err store_customer_get(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *id, struct customer *out)
+{
+    enum err rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = tx->be->customer_row_get(tx, a, account, id, out)) ||
+        (rc = tx->be->contact_list(tx, a, account, id, false, &out->contacts, &out->n_contacts)) ||
+        (rc = tx->be->customer_props(tx, a, account, id, &out->props, &out->n_props)))
+        return rc;
+    return load_orgs(tx, a, account, out);
+}
+
+enum err store_customer_list(struct store_tx *tx, struct arena *a, const char *account,
+                             const struct customer_query *q, struct customer **items,
+                             const char ***keys, size_t *n, struct page_result *pr)
+{
+    enum err rc = tx->be->customer_list_rows(tx, a, account, q, items, keys, n, pr);
+    for (size_t i = 0; rc == ERR_OK && i < *n; i++) {
+        struct customer *c = &(*items)[i];
+        rc = tx->be->customer_props(tx, a, account, c->id, &c->props, &c->n_props);
+        if (rc == ERR_OK)
+            rc = load_orgs(tx, a, account, c);
+    }
+    return rc;
+}
+
+enum err store_property_keys(struct store_tx *tx, struct arena *a, const char *account,
+                             const char ***out, size_t *n)
+{
+    return tx->be->property_keys(tx, a, account, out, n);
+}
+
+/* ---- contacts ---- */
+
+enum err store_contact_list(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *customer_id, bool include_archived,
+                            struct contact **out, size_t *n)
+{
+    return tx->be->contact_list(tx, a, account, customer_id, include_archived, out, n);
+}
+
+enum err store_contact_get(struct store_tx *tx, struct arena *a, const char *account,
+                           const char *customer_id, const char *id, struct contact *out)
+{
+    return tx->be->contact_get(tx, a, account, customer_id, id, out);
+}
+
+enum err store_contact_insert(struct store_tx *tx, const char *account, const char *customer_id,
+                              const struct contact *c)
+{
+    return tx->be->contact_insert(tx, account, customer_id, c);
+}
+
+enum err store_contact_update(struct store_tx *tx, const char *account, const char *customer_id,
+                              const struct contact *c)
+{
+    return tx->be->contact_update(tx, account, customer_id, c);
+}
+
+/* ---- aliases ---- */
+
+enum err store_alias_insert(struct store_tx *tx, const char *account, const struct alias *al)
+{
+    return tx->be->alias_insert(tx, account, al);
+}
+
+enum err store_alias_get(struct store_tx *tx, struct arena *a, const char *account,
+                         const char *id, struct alias *out)
+{
+    return tx->be->alias_get(tx, a, account, id, out);
+}
+
+enum err store_alias_get_by_value(struct store_tx *tx, struct arena *a, const char *account,
+                                  const char *value, struct alias *out)
+{
+    return tx->be->alias_get_by_value(tx, a, account, value, out);
+}
+
+enum err store_alias_list(struct store_tx *tx, struct arena *a, const char *account,
+                          const char *value, const struct page_query *pq, struct alias **out,
+                          size_t *n, struct page_result *pr)
+{
+    return tx->be->alias_list(tx, a, account, value, pq, out, n, pr);
+}
+
+enum err store_alias_list_for_customer(struct store_tx *tx, struct arena *a, const char *account,
+                                       const char *customer_id, struct alias **out, size_t *n)
+{
+    return tx->be->alias_list_for_customer(tx, a, account, customer_id, out, n);
+}
+
+enum err store_alias_update(struct store_tx *tx, const char *account, const struct alias *al)
+{
+    return tx->be->alias_update(tx, account, al);
+}
+
+/* ---- organizations ---- */
+
+enum err store_org_insert(struct store_tx *tx, const char *account, const struct organization *o)
+{
+    return tx->be->org_insert(tx, account, o);
+}
+
+enum err store_org_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                       struct organization *out)
+{
+    return tx->be->org_get(tx, a, account, id, out);
+}
+
+enum err store_org_id_by_owner(struct store_tx *tx, const char *account, const char *owner_id,
+                               char out[ID_LEN + 1])
+{
+    return tx->be->org_id_by_owner(tx, account, owner_id, out);
+}
+
+enum err store_org_members_add(struct store_tx *tx, const char *account, const char *org_id,
+                               const char *const *ids, size_t n)
+{
+    return n ? tx->be->org_members_add(tx, account, org_id, ids, n) : ERR_OK;
+}
+
+enum err store_org_members_clear(struct store_tx *tx, const char *account, const char *org_id)
+{
+    return tx->be->org_members_clear(tx, account, org_id);
+}
+
+enum err store_org_member_remove(struct store_tx *tx, const char *account, const char *org_id,
+                                 const char *customer_id)
+{
+    return tx->be->org_member_remove(tx, account, org_id, customer_id);
+}
+
+enum err store_org_member_count(struct store_tx *tx, const char *account, const char *org_id,
+                                int64_t *n)
+{
+    return tx->be->org_member_count(tx, account, org_id, n);
+}
+
+enum err store_org_delete(struct store_tx *tx, const char *account, const char *org_id)
+{
+    return tx->be->org_delete(tx, account, org_id);
+}
+
+enum err store_org_reaches(struct store_tx *tx, const char *account, const char *ancestor,
+                           const char *descendant, bool *out)
+{
+    if (strcmp(ancestor, descendant) == 0) {
+        *out = true;
+        return ERR_OK;
+    }
+    return tx->be->org_reaches(tx, account, ancestor, descendant, out);
+}
+
+enum err store_org_list(struct store_tx *tx, struct arena *a, const char *account,
+                        const char *owner_id, const char *member_id, const struct page_query *pq,
+                        struct organization **out, size_t *n, struct page_result *pr)
+{
+    const char **ids = NULL;
+    enum err rc = tx->be->org_list_ids(tx, a, account, owner_id, member_id, pq, &ids, n, pr);
+    if (rc)
+        return rc;
+    *out = *n ? arena_zalloc(a, *n * sizeof(**out)) : NULL;
+    for (size_t i = 0; i < *n; i++)
+        if ((rc = tx->be->org_get(tx, a, account, ids[i], &(*out)[i])))
+            return rc;
+    return ERR_OK;
+}

@@ -1,0 +1,260 @@
+/*
+ * The store: kinship's only way to its data, with two backends (SQLite and
+ * PostgreSQL) chosen by the database URL. Callers run their work as a
+ * function over a transaction handle:
+ *
+ *   store_read()  runs it in a read-only snapshot;
+ *   store_write() runs it atomically, retries it on serialization failures
+ *                 or a busy database (so it may run more than once: it must
+ *                 touch nothing but the transaction and its own output), and
+ *                 returns only when the change is durable on disk. It also
+ *                 keeps Idempotency-Key records in the same transaction.
+ *
+ * Inside the function, the store_* primitives below read and change rows.
+ * Every primitive takes the account id first: no query reaches another
+ * tenant's rows. Output strings live in the arena passed in.
+ *
+ * Errors: ERR_NOT_FOUND for a missing row, ERR_UNAVAILABLE when the database
+ * cannot be reached or written (disk full, locked, down), ERR_INTERNAL for
+ * anything else. Primitives that enforce a constraint say which error they
+ * return for it.
+ */
+#ifndef KINSHIP_STORE_H
+#define KINSHIP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+#include "../core/mem.h"
+#include "../core/secret.h"
+#include "../domain/model.h"
+
+struct store;
+struct store_tx;
+
+struct store_options {
+    int pool_size;        /* connections (PostgreSQL) or readers (SQLite) */
+    int busy_timeout_ms;  /* how long one statement may wait for a lock */
+    int batch_max;        /* SQLite: most writes that share one commit */
+    int connect_timeout_s;
+};
+
+void store_options_default(struct store_options *o);
+
+/*
+ * Opens the store at `url` ("sqlite:PATH", a plain PATH, or
+ * "postgresql://..." / "postgres://...") and applies pending migrations.
+ * ERR_UNAVAILABLE when the database cannot be opened; the reason is logged.
+ */
+enum err store_open(const char *url, const struct store_options *o, struct store **out);
+/* Waits for writes in flight, then closes every connection. NULL is a no-op. */
+void store_close(struct store *s);
+/* "sqlite" or "postgresql". */
+const char *store_kind(const struct store *s);
+/* True when a call may wait on the network (handlers then leave the HTTP
+ * threads for the worker pool). */
+bool store_blocks(const struct store *s);
+/* True when the database answers a trivial query now. */
+bool store_ping(struct store *s);
+
+typedef enum err (*store_fn)(struct store_tx *tx, void *arg);
+
+enum err store_read(struct store *s, store_fn fn, void *arg);
+
+#define IDEM_HASH_LEN 32
+#define IDEM_TTL_MS (24LL * 3600 * 1000)
+
+struct store_write {
+    /* in */
+    store_fn fn;
+    void *arg;
+    /* Renders the answer to remember (status and a malloc'd body) after fn
+     * succeeded, inside the transaction. */
+    void (*render)(void *arg, int *status, char **body);
+    const char *account_id;  /* with idem_key */
+    const char *idem_key;    /* NULL: no idempotency record */
+    uint8_t idem_hash[IDEM_HASH_LEN];
+    /* out, when store_write returns ERR_OK */
+    bool replayed; /* the answer is the one remembered for idem_key */
+    int status;
+    char *body; /* the caller frees it */
+};
+
+/* ERR_IDEMPOTENCY_CONFLICT when idem_key was used with another hash. */
+enum err store_write(struct store *s, struct store_write *w);
+
+/* ---- accounts and API clients -------------------------------------- */
+
+struct client_row {
+    char id[ID_LEN + 1];
+    char account_id[ID_LEN + 1];
+    const char *account_name;
+    int64_t created_at, revoked_at;
+};
+
+struct account_row {
+    char id[ID_LEN + 1];
+    const char *name;
+    int64_t created_at;
+    int64_t clients; /* active clients */
+};
+
+/* Finds the account named `name` or creates it. */
+enum err store_account_ensure(struct store_tx *tx, const char *name, int64_t now,
+                              char id[ID_LEN + 1]);
+enum err store_account_list(struct store_tx *tx, struct arena *a, struct account_row **out,
+                            size_t *n);
+enum err store_client_insert(struct store_tx *tx, const char *account_id, const char *client_id,
+                             const uint8_t hash[SECRET_HASH_LEN], int64_t now);
+/* ERR_NOT_FOUND for an unknown client. Revoked clients are returned with
+ * revoked_at set. */
+enum err store_client_get(struct store_tx *tx, const char *client_id, char account_id[ID_LEN + 1],
+                          uint8_t hash[SECRET_HASH_LEN], int64_t *revoked_at);
+/* ERR_NOT_FOUND for an unknown or already revoked client. */
+enum err store_client_revoke(struct store_tx *tx, const char *client_id, int64_t now);
+enum err store_client_list(struct store_tx *tx, struct arena *a, struct client_row **out,
+                           size_t *n);
+
+/* ---- customers ------------------------------------------------------ */
+
+/* Inserts the customer row, its contacts (ids and times set by the caller)
+ * and its custom properties. */
+enum err store_customer_insert(struct store_tx *tx, const char *account,
+                               const struct customer *c);
+/*
+ * Replaces the customer's fields; archives its active contacts and inserts
+ * c->contacts; replaces its custom properties when `replace_props`.
+ * ERR_NOT_FOUND for an unknown customer.
+ */
+enum err store_customer_update(struct store_tx *tx, const char *account,
+                               const struct customer *c, bool replace_props);
+/* The whole customer: row, active contacts, properties, and organizations
+ * it is a member of. ERR_NOT_FOUND for an unknown customer. */
+enum err store_customer_get(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *id, struct customer *out);
+/* Sets archived_at when not yet set. ERR_NOT_FOUND for an unknown one. */
+enum err store_customer_archive(struct store_tx *tx, const char *account, const char *id,
+                                int64_t now);
+
+/* What the organization rules need to know of a customer. */
+struct customer_brief {
+    bool found, archived;
+    const char *legal_name;
+};
+
+/* One brief per id (ids need not be UUIDs: those are simply not found). */
+enum err store_customer_briefs(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *const *ids, size_t n, struct customer_brief *out);
+
+/* ---- lists ------------------------------------------------------------ */
+
+/*
+ * Keyset pagination. `key` is the sort value of the row a cursor points at
+ * (a decimal string of created_at for the default sort); rows are ordered
+ * by (key, id) in `desc` order. With `after`, rows past the cursor; with
+ * `before`, rows ahead of it (returned in page order all the same).
+ */
+struct page_query {
+    int limit;
+    bool desc;
+    bool has_cursor, cursor_after; /* cursor_after: true for after, false for before */
+    const char *cursor_key;        /* NULL means SQL NULL sorted as "" */
+    char cursor_id[ID_LEN + 1];
+};
+
+struct page_result {
+    bool has_next, has_prev; /* rows exist past the last / ahead of the first */
+    int64_t total;           /* rows matching the filters, all pages */
+};
+
+enum customer_sort { SORT_CREATED_AT, SORT_LEGAL_NAME, SORT_LABEL, SORT_PROPERTY };
+
+struct customer_query {
+    const char *legal_name, *email, *alias, *label; /* filters; NULL: none */
+    bool include_archived;
+    enum customer_sort sort;
+    const char *sort_property; /* with SORT_PROPERTY */
+    struct page_query page;
+};
+
+/*
+ * A page of customers (with properties and organizations, without
+ * contacts). keys[i] is the sort key of items[i], for cursors.
+ * legal_name and label filter by case-insensitive substring, email by a
+ * contact's exact email (case-insensitive), alias by an alias value.
+ */
+enum err store_customer_list(struct store_tx *tx, struct arena *a, const char *account,
+                             const struct customer_query *q, struct customer **items,
+                             const char ***keys, size_t *n, struct page_result *pr);
+/* Distinct custom property keys of the account's customers, sorted. */
+enum err store_property_keys(struct store_tx *tx, struct arena *a, const char *account,
+                             const char ***out, size_t *n);
+
+/* ---- contacts ---------------------------------------------------------- */
+
+enum err store_contact_list(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *customer_id, bool include_archived,
+                            struct contact **out, size_t *n);
+enum err store_contact_get(struct store_tx *tx, struct arena *a, const char *account,
+                           const char *customer_id, const char *id, struct contact *out);
+enum err store_contact_insert(struct store_tx *tx, const char *account, const char *customer_id,
+                              const struct contact *c);
+/* Writes name, email, pref, updated_at and archived_at of contact c->id. */
+enum err store_contact_update(struct store_tx *tx, const char *account, const char *customer_id,
+                              const struct contact *c);
+
+/* ---- aliases ------------------------------------------------------------ */
+
+/* ERR_ALIAS_EXISTS when an undeleted alias of the account has the value. */
+enum err store_alias_insert(struct store_tx *tx, const char *account, const struct alias *al);
+/* Deleted aliases are not found. */
+enum err store_alias_get(struct store_tx *tx, struct arena *a, const char *account,
+                         const char *id, struct alias *out);
+enum err store_alias_get_by_value(struct store_tx *tx, struct arena *a, const char *account,
+                                  const char *value, struct alias *out);
+/* Undeleted aliases, newest first unless page.desc is false; `value`
+ * filters by exact value. Keys are ids. */
+enum err store_alias_list(struct store_tx *tx, struct arena *a, const char *account,
+                          const char *value, const struct page_query *pq, struct alias **out,
+                          size_t *n, struct page_result *pr);
+enum err store_alias_list_for_customer(struct store_tx *tx, struct arena *a, const char *account,
+                                       const char *customer_id, struct alias **out, size_t *n);
+/* Writes label (NULL clears it) and deleted_at of alias al->id. */
+enum err store_alias_update(struct store_tx *tx, const char *account, const struct alias *al);
+
+/* ---- organizations -------------------------------------------------------- */
+
+/* Inserts the organization and its members in order. ERR_ORGANIZATION_EXISTS
+ * when the owner already owns one. */
+enum err store_org_insert(struct store_tx *tx, const char *account, const struct organization *o);
+/* With owner and member names. ERR_NOT_FOUND for an unknown id. */
+enum err store_org_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                       struct organization *out);
+/* The id of the organization `owner_id` owns; ERR_NOT_FOUND when none. */
+enum err store_org_id_by_owner(struct store_tx *tx, const char *account, const char *owner_id,
+                               char out[ID_LEN + 1]);
+/* Appends the ids that are not yet members, in the order given. */
+enum err store_org_members_add(struct store_tx *tx, const char *account, const char *org_id,
+                               const char *const *ids, size_t n);
+/* Removes every member. */
+enum err store_org_members_clear(struct store_tx *tx, const char *account, const char *org_id);
+/* ERR_NOT_FOUND when the customer is not a member. */
+enum err store_org_member_remove(struct store_tx *tx, const char *account, const char *org_id,
+                                 const char *customer_id);
+enum err store_org_member_count(struct store_tx *tx, const char *account, const char *org_id,
+                                int64_t *n);
+/* Deletes the organization and its memberships. ERR_NOT_FOUND when none. */
+enum err store_org_delete(struct store_tx *tx, const char *account, const char *org_id);
+/* True when `descendant` is `ancestor` or sits below it: reachable through
+ * "owner of an organization -> its members" steps. */
+enum err store_org_reaches(struct store_tx *tx, const char *account, const char *ancestor,
+                           const char *descendant, bool *out);
+/* Organizations, newest first unless page.desc is false, filtered by owner
+ * and by member (NULL: no filter). Keys are ids. */
+enum err store_org_list(struct store_tx *tx, struct arena *a, const char *account,
+                        const char *owner_id, const char *member_id, const struct page_query *pq,
+                        struct organization **out, size_t *n, struct page_result *pr);
+
+#endif

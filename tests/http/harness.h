@@ -1,0 +1,67 @@
+/*
+ * The HTTP test harness: starts the real kinship binary ($KINSHIP_BIN) on a
+ * free port with a fresh database (a temporary SQLite file, or the
+ * PostgreSQL at $KINSHIP_TEST_PG_URL with a fresh account when
+ * $KINSHIP_TEST_STORE=pg), and talks to it with libcurl. Every response is
+ * also appended to $KINSHIP_CONTRACT_LOG (when set) for the contract check
+ * against the OpenAPI document.
+ */
+#ifndef KINSHIP_TEST_HARNESS_H
+#define KINSHIP_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct server {
+    pid_t pid;
+    int port;
+    char dir[256];     /* temporary directory (logs, SQLite file) */
+    char db[512];      /* database URL */
+    char key[256];     /* CLIENT_ID:SECRET of the first account */
+    char log[300];     /* the server's stderr */
+    bool pg;
+};
+
+struct resp {
+    long status;
+    char *body;
+    json_t *json; /* NULL when the body is not JSON */
+    char *headers; /* raw header block */
+};
+
+/* Starts a server; extra is a NULL-terminated list of serve arguments (or
+ * NULL). Fails the test when the server does not come up. */
+void server_start(struct server *s, const char *const *extra);
+/* SIGTERM; asserts a clean exit (status 0) when `check` is set. */
+void server_stop(struct server *s, bool check);
+/* SIGKILL, for crash tests. */
+void server_kill(struct server *s);
+/* Starts the binary again on the same database and port. */
+void server_restart(struct server *s, const char *const *extra);
+/* Creates an API client in a new account named after `tag`; returns
+ * "CLIENT_ID:SECRET" (static buffer per call site: copy it). */
+void server_new_key(struct server *s, const char *tag, char *out, size_t cap);
+/* Runs `kinship ARGS... --db URL` and returns its exit status; stdout goes
+ * into out (cap bytes) when out is not NULL. */
+int kinship_cmd(struct server *s, const char *const *args, char *out, size_t cap);
+
+/* A request with the server's first key. headers: NULL-terminated "Name: value" list. */
+struct resp *req(struct server *s, const char *method, const char *path, const char *body,
+                 const char *const *headers);
+/* The same with explicit credentials (NULL: none). */
+struct resp *req_as(struct server *s, const char *key, const char *method, const char *path,
+                    const char *body, const char *const *headers);
+/* A header's value in the response (static buffer), or NULL. */
+const char *resp_header(struct resp *r, const char *name);
+void resp_free(struct resp *r);
+
+/* json_loads of a formatted string; aborts the test on bad JSON. */
+json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Creates a customer named `name` (a valid full body) and returns its id
+ * (malloc'd). */
+char *make_customer(struct server *s, const char *key, const char *name);
+/* The error type of an error response, or "". */
+const char *err_type_of(struct resp *r);
+
+#endif
