@@ -4,6 +4,7 @@
  */
 #include "api/api.h"
 #include "api/metrics.h"
+#include "api/ratelimit.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -187,6 +188,7 @@ static int cmd_serve(int argc, char **argv)
         .workers = workq_create((unsigned)cfg.workers, 256),
         .defer_all = store_blocks(store),
         .metrics = metrics_create(api_routes_count),
+        .ratelimit = ratelimit_create(cfg.rate_limit),
         .openapi = (const char *)kinship_openapi,
         .openapi_len = kinship_openapi_len,
     };
@@ -198,6 +200,7 @@ static int cmd_serve(int argc, char **argv)
         .max_connections = (unsigned)cfg.max_connections,
         .max_per_ip = (unsigned)cfg.max_connections_per_ip,
         .idle_timeout_s = (unsigned)cfg.idle_timeout,
+        .request_timeout_s = (unsigned)cfg.request_timeout,
         .header_limit = (size_t)cfg.header_limit,
         .max_headers = (unsigned)cfg.max_headers,
     };
@@ -206,6 +209,7 @@ static int cmd_serve(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    api.server = srv;
     char port_s[16];
     snprintf(port_s, sizeof(port_s), "%d", http_server_port(srv));
     log_kv(LOG_INFO, "listening", "host", host, "port", port_s, "store", store_kind(store),
@@ -220,6 +224,7 @@ static int cmd_serve(int argc, char **argv)
 out:
     workq_destroy(api.workers);
     metrics_destroy(api.metrics);
+    ratelimit_destroy(api.ratelimit);
     store_close(store);
     log_kv(LOG_INFO, "stopped", (const char *)NULL);
 out_cfg:

@@ -23,6 +23,8 @@
 
 struct workq;
 struct metrics;
+struct ratelimit;
+struct http_server;
 
 struct api {
     struct store *store;
@@ -30,6 +32,8 @@ struct api {
     struct workq *workers;
     bool defer_all; /* the store may block: run every request on a worker */
     struct metrics *metrics;
+    struct ratelimit *ratelimit; /* NULL: off */
+    struct http_server *server;  /* for requests in flight */
     const char *openapi; /* the OpenAPI document served at /openapi.json */
     size_t openapi_len;
 };

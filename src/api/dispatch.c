@@ -5,6 +5,7 @@
  */
 #include "api.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "../core/clock.h"
 #include "../core/id.h"
 #include "../core/log.h"
@@ -44,8 +45,8 @@ static void respond_error(struct req *r, struct call *c, enum err e)
     json_decref(body);
     req_respond(r, err_status(e), s, len);
     r->error_type = err_type(e);
-    if (e == ERR_UNAVAILABLE || e == ERR_RATE_LIMITED)
-        req_add_header(r, "Retry-After", "1");
+    if (e == ERR_UNAVAILABLE)
+        req_set_header(r, "Retry-After", "1");
 }
 
 static bool request_id_ok(const char *s)
@@ -159,6 +160,13 @@ static void run(struct call *c)
     enum err rc = ERR_OK;
     if ((rt->flags & ROUTE_AUTH) && (rc = auth_check(c)))
         goto out;
+    int retry_s = 1;
+    if (c->client_id && !ratelimit_take(c->api->ratelimit, c->client_id, clock_mono_us(), &retry_s)) {
+        req_set_header(r, "Retry-After", arena_printf(c->a, "%d", retry_s));
+        rc = call_fail(c, ERR_RATE_LIMITED, NULL, "rate limit of %ld requests a minute reached",
+                       c->api->cfg->rate_limit);
+        goto out;
+    }
     if ((rt->flags & ROUTE_VERSIONED) && (rc = check_version(c)))
         goto out;
     if ((rt->flags & ROUTE_JSON_BODY) && (rc = parse_body(c)))

@@ -1,6 +1,7 @@
 /* Operational endpoints: liveness, readiness, metrics, the API document. */
 #include "api.h"
 #include "metrics.h"
+#include "../http/server.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@ enum err ops_metrics(struct call *c)
 {
     struct buf b;
     buf_init(&b, 16 * 1024 * 1024);
-    metrics_render(c->api->metrics, &b, 0);
+    metrics_render(c->api->metrics, &b,
+                   c->api->server ? http_server_in_flight(c->api->server) : 0);
     size_t len = b.len;
     req_respond(c->req, 200, buf_steal(&b), len);
     req_set_header(c->req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -300,11 +300,13 @@ enum err orgs_attach_child(struct call *c, struct store_tx *tx, const char *pare
     }
     if (rc)
         return rc;
+    /* Add first, then count: a child that is a member already adds nothing
+     * and must not trip the limit (R4); too many rolls the whole write back. */
     int64_t count = 0;
-    if ((rc = store_org_member_count(tx, c->account, org_id, &count)) ||
-        (rc = limit_per_org(c, "parentId", count + 1)))
+    if ((rc = store_org_members_add(tx, c->account, org_id, &child, 1)) ||
+        (rc = store_org_member_count(tx, c->account, org_id, &count)))
         return rc;
-    return store_org_members_add(tx, c->account, org_id, &child, 1);
+    return limit_per_org(c, "parentId", count);
 }
 
 /* ---- extensions ---- */

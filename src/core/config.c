@@ -30,6 +30,8 @@ const struct cfg_setting cfg_settings[] = {
      "most open connections from one client address (0: no limit)"},
     {"idle_timeout", CFG_INT, "30", 1, 3600, NULL, OFF(idle_timeout),
      "seconds a connection may stay silent, mid-request included"},
+    {"request_timeout", CFG_INT, "30", 1, 3600, NULL, OFF(request_timeout),
+     "seconds a client may take to send one whole request (slow clients are cut off)"},
     {"pool_size", CFG_INT, "8", 1, 1024, NULL, OFF(pool_size),
      "database connections (PostgreSQL) or read connections (SQLite)"},
     {"busy_timeout_ms", CFG_INT, "5000", 10, 600000, NULL, OFF(busy_timeout_ms),

@@ -23,6 +23,7 @@ struct config {
     long max_connections;
     long max_connections_per_ip;
     long idle_timeout;
+    long request_timeout;
     long pool_size;
     long busy_timeout_ms;
     long batch_max;

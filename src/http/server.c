@@ -22,8 +22,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* One TCP connection, tracked so that the reaper can cut off clients that
+ * take too long to send a request (one byte a second keeps an idle timeout
+ * from firing, not this one). */
+struct sock {
+    struct sock *prev, *next;
+    int fd;
+    int64_t since_us; /* when the current request began (or the last ended) */
+    bool handling;    /* the request is received: the server's turn */
+};
+
 struct http_server {
     struct MHD_Daemon *d;
+    pthread_mutex_t socks_mu;
+    struct sock socks; /* list head */
+    pthread_t reaper;
+    bool reaper_running;
+    pthread_mutex_t stop_mu;
+    pthread_cond_t stop_cv;
+    bool stopping;
     struct http_options o;
     http_handler handler;
     http_early_error early;
@@ -39,6 +56,7 @@ struct conn {
     struct req req;
     struct http_server *srv;
     struct MHD_Connection *mc;
+    struct sock *sock;
     struct buf body;
     enum err early; /* an error found while reading, answered at the end */
     enum conn_state state;
@@ -142,6 +160,9 @@ static struct conn *conn_new(struct http_server *s, struct MHD_Connection *mc, c
     struct conn *c = xcalloc(1, sizeof(*c));
     c->srv = s;
     c->mc = mc;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    c->sock = ci ? ci->socket_context : NULL;
     buf_init(&c->body, s->o.body_limit);
     c->req.arena = arena_create();
     c->req.conn = c;
@@ -208,6 +229,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
             r->body_len = c->body.len;
         }
         buf_fini(&c->body);
+        if (c->sock) {
+            pthread_mutex_lock(&s->socks_mu);
+            c->sock->handling = true;
+            pthread_mutex_unlock(&s->socks_mu);
+        }
         s->handler(r, s->ud);
         /* Not `state`: a fast worker may have finished already, but the
          * answer must wait for MHD to process the resume. */
@@ -232,12 +258,76 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
         return;
     if (s->complete)
         s->complete(&c->req, s->ud);
+    if (c->sock) {
+        pthread_mutex_lock(&s->socks_mu);
+        c->sock->handling = false;
+        c->sock->since_us = clock_mono_us();
+        pthread_mutex_unlock(&s->socks_mu);
+    }
     free(c->req.resp_body);
     buf_fini(&c->body);
     arena_destroy(c->req.arena);
     free(c);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct sock *k = xcalloc(1, sizeof(*k));
+        k->fd = ci ? ci->connect_fd : -1;
+        k->since_us = clock_mono_us();
+        pthread_mutex_lock(&s->socks_mu);
+        k->next = s->socks.next;
+        k->prev = &s->socks;
+        s->socks.next->prev = k;
+        s->socks.next = k;
+        pthread_mutex_unlock(&s->socks_mu);
+        *socket_context = k;
+    } else if (*socket_context) {
+        /* MHD closes the socket after this returns; once unlinked under the
+         * lock, the reaper can no longer touch the descriptor. */
+        struct sock *k = *socket_context;
+        pthread_mutex_lock(&s->socks_mu);
+        k->prev->next = k->next;
+        k->next->prev = k->prev;
+        pthread_mutex_unlock(&s->socks_mu);
+        free(k);
+        *socket_context = NULL;
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    struct http_server *s = arg;
+    int64_t limit = (int64_t)s->o.request_timeout_s * 1000000;
+    pthread_mutex_lock(&s->stop_mu);
+    while (!s->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->stop_cv, &s->stop_mu, &ts);
+        int64_t now = clock_mono_us();
+        pthread_mutex_lock(&s->socks_mu);
+        for (struct sock *k = s->socks.next; k != &s->socks; k = k->next) {
+            if (k->handling || k->fd < 0 || now - k->since_us <= limit)
+                continue;
+            shutdown(k->fd, SHUT_RDWR);
+            k->since_us = now; /* once is enough; MHD notices and closes */
+        }
+        pthread_mutex_unlock(&s->socks_mu);
+    }
+    pthread_mutex_unlock(&s->stop_mu);
+    return NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -251,12 +341,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_kv(LOG_DEBUG, "http", "detail", msg, (const char *)NULL);
 }
 
+static void server_free(struct http_server *s)
+{
+    pthread_mutex_destroy(&s->socks_mu);
+    pthread_mutex_destroy(&s->stop_mu);
+    pthread_cond_destroy(&s->stop_cv);
+    free(s);
+}
+
 enum err http_server_start(const struct http_options *o, http_handler handler,
                            http_early_error early, http_complete complete, void *ud,
                            struct http_server **out)
 {
     struct http_server *s = xcalloc(1, sizeof(*s));
     s->o = *o;
+    pthread_mutex_init(&s->socks_mu, NULL);
+    pthread_mutex_init(&s->stop_mu, NULL);
+    pthread_cond_init(&s->stop_cv, NULL);
+    s->socks.next = s->socks.prev = &s->socks;
     s->handler = handler;
     s->early = early;
     s->complete = complete;
@@ -282,7 +384,7 @@ enum err http_server_start(const struct http_options *o, http_handler handler,
     } else {
         log_kv(LOG_ERROR, "listen address is not an IP address", "host", o->host,
                (const char *)NULL);
-        free(s);
+        server_free(s);
         return ERR_UNAVAILABLE;
     }
     (void)sl;
@@ -293,17 +395,19 @@ enum err http_server_start(const struct http_options *o, http_handler handler,
         o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         o->header_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_END);
     if (!s->d) {
         char port[16];
         snprintf(port, sizeof(port), "%d", o->port);
         log_kv(LOG_ERROR, "cannot listen", "host", o->host, "port", port, (const char *)NULL);
-        free(s);
+        server_free(s);
         return ERR_UNAVAILABLE;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : o->port;
+    if (o->request_timeout_s && pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
+        s->reaper_running = true;
     *out = s;
     return ERR_OK;
 }
@@ -329,6 +433,12 @@ void http_server_stop(struct http_server *s)
      * in-flight work (up to a store timeout) the time to answer. */
     for (int i = 0; i < 3000 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000);
+    pthread_mutex_lock(&s->stop_mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->stop_cv);
+    pthread_mutex_unlock(&s->stop_mu);
+    if (s->reaper_running)
+        pthread_join(s->reaper, NULL);
     MHD_stop_daemon(s->d);
-    free(s);
+    server_free(s);
 }

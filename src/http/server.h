@@ -19,6 +19,7 @@ struct http_options {
     unsigned max_connections;
     unsigned max_per_ip;     /* 0: no limit */
     unsigned idle_timeout_s; /* a connection silent this long is closed */
+    unsigned request_timeout_s; /* a request not received whole by then is cut off (0: never) */
     size_t header_limit;     /* bytes of request line and headers together */
     unsigned max_headers;    /* header count */
 };

@@ -185,7 +185,7 @@ static const char *const sql[Q__COUNT] = {
      * customer once, so the walk ends even if the data held a cycle. */
     [Q_ORG_REACHES] = "WITH RECURSIVE below(id) AS ("
                       "  SELECT ?2"
-                      "  UNION ALL"
+                      "  UNION"
                       "  SELECT m.customer_id FROM below"
                       "  JOIN organizations o ON o.account_id = ?1 AND o.owner_id = below.id"
                       "  JOIN organization_members m"
