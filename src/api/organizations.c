@@ -231,25 +231,35 @@ static enum err members_tx(struct store_tx *tx, void *arg)
     enum err rc;
     if ((rc = load_org(c, tx, op->org_id, &cur)))
         return rc;
-    size_t n = normalize_ids(cur.owner.id, op->ids, op->n);
-    /* R4: current members are left alone when adding. */
-    size_t fresh = 0;
+    /* A copy: the store may run this function again, on the same op. */
+    const char **ids = arena_alloc(c->a, (op->n ? op->n : 1) * sizeof(*ids));
+    for (size_t i = 0; i < op->n; i++)
+        ids[i] = op->ids[i];
+    size_t n = normalize_ids(cur.owner.id, ids, op->n);
+    /* Only customers that are not members yet are checked (R5, R6): a
+     * member keeps its place even when archived since (R9). Adding leaves
+     * current members alone (R4); replacing lists them where given (R7). */
+    const char **fresh = arena_alloc(c->a, (n ? n : 1) * sizeof(*fresh));
+    size_t n_fresh = 0;
     for (size_t i = 0; i < n; i++) {
         bool member = false;
-        for (size_t j = 0; !op->replace && j < cur.n_members && !member; j++)
-            member = strcmp(cur.members[j].id, op->ids[i]) == 0;
+        for (size_t j = 0; j < cur.n_members && !member; j++)
+            member = strcmp(cur.members[j].id, ids[i]) == 0;
         if (!member)
-            op->ids[fresh++] = op->ids[i];
+            fresh[n_fresh++] = ids[i];
     }
-    const char **names = arena_alloc(c->a, (fresh ? fresh : 1) * sizeof(*names));
-    if ((rc = check_members(c, tx, "customerIds", cur.owner.id, op->ids, fresh, names)) ||
-        (rc = limit_per_org(c, "customerIds",
-                            (int64_t)fresh + (op->replace ? 0 : (int64_t)cur.n_members))))
+    const char **names = arena_alloc(c->a, (n_fresh ? n_fresh : 1) * sizeof(*names));
+    int64_t total = op->replace ? (int64_t)n : (int64_t)(n_fresh + cur.n_members);
+    if ((rc = check_members(c, tx, "customerIds", cur.owner.id, fresh, n_fresh, names)) ||
+        (rc = limit_per_org(c, "customerIds", total)))
         return rc;
-    if (op->replace && (rc = store_org_members_clear(tx, c->account, cur.id)))
+    if (op->replace) {
+        if ((rc = store_org_members_clear(tx, c->account, cur.id)) ||
+            (rc = store_org_members_add(tx, c->account, cur.id, ids, n)))
+            return rc;
+    } else if ((rc = store_org_members_add(tx, c->account, cur.id, fresh, n_fresh))) {
         return rc;
-    if ((rc = store_org_members_add(tx, c->account, cur.id, op->ids, fresh)))
-        return rc;
+    }
     return store_org_get(tx, c->a, c->account, cur.id, &op->org);
 }
 
@@ -289,6 +299,27 @@ enum err orgs_attach_child(struct call *c, struct store_tx *tx, const char *pare
     }
     char org_id[ID_LEN + 1];
     rc = store_org_id_by_owner(tx, c->account, parent, org_id);
+    if (rc != ERR_OK && rc != ERR_NOT_FOUND)
+        return rc;
+    /* R9: an archived customer keeps the memberships it has (naming its
+     * parent again changes nothing) but joins no new organization. */
+    struct customer_brief cb;
+    enum err brc = store_customer_briefs(tx, c->a, c->account, &child, 1, &cb);
+    if (brc)
+        return brc;
+    if (cb.found && cb.archived) {
+        struct organization cur;
+        if (rc == ERR_OK) {
+            if ((brc = store_org_get(tx, c->a, c->account, org_id, &cur)))
+                return brc;
+            for (size_t i = 0; i < cur.n_members; i++)
+                if (strcmp(cur.members[i].id, child) == 0)
+                    return ERR_OK;
+        }
+        call_detail(c, "customerIds", id_array(&child, 1));
+        return call_fail(c, ERR_CUSTOMER_ARCHIVED, NULL,
+                         "an archived customer cannot join an organization");
+    }
     if (rc == ERR_NOT_FOUND) {
         struct organization o = {0};
         const char *name = "";

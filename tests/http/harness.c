@@ -368,3 +368,32 @@ const char *err_type_of(struct resp *r)
     const char *t = json_string_value(json_object_get(json_object_get(r->json, "error"), "type"));
     return t ? t : "";
 }
+
+const char *err_field_of(struct resp *r)
+{
+    const char *f = json_string_value(json_object_get(json_object_get(r->json, "error"), "field"));
+    return f ? f : "";
+}
+
+struct resp *reqf(struct server *s, const char *method, const char *body, const char *path_fmt,
+                  ...)
+{
+    char path[4096];
+    va_list ap;
+    va_start(ap, path_fmt);
+    int n = vsnprintf(path, sizeof(path), path_fmt, ap);
+    va_end(ap);
+    cr_assert(n >= 0 && (size_t)n < sizeof(path), "path too long for reqf");
+    return req(s, method, path, body, NULL);
+}
+
+const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+long long page_total(struct resp *r)
+{
+    json_t *t = json_object_get(json_object_get(r->json, "pagination"), "totalResultSize");
+    return json_is_integer(t) ? (long long)json_integer_value(t) : -1;
+}

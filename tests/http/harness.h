@@ -63,5 +63,16 @@ json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *make_customer(struct server *s, const char *key, const char *name);
 /* The error type of an error response, or "". */
 const char *err_type_of(struct resp *r);
+/* The error's `field` member, or "". */
+const char *err_field_of(struct resp *r);
+
+/* A request with the server's first key and no extra headers, the path
+ * formatted printf-style. */
+struct resp *reqf(struct server *s, const char *method, const char *body, const char *path_fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
+/* The string member `key` of object `o`, or NULL. */
+const char *jstr(const json_t *o, const char *key);
+/* pagination.totalResultSize of a list response (-1 when absent). */
+long long page_total(struct resp *r);
 
 #endif
