@@ -67,6 +67,10 @@ enum err aliases_create(struct call *c)
         return call_fail_verr(c, rc, &ve);
     if (strlen(op.al.value) > 255)
         return call_fail(c, ERR_FIELD_INVALID, "value", "value must be at most 255 bytes");
+    /* GET /customers/by-alias/{alias} carries the value in the path, where a
+     * slash cannot survive proxies that decode %2F. */
+    if (strchr(op.al.value, '/'))
+        return call_fail(c, ERR_FIELD_INVALID, "value", "value must not contain '/'");
     if (!id_valid(op.customer))
         return call_fail(c, ERR_CUSTOMER_NOT_FOUND, "customerId",
                          "customerId does not name a customer of this account");

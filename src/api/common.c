@@ -121,8 +121,10 @@ const char *page_cursor(struct call *c, const char *sort, bool desc, const char 
 {
     if (!want)
         return NULL;
-    json_t *j = json_pack("{s:s,s:s,s:s?,s:s}", "s", sort, "o", desc ? "DESC" : "ASC", "k", key,
-                          "i", id);
+    /* Lists keyed by id alone have no key: "k" is left out. */
+    json_t *j = json_pack("{s:s,s:s,s:s}", "s", sort, "o", desc ? "DESC" : "ASC", "i", id);
+    if (key)
+        json_object_set_new(j, "k", json_string(key));
     char *txt = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     size_t n = strlen(txt);
@@ -145,7 +147,11 @@ static enum err decode_cursor(struct call *c, const char *name, const char *text
     json_t *j = json_loads(raw, JSON_REJECT_DUPLICATES, NULL);
     const char *s = NULL, *o = NULL, *k = NULL, *i = NULL;
     enum err rc = ERR_OK;
-    if (!j || json_unpack(j, "{s:s,s:s,s?s,s:s}", "s", &s, "o", &o, "k", &k, "i", &i) != 0 ||
+    json_t *kv = j ? json_object_get(j, "k") : NULL;
+    bool k_ok = !kv || json_is_null(kv) || json_is_string(kv);
+    if (kv && json_is_string(kv))
+        k = json_string_value(kv);
+    if (!j || !k_ok || json_unpack(j, "{s:s,s:s,s:s}", "s", &s, "o", &o, "i", &i) != 0 ||
         !id_valid(i)) {
         rc = call_fail(c, ERR_CURSOR_INVALID, name, "%s is not a cursor this API issued", name);
     } else if (strcmp(s, sort) != 0 || strcmp(o, desc ? "DESC" : "ASC") != 0) {

@@ -275,6 +275,23 @@ static enum err text_filter(struct call *c, const char *name, const char **out)
     return ERR_OK;
 }
 
+/* A createdAt cursor's key is a time in milliseconds: any other key was
+ * not issued by this list. */
+static enum err check_time_cursor(struct call *c, const struct customer_query *q)
+{
+    if (q->sort != SORT_CREATED_AT || !q->page.has_cursor)
+        return ERR_OK;
+    const char *k = q->page.cursor_key;
+    const char *p = k && *k == '-' ? k + 1 : k;
+    bool ok = p && *p && strlen(p) <= 18;
+    for (; ok && *p; p++)
+        ok = *p >= '0' && *p <= '9';
+    if (ok)
+        return ERR_OK;
+    const char *name = q->page.cursor_after ? "after" : "before";
+    return call_fail(c, ERR_CURSOR_INVALID, name, "%s is not a cursor this API issued", name);
+}
+
 enum err customers_list(struct call *c)
 {
     struct list_op op = {.c = c};
@@ -294,7 +311,7 @@ enum err customers_list(struct call *c)
         (rc = text_filter(c, "email", &q->email)) || (rc = text_filter(c, "alias", &q->alias)) ||
         (rc = text_filter(c, "label", &q->label)) ||
         (rc = call_bool_param(c, "includeArchived", false, &q->include_archived)) ||
-        (rc = call_page(c, sort_name, desc, &q->page)))
+        (rc = call_page(c, sort_name, desc, &q->page)) || (rc = check_time_cursor(c, q)))
         return rc;
     /* kinship keeps no billing schedules: no customer has an ACTIVE one. */
     bool none = billing && strcmp(billing, "ACTIVE") == 0;

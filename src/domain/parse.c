@@ -353,6 +353,11 @@ enum err customer_input_parse(const json_t *body, struct arena *a, struct custom
         (rc = parse_string_array(body, "customerAliases", 32, a, &out->aliases, &out->n_aliases,
                                  ve)))
         return rc;
+    for (size_t i = 0; i < out->n_aliases; i++) {
+        if (strchr(out->aliases[i], '/'))
+            return fail(ve, ERR_FIELD_INVALID, arena_printf(a, "customerAliases[%zu]", i),
+                        "alias values must not contain '/'");
+    }
     for (size_t i = 0; i < out->n_aliases; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(out->aliases[i], out->aliases[j]) == 0)

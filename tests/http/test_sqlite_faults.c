@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 static struct server srv;
@@ -38,7 +37,6 @@ static void start_on_tmpfs(const char *size, const char *const *extra)
 
 static void finish(void)
 {
-    server_stop(&srv, true);
     char cmd[1200];
     snprintf(cmd, sizeof(cmd), "sqlite3 %s/kinship.db 'PRAGMA integrity_check;'", mnt);
     FILE *p = popen(cmd, "r");
@@ -46,7 +44,7 @@ static void finish(void)
     cr_assert(fgets(out, sizeof(out), p), "integrity_check answered");
     pclose(p);
     cr_assert_str_eq(out, "ok\n", "the database is not corrupted: %s", out);
-    umount2(mnt, MNT_DETACH);
+    server_stop(&srv, true); /* also unmounts the tmpfs */
 }
 
 static long post(void)
