@@ -66,7 +66,7 @@ fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 record "sanitizer build" $?
 run_suite asan build-asan
 

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -205,8 +206,7 @@ static enum err op_fn(struct store_tx *tx, void *arg)
     case OP_ORG_REACHES:
         return store_org_reaches(tx, o->acct, o->id, o->id2, &o->b);
     case OP_ORG_LIST:
-        return store_org_list(tx, A, o->acct, o->id, o->id2, o->pq, &o->org_items, &o->n,
-                              &o->pr);
+        return store_org_list(tx, A, o->acct, o->id, o->id2, o->pq, &o->org_items, &o->n, &o->pr);
     }
     return ERR_INTERNAL;
 }
@@ -260,13 +260,20 @@ static void setup(void)
     ensure_account(acct_b_name, acct_b);
 }
 
-static void rm_sqlite_files(void)
+/* Removes the temporary directory and every file a test left in it. */
+static void rm_sqlite_dir(void)
 {
-    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof(suffix) / sizeof(*suffix); i++) {
-        char p[600];
-        snprintf(p, sizeof(p), "%s%s", db_path, suffix[i]);
-        unlink(p);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[sizeof(dir) + 256 + 2];
+            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
     }
     rmdir(dir);
 }
@@ -276,7 +283,7 @@ static void teardown(void)
     store_close(S);
     S = NULL;
     if (dir[0])
-        rm_sqlite_files();
+        rm_sqlite_dir();
     arena_destroy(A);
 }
 
@@ -296,8 +303,12 @@ static struct customer *mk_customer(const char *name, int64_t dt)
     c->label = NULL;
     c->tax_status = TAX_EXEMPT;
     c->status = CUSTOMER_DRAFT;
-    c->address = (struct address){.line1 = "1 Main St", .line2 = "Suite 2", .town = "Springfield",
-                                  .state = "IL", .postcode = "62701", .country = "US"};
+    c->address = (struct address){.line1 = "1 Main St",
+                                  .line2 = "Suite 2",
+                                  .town = "Springfield",
+                                  .state = "IL",
+                                  .postcode = "62701",
+                                  .country = "US"};
     c->integrations = arena_zalloc(A, sizeof(*c->integrations));
     c->integrations[0] = (struct integration_id){.service = "Stripe", .id = "cus_123"};
     c->n_integrations = 1;
@@ -403,7 +414,9 @@ static void expect_names(const struct op *o, const char *const *names, size_t n)
     cr_assert_str_eq(got, want, "page: got [%s] want [%s]", got, want);
 }
 
-#define NAMES(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+#define NAMES(...)                                                                                 \
+    (const char *const[]){__VA_ARGS__},                                                            \
+        sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
 
 /* ---- accounts and clients ---- */
 
@@ -557,8 +570,11 @@ Test(store, customer_update_replaces_contacts_and_props)
     u.address.line1 = "2 Side St";
     u.n_integrations = 0;
     u.updated_at = T0 + 100;
-    struct contact nc = {.name = "new", .email = "new@example.com", .pref = BILLING_PRIMARY,
-                         .created_at = T0 + 100, .updated_at = T0 + 100};
+    struct contact nc = {.name = "new",
+                         .email = "new@example.com",
+                         .pref = BILLING_PRIMARY,
+                         .created_at = T0 + 100,
+                         .updated_at = T0 + 100};
     id_new(nc.id);
     u.contacts = &nc;
     u.n_contacts = 1;
@@ -830,9 +846,8 @@ Test(store, list_sort_legal_name_label_property)
     cr_assert_eq(o.n, 5);
     cr_assert_str_eq(o.keys[0], "");
     cr_assert_str_eq(o.keys[1], "");
-    expect_names(&o, NAMES(strcmp(o.c_items[0].id, o.c_items[1].id) < 0 ? o.c_items[0].legal_name
-                                                                         : "order-by-id",
-                           o.c_items[1].legal_name, "charlie", "delta", "echo"));
+    /* Equal keys go by id, and ids grow with creation: alpha before bravo. */
+    expect_names(&o, NAMES("alpha", "bravo", "charlie", "delta", "echo"));
     /* A cursor on a NULL label (key NULL or ""). */
     q.page.limit = 2;
     set_after(&q.page, NULL, o.c_items[1].id);
@@ -850,8 +865,8 @@ Test(store, list_sort_legal_name_label_property)
     cr_assert_not(o.pr.has_next);
 
     /* By a property; customers without it sort as "". */
-    q = (struct customer_query){.sort = SORT_PROPERTY, .sort_property = "rank",
-                                .page = {.limit = 5}};
+    q = (struct customer_query){
+        .sort = SORT_PROPERTY, .sort_property = "rank", .page = {.limit = 5}};
     o = list_customers(&q);
     expect_names(&o, NAMES("charlie", "echo", "alpha", "bravo", "delta"));
     cr_assert_str_eq(o.keys[0], "");
@@ -966,8 +981,8 @@ Test(store, list_filters)
     cr_assert_eq(o.n, 0, "deleted aliases do not match");
 
     /* Filters combine, with paging and a sort. */
-    q = (struct customer_query){.legal_name = "o", .label = "key", .sort = SORT_LEGAL_NAME,
-                                .page = {.limit = 1}};
+    q = (struct customer_query){
+        .legal_name = "o", .label = "key", .sort = SORT_LEGAL_NAME, .page = {.limit = 1}};
     o = list_customers(&q);
     expect_names(&o, NAMES("50% Off_Shop"));
     cr_assert(o.pr.has_next);
@@ -1024,8 +1039,11 @@ Test(store, property_keys)
 Test(store, contacts)
 {
     struct customer *c = insert_customer("with contacts", 0);
-    struct contact ct = {.name = "Third", .email = "third@example.com", .pref = BILLING_NONE,
-                         .created_at = T0 + 50, .updated_at = T0 + 50};
+    struct contact ct = {.name = "Third",
+                         .email = "third@example.com",
+                         .pref = BILLING_NONE,
+                         .created_at = T0 + 50,
+                         .updated_at = T0 + 50};
     id_new(ct.id);
     struct op o = {.k = OP_CONTACT_INSERT, .acct = acct_a, .id = c->id, .contact = &ct};
     cr_assert_eq(W(&o), ERR_OK);
@@ -1306,8 +1324,8 @@ Test(store, organizations)
     expect_members(org->id, (const char *[]){m[2]->id, m[3]->id, m[1]->id}, 3);
     /* Re-added after a removal: at the end. */
     const char *again[] = {m[0]->id};
-    o = (struct op){.k = OP_ORG_MEMBERS_ADD, .acct = acct_a, .id = org->id, .ids = again,
-                    .n_ids = 1};
+    o = (struct op){
+        .k = OP_ORG_MEMBERS_ADD, .acct = acct_a, .id = org->id, .ids = again, .n_ids = 1};
     cr_assert_eq(W(&o), ERR_OK);
     expect_members(org->id, (const char *[]){m[2]->id, m[3]->id, m[1]->id, m[0]->id}, 4);
 
@@ -1331,8 +1349,8 @@ Test(store, organizations)
 
     /* Appending to an emptied organization. */
     const char *later[] = {m[4]->id, m[1]->id};
-    o = (struct op){.k = OP_ORG_MEMBERS_ADD, .acct = acct_a, .id = org->id, .ids = later,
-                    .n_ids = 2};
+    o = (struct op){
+        .k = OP_ORG_MEMBERS_ADD, .acct = acct_a, .id = org->id, .ids = later, .n_ids = 2};
     cr_assert_eq(W(&o), ERR_OK);
     expect_members(org->id, later, 2);
 
@@ -1388,14 +1406,16 @@ Test(store, org_reaches)
         const char *from, *to;
         bool want;
     } cases[] = {
-        {a->id, b->id, true},  {a->id, c->id, true},  {a->id, d->id, true},
-        {b->id, d->id, true},  {a->id, x->id, true},  {a->id, a->id, true},
-        {d->id, a->id, false}, {c->id, b->id, false}, {x->id, d->id, false},
-        {b->id, x->id, false}, {a->id, y->id, false}, {y->id, a->id, false},
+        {a->id, b->id, true},  {a->id, c->id, true},  {a->id, d->id, true},  {b->id, d->id, true},
+        {a->id, x->id, true},  {a->id, a->id, true},  {d->id, a->id, false}, {c->id, b->id, false},
+        {x->id, d->id, false}, {b->id, x->id, false}, {a->id, y->id, false}, {y->id, a->id, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-        struct op o = {.k = OP_ORG_REACHES, .acct = acct_a, .id = cases[i].from,
-                       .id2 = cases[i].to, .b = !cases[i].want};
+        struct op o = {.k = OP_ORG_REACHES,
+                       .acct = acct_a,
+                       .id = cases[i].from,
+                       .id2 = cases[i].to,
+                       .b = !cases[i].want};
         cr_assert_eq(R(&o), ERR_OK);
         cr_assert_eq(o.b, cases[i].want, "case %zu", i);
     }
@@ -1479,12 +1499,12 @@ Test(store, org_list)
     cr_assert_eq(o.n, 1);
     cr_assert_str_eq(o.org_items[0].id, org[1]->id);
     cr_assert_eq(o.pr.total, 1);
-    o = (struct op){.k = OP_ORG_LIST, .acct = acct_a, .id = own[1]->id, .id2 = shared->id,
-                    .pq = &pq};
+    o = (struct op){
+        .k = OP_ORG_LIST, .acct = acct_a, .id = own[1]->id, .id2 = shared->id, .pq = &pq};
     cr_assert_eq(R(&o), ERR_OK);
     cr_assert_eq(o.n, 0, "org 1 has no members");
-    o = (struct op){.k = OP_ORG_LIST, .acct = acct_a, .id = own[2]->id, .id2 = shared->id,
-                    .pq = &pq};
+    o = (struct op){
+        .k = OP_ORG_LIST, .acct = acct_a, .id = own[2]->id, .id2 = shared->id, .pq = &pq};
     cr_assert_eq(R(&o), ERR_OK);
     cr_assert_eq(o.n, 1);
 }
@@ -1623,8 +1643,11 @@ static void counted_render(void *arg, int *status, char **body)
 static enum err idem_write(const char *account, const char *key, uint8_t hash_byte,
                            struct counted *k, struct store_write *w)
 {
-    *w = (struct store_write){.fn = counted_fn, .arg = k, .render = counted_render,
-                              .account_id = account, .idem_key = key};
+    *w = (struct store_write){.fn = counted_fn,
+                              .arg = k,
+                              .render = counted_render,
+                              .account_id = account,
+                              .idem_key = key};
     memset(w->idem_hash, hash_byte, IDEM_HASH_LEN);
     return store_write(S, w);
 }
@@ -1673,8 +1696,8 @@ Test(store, idempotency)
     free(w.body);
 
     /* A failed write records no answer: the retry runs fn. */
-    struct counted kf = {.c = mk_customer("idem fail", 3), .account = acct_a,
-                         .fail_with = ERR_CUSTOMER_NOT_FOUND};
+    struct counted kf = {
+        .c = mk_customer("idem fail", 3), .account = acct_a, .fail_with = ERR_CUSTOMER_NOT_FOUND};
     cr_assert_eq(idem_write(acct_a, "key-2", 3, &kf, &w), ERR_CUSTOMER_NOT_FOUND);
     cr_assert_null(w.body);
     cr_assert_not(customer_exists(acct_a, kf.c->id));
@@ -1712,7 +1735,8 @@ static enum err seq_fn(struct store_tx *tx, void *arg)
 
 Test(store, failed_fn_leaves_nothing)
 {
-    struct counted k = {.c = mk_customer("doomed", 0), .account = acct_a, .fail_with = ERR_CONFLICT};
+    struct counted k = {
+        .c = mk_customer("doomed", 0), .account = acct_a, .fail_with = ERR_CONFLICT};
     struct store_write w = {.fn = counted_fn, .arg = &k, .render = counted_render};
     cr_assert_eq(store_write(S, &w), ERR_CONFLICT);
     cr_assert_null(w.body);
@@ -1720,8 +1744,8 @@ Test(store, failed_fn_leaves_nothing)
     struct op o = {.k = OP_PROPERTY_KEYS, .acct = acct_a};
     cr_assert_eq(R(&o), ERR_OK);
     cr_assert_eq(o.n, 0, "properties rolled back");
-    struct customer_query q = {.email = k.c->contacts[0].email, .include_archived = true,
-                               .page = {.limit = 5}};
+    struct customer_query q = {
+        .email = k.c->contacts[0].email, .include_archived = true, .page = {.limit = 5}};
     o = list_customers(&q);
     cr_assert_eq(o.pr.total, 0);
 
@@ -1790,8 +1814,7 @@ Test(store, concurrent_org_insert_one_wins)
             cr_assert_eq(won, -1, "two writers won");
             won = i;
         } else {
-            cr_assert_eq(r[i].rc, ERR_ORGANIZATION_EXISTS, "writer %d: %s", i,
-                         err_type(r[i].rc));
+            cr_assert_eq(r[i].rc, ERR_ORGANIZATION_EXISTS, "writer %d: %s", i, err_type(r[i].rc));
             lost++;
         }
     }
@@ -1880,15 +1903,12 @@ struct pair_writer {
 
 static enum err pair_fn(struct store_tx *tx, void *arg)
 {
-    (void)arg;
-    struct arena *a = arena_create();
     enum err rc = ERR_OK;
     for (int i = 0; i < 2 && !rc; i++) {
         struct customer c = {.legal_name = "pair", .created_at = T0, .updated_at = T0};
         id_new(c.id);
         rc = store_customer_insert(tx, acct_a, &c);
     }
-    arena_destroy(a);
     return rc;
 }
 
@@ -2045,6 +2065,61 @@ Test(store, two_stores_one_database)
     o = list_customers(&q);
     cr_assert_eq(o.pr.total, 4 * ROUNDS);
     store_close(s2);
+}
+
+/* Processes starting together on a database nobody has migrated yet: each
+ * open waits for the others' migrations instead of failing. */
+struct opener {
+    const char *url;
+    pthread_barrier_t *start;
+    struct store *s;
+    enum err rc;
+};
+
+static void *opener_thread(void *arg)
+{
+    struct opener *op = arg;
+    struct store_options opt;
+    store_options_default(&opt);
+    pthread_barrier_wait(op->start);
+    op->rc = store_open(op->url, &opt, &op->s);
+    return NULL;
+}
+
+Test(store, concurrent_opens_of_a_new_database)
+{
+    enum { N = 6 };
+    char fresh[sizeof(url)];
+    if (is_sqlite())
+        snprintf(fresh, sizeof(fresh), "sqlite:%s/fresh.db", dir);
+    else
+        snprintf(fresh, sizeof(fresh), "%s", url);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, N);
+    struct opener op[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        op[i] = (struct opener){.url = fresh, .start = &start, .rc = ERR_INTERNAL};
+        cr_assert_eq(pthread_create(&th[i], NULL, opener_thread, &op[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(op[i].rc, ERR_OK, "open %d: %s", i, err_type(op[i].rc));
+    char name[64], id1[ID_LEN + 1], id2[ID_LEN + 1];
+    char u[ID_LEN + 1];
+    id_new(u);
+    snprintf(name, sizeof(name), "test-%s", u);
+    struct op o = {.k = OP_ACCOUNT_ENSURE, .str = name, .now = T0};
+    cr_assert_eq(write_fn(op[0].s, op_fn, &o), ERR_OK);
+    memcpy(id1, o.id_out, sizeof(id1));
+    o = (struct op){.k = OP_ACCOUNT_ENSURE, .str = name, .now = T0};
+    cr_assert_eq(write_fn(op[N - 1].s, op_fn, &o), ERR_OK);
+    memcpy(id2, o.id_out, sizeof(id2));
+    cr_assert_str_eq(id1, id2, "one database behind every store");
+    for (int i = 0; i < N; i++)
+        store_close(op[i].s);
 }
 
 /* SQLite: when the disk refuses writes, store_write answers

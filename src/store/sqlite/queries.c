@@ -67,7 +67,7 @@ enum q {
 _Static_assert(Q__COUNT <= SQLITE_FIXED_MAX, "raise SQLITE_FIXED_MAX");
 
 #define CUSTOMER_COLS                                                                              \
-    "c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town, "      \
+    "c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town, "       \
     "c.state, c.postcode, c.country, c.integrations, c.created_at, c.updated_at, c.archived_at"
 #define CUSTOMER_NCOLS 16
 #define CONTACT_COLS "id, name, email, billing_preference, created_at, updated_at, archived_at"
@@ -198,8 +198,8 @@ static const char *const sql[Q__COUNT] = {
 static enum err prep(struct store__sqlite_conn *c, enum q id, sqlite3_stmt **out)
 {
     if (!c->fixed[id]) {
-        int src = sqlite3_prepare_v3(c->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                     &c->fixed[id], NULL);
+        int src =
+            sqlite3_prepare_v3(c->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->fixed[id], NULL);
         if (src != SQLITE_OK) {
             c->fixed[id] = NULL;
             return store__sqlite_fail(c, src, sql[id]);
@@ -345,8 +345,8 @@ static enum err corrupt(const char *what)
 
 /* ---- idempotency ---- */
 
-static enum err idem_get(struct store_tx *tx, struct arena *a, const char *account,
-                         const char *key, struct idem_record *out)
+static enum err idem_get(struct store_tx *tx, struct arena *a, const char *account, const char *key,
+                         struct idem_record *out)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -454,9 +454,8 @@ static enum err account_list(struct store_tx *tx, struct arena *a, struct accoun
     return ERR_OK;
 }
 
-static enum err client_insert(struct store_tx *tx, const char *account_id,
-                              const char *client_id, const uint8_t hash[SECRET_HASH_LEN],
-                              int64_t now)
+static enum err client_insert(struct store_tx *tx, const char *account_id, const char *client_id,
+                              const uint8_t hash[SECRET_HASH_LEN], int64_t now)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -467,16 +466,11 @@ static enum err client_insert(struct store_tx *tx, const char *account_id,
         sqlite3_bind_blob(st, 3, hash, SECRET_HASH_LEN, SQLITE_STATIC) |
         sqlite3_bind_int64(st, 4, now))
         return bind_failed(c, st);
-    int src;
-    rc = run(c, st, &src);
-    if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return ERR_NOT_FOUND; /* no such account */
-    return rc;
+    return run(c, st, NULL);
 }
 
-static enum err client_get(struct store_tx *tx, const char *client_id,
-                           char account_id[ID_LEN + 1], uint8_t hash[SECRET_HASH_LEN],
-                           int64_t *revoked_at)
+static enum err client_get(struct store_tx *tx, const char *client_id, char account_id[ID_LEN + 1],
+                           uint8_t hash[SECRET_HASH_LEN], int64_t *revoked_at)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -632,11 +626,7 @@ static enum err contact_insert(struct store_tx *tx, const char *account, const c
     b |= bind_time(st, 9, ct->archived_at);
     if (b)
         return bind_failed(c, st);
-    int src;
-    rc = run(c, st, &src);
-    if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return ERR_NOT_FOUND; /* no such customer */
-    return rc;
+    return run(c, st, NULL);
 }
 
 static enum err props_insert(struct store__sqlite_conn *c, const char *account,
@@ -653,8 +643,7 @@ static enum err props_insert(struct store__sqlite_conn *c, const char *account,
     return rc;
 }
 
-static enum err contacts_insert(struct store_tx *tx, const char *account,
-                                const struct customer *cu)
+static enum err contacts_insert(struct store_tx *tx, const char *account, const struct customer *cu)
 {
     enum err rc = ERR_OK;
     for (size_t i = 0; !rc && i < cu->n_contacts; i++)
@@ -662,8 +651,7 @@ static enum err contacts_insert(struct store_tx *tx, const char *account,
     return rc;
 }
 
-static enum err customer_insert(struct store_tx *tx, const char *account,
-                                const struct customer *cu)
+static enum err customer_insert(struct store_tx *tx, const char *account, const struct customer *cu)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -677,10 +665,7 @@ static enum err customer_insert(struct store_tx *tx, const char *account,
     if (b) {
         rc = bind_failed(c, st);
     } else {
-        int src;
-        rc = run(c, st, &src);
-        if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-            rc = ERR_NOT_FOUND; /* no such account */
+        rc = run(c, st, NULL);
     }
     free(integrations);
     if (rc)
@@ -690,8 +675,8 @@ static enum err customer_insert(struct store_tx *tx, const char *account,
     return props_insert(c, account, cu);
 }
 
-static enum err customer_update(struct store_tx *tx, const char *account,
-                                const struct customer *cu, bool replace_props)
+static enum err customer_update(struct store_tx *tx, const char *account, const struct customer *cu,
+                                bool replace_props)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -823,14 +808,14 @@ enum list_cmp { CMP_NONE, CMP_GT, CMP_LT, CMP_GE, CMP_LE };
 
 static const char *const cmp_ops[] = {"", ">", "<", ">=", "<="};
 
-#define SHAPE(fam, kind, cmp, desc, sort, filters)                                                \
-    ((uint32_t)(fam) << 24 | (uint32_t)(kind) << 20 | (uint32_t)(cmp) << 16 |                     \
+#define SHAPE(fam, kind, cmp, desc, sort, filters)                                                 \
+    ((uint32_t)(fam) << 24 | (uint32_t)(kind) << 20 | (uint32_t)(cmp) << 16 |                      \
      (uint32_t)(desc) << 15 | (uint32_t)(sort) << 12 | (uint32_t)(filters))
 #define SHAPE_KIND(s) ((enum list_kind)(((s) >> 20) & 0xf))
 #define SHAPE_CMP(s) ((enum list_cmp)(((s) >> 16) & 0xf))
 #define SHAPE_DESC(s) (((s) >> 15) & 1)
 #define SHAPE_SORT(s) ((enum customer_sort)(((s) >> 12) & 0x7))
-#define SHAPE_FILTERS(s) ((s) & 0xfff)
+#define SHAPE_FILTERS(s) ((s)&0xfff)
 
 /*
  * Parameters of every list statement: ?1 the account, ?2..?6 filters,
@@ -930,14 +915,12 @@ static enum err list_run(struct store__sqlite_conn *c, struct arena *a, const ch
     struct plan p;
     plan_make(pq, &p);
     int64_t limit = pq->limit > 0 ? pq->limit : 0;
-    memset(pr, 0, sizeof(*pr));
-    *n = 0;
+    struct page_result r = {0};
 
     sqlite3_stmt *st = NULL;
-    enum err rc = prep_dyn(c,
-                           SHAPE(ls->family, KIND_PAGE, p.page_cmp, p.scan_desc, ls->sort,
-                                 ls->filters),
-                           ls->build, &st);
+    enum err rc =
+        prep_dyn(c, SHAPE(ls->family, KIND_PAGE, p.page_cmp, p.scan_desc, ls->sort, ls->filters),
+                 ls->build, &st);
     if (rc)
         return rc;
     if (bind_list(st, account, ls, pq, limit + 1))
@@ -960,12 +943,12 @@ static enum err list_run(struct store__sqlite_conn *c, struct arena *a, const ch
     if ((rc = finish(c, st, src)))
         return rc;
     bool more = (int64_t)got > limit;
-    *n = more ? (size_t)limit : got;
+    size_t rows = more ? (size_t)limit : got;
     if (p.reversed) {
-        reverse(ls->items, *n, ls->elem_size);
-        pr->has_prev = more;
+        reverse(ls->items, rows, ls->elem_size);
+        r.has_prev = more;
     } else {
-        pr->has_next = more;
+        r.has_next = more;
     }
 
     if (pq->has_cursor) {
@@ -980,9 +963,9 @@ static enum err list_run(struct store__sqlite_conn *c, struct arena *a, const ch
         if ((rc = finish(c, st, src)))
             return rc;
         if (p.reversed)
-            pr->has_next = exists;
+            r.has_next = exists;
         else
-            pr->has_prev = exists;
+            r.has_prev = exists;
     }
 
     rc = prep_dyn(c, SHAPE(ls->family, KIND_COUNT, CMP_NONE, 0, 0, ls->filters), ls->build, &st);
@@ -993,8 +976,12 @@ static enum err list_run(struct store__sqlite_conn *c, struct arena *a, const ch
         return bind_failed(c, st);
     src = sqlite3_step(st);
     if (src == SQLITE_ROW)
-        pr->total = sqlite3_column_int64(st, 0);
-    return finish(c, st, src);
+        r.total = sqlite3_column_int64(st, 0);
+    if ((rc = finish(c, st, src)))
+        return rc;
+    *n = rows;
+    *pr = r;
+    return ERR_OK;
 }
 
 /* Wraps the body of a list query into the statement `shape` asks for:
@@ -1121,7 +1108,8 @@ static enum err customer_row(void *ctx, struct arena *a, sqlite3_stmt *st, void 
         return rc;
     ck->keys = grow(a, ck->keys, i, &ck->cap, sizeof(*ck->keys));
     if (ck->int_key)
-        ck->keys[i] = arena_printf(a, "%" PRId64, (int64_t)sqlite3_column_int64(st, CUSTOMER_NCOLS));
+        ck->keys[i] =
+            arena_printf(a, "%" PRId64, (int64_t)sqlite3_column_int64(st, CUSTOMER_NCOLS));
     else
         ck->keys[i] = col_str(a, st, CUSTOMER_NCOLS);
     if (!ck->keys[i])
@@ -1298,8 +1286,8 @@ static enum err contact_from_row(sqlite3_stmt *st, struct arena *a, struct conta
 }
 
 static enum err contact_list(struct store_tx *tx, struct arena *a, const char *account,
-                             const char *customer_id, bool include_archived,
-                             struct contact **out, size_t *n)
+                             const char *customer_id, bool include_archived, struct contact **out,
+                             size_t *n)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -1380,11 +1368,7 @@ static enum err alias_insert(struct store_tx *tx, const char *account, const str
         return bind_failed(c, st);
     int src;
     rc = run(c, st, &src);
-    if (src == SQLITE_CONSTRAINT_UNIQUE)
-        return ERR_ALIAS_EXISTS;
-    if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return ERR_NOT_FOUND; /* no such customer */
-    return rc;
+    return src == SQLITE_CONSTRAINT_UNIQUE ? ERR_ALIAS_EXISTS : rc;
 }
 
 /* Runs a prepared single-alias query. */
@@ -1398,8 +1382,8 @@ static enum err alias_one(struct store__sqlite_conn *c, sqlite3_stmt *st, struct
     return rc ? rc : src == SQLITE_ROW ? ERR_OK : ERR_NOT_FOUND;
 }
 
-static enum err alias_get(struct store_tx *tx, struct arena *a, const char *account,
-                          const char *id, struct alias *out)
+static enum err alias_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                          struct alias *out)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -1424,9 +1408,8 @@ static enum err alias_get_by_value(struct store_tx *tx, struct arena *a, const c
     return alias_one(c, st, a, account, out);
 }
 
-static enum err alias_list_for_customer(struct store_tx *tx, struct arena *a,
-                                        const char *account, const char *customer_id,
-                                        struct alias **out, size_t *n)
+static enum err alias_list_for_customer(struct store_tx *tx, struct arena *a, const char *account,
+                                        const char *customer_id, struct alias **out, size_t *n)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -1487,10 +1470,7 @@ static enum err members_append(struct store__sqlite_conn *c, const char *account
         if (bind_acct(st, account, org_id) | bind_str(st, 3, id) |
             sqlite3_bind_int64(st, 4, pos + 1))
             return bind_failed(c, st);
-        rc = run(c, st, &src);
-        if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-            return ERR_NOT_FOUND; /* no such organization or customer */
-        if (rc)
+        if ((rc = run(c, st, NULL)))
             return rc;
         /* Ids already members were skipped and take no position. */
         if (sqlite3_changes(c->db) > 0)
@@ -1499,8 +1479,7 @@ static enum err members_append(struct store__sqlite_conn *c, const char *account
     return ERR_OK;
 }
 
-static enum err org_insert(struct store_tx *tx, const char *account,
-                           const struct organization *o)
+static enum err org_insert(struct store_tx *tx, const char *account, const struct organization *o)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
@@ -1514,8 +1493,6 @@ static enum err org_insert(struct store_tx *tx, const char *account,
     rc = run(c, st, &src);
     if (src == SQLITE_CONSTRAINT_UNIQUE)
         return ERR_ORGANIZATION_EXISTS;
-    if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return ERR_NOT_FOUND; /* no such owner */
     if (rc || !o->n_members)
         return rc;
     return members_append(c, account, o->id, NULL, o->members, o->n_members);
@@ -1537,13 +1514,13 @@ static enum err org_get(struct store_tx *tx, struct arena *a, const char *accoun
         return rc;
     if (bind_acct(st, account, id))
         return bind_failed(c, st);
-    memset(out, 0, sizeof(*out));
+    struct organization o = {0};
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
-        col_id(st, 0, out->id);
-        col_id(st, 1, out->owner.id);
-        out->created_at = sqlite3_column_int64(st, 2);
-        out->owner.name = col_str(a, st, 3);
+        col_id(st, 0, o.id);
+        col_id(st, 1, o.owner.id);
+        o.created_at = sqlite3_column_int64(st, 2);
+        o.owner.name = col_str(a, st, 3);
     }
     if ((rc = finish(c, st, src)))
         return rc;
@@ -1555,12 +1532,15 @@ static enum err org_get(struct store_tx *tx, struct arena *a, const char *accoun
         return bind_failed(c, st);
     size_t cap = 0;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        out->members = grow(a, out->members, out->n_members, &cap, sizeof(*out->members));
-        struct member *m = &out->members[out->n_members++];
+        o.members = grow(a, o.members, o.n_members, &cap, sizeof(*o.members));
+        struct member *m = &o.members[o.n_members++];
         col_id(st, 0, m->id);
         m->name = col_str(a, st, 1);
     }
-    return finish(c, st, src);
+    if ((rc = finish(c, st, src)))
+        return rc;
+    *out = o;
+    return ERR_OK;
 }
 
 /* Runs a prepared query whose one row is one id. */

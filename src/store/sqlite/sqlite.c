@@ -110,8 +110,7 @@ enum err store__sqlite_fail(struct store__sqlite_conn *c, int rc, const char *wh
                (const char *)NULL);
         return ERR_UNAVAILABLE;
     }
-    log_kv(LOG_ERROR, "sqlite error", "op", op, "code", code, "detail", detail,
-           (const char *)NULL);
+    log_kv(LOG_ERROR, "sqlite error", "op", op, "code", code, "detail", detail, (const char *)NULL);
     return ERR_INTERNAL;
 }
 
@@ -146,6 +145,62 @@ static int exec(struct store__sqlite_conn *c, const char *sql)
     return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 }
 
+/*
+ * Waiting out another connection's lock, for up to busy_timeout_ms in all.
+ * The connection's busy handler already waits inside each try; this loop
+ * covers the busy answers SQLite gives without waiting: a lock upgrade that
+ * could deadlock (two new processes setting WAL mode at once), WAL recovery.
+ */
+struct patience {
+    int64_t deadline, delay;
+};
+
+static void patience_start(const struct sqlite_store *s, struct patience *p)
+{
+    p->deadline = clock_mono_us() + (int64_t)s->base.opt.busy_timeout_ms * 1000;
+    p->delay = 1000;
+}
+
+/* True, after a pause, when `rc` is a busy answer worth another try. */
+static bool patience_retry(struct patience *p, int rc)
+{
+    int prim = rc & 0xff;
+    if ((prim != SQLITE_BUSY && prim != SQLITE_LOCKED) || clock_mono_us() >= p->deadline)
+        return false;
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)p->delay * 1000};
+    nanosleep(&ts, NULL);
+    if (p->delay < 64000)
+        p->delay *= 2;
+    return true;
+}
+
+static int ctl_run_patiently(struct sqlite_store *s, struct store__sqlite_conn *c,
+                             enum sqlite_ctl which)
+{
+    struct patience p;
+    patience_start(s, &p);
+    int rc;
+    do
+        rc = ctl_run(c, which);
+    while (patience_retry(&p, rc));
+    return rc;
+}
+
+/* Asks for WAL mode; `mode` receives the journal mode now in force. */
+static int set_wal(struct store__sqlite_conn *c, char *mode, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *m = sqlite3_column_text(st, 0);
+        snprintf(mode, size, "%s", m ? (const char *)m : "");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sqlite_conn **out)
 {
     enum err rc = ERR_UNAVAILABLE;
@@ -159,23 +214,21 @@ static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sql
                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(src), (const char *)NULL);
         goto out;
     }
-    sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, s->base.opt.busy_timeout_ms);
     if (writer) {
         /* WAL lets readers run beside the writer; it is a property of the
          * file, so only the connection that may create the file sets it. */
-        sqlite3_stmt *st = NULL;
-        src = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-        if (src == SQLITE_OK)
-            src = sqlite3_step(st);
-        const char *mode = src == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-        bool wal = mode && strcmp(mode, "wal") == 0;
-        if (!wal)
+        char mode[16] = "";
+        struct patience p;
+        patience_start(s, &p);
+        do
+            src = set_wal(c, mode, sizeof(mode));
+        while (patience_retry(&p, src));
+        if (strcmp(mode, "wal") != 0) {
             log_kv(LOG_ERROR, "cannot put the SQLite database in WAL mode", "path", s->path,
-                   "detail", mode ? mode : sqlite3_errmsg(c->db), (const char *)NULL);
-        sqlite3_finalize(st);
-        if (!wal)
+                   "detail", src == SQLITE_ROW ? mode : sqlite3_errmsg(c->db), (const char *)NULL);
             goto out;
+        }
     }
     src = exec(c, "PRAGMA synchronous=FULL;"
                   "PRAGMA foreign_keys=ON;"
@@ -189,8 +242,8 @@ static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sql
         goto out;
     }
     for (int i = 0; i < CTL__COUNT; i++) {
-        src = sqlite3_prepare_v3(c->db, ctl_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->ctl[i],
-                                 NULL);
+        src =
+            sqlite3_prepare_v3(c->db, ctl_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->ctl[i], NULL);
         if (src != SQLITE_OK) {
             rc = store__sqlite_fail(c, src, ctl_sql[i]);
             goto out;
@@ -202,34 +255,6 @@ static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sql
 out:
     conn_close(c);
     return rc;
-}
-
-static void sleep_us(int64_t us)
-{
-    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
-/*
- * Runs a control statement, retrying with backoff while another process
- * holds the lock, for up to busy_timeout_ms in all (the connection's busy
- * handler already waits inside each try; this loop covers the busy answers
- * SQLite gives without waiting, such as during WAL recovery).
- */
-static int ctl_run_patiently(struct sqlite_store *s, struct store__sqlite_conn *c,
-                             enum sqlite_ctl which)
-{
-    int64_t deadline = clock_mono_us() + (int64_t)s->base.opt.busy_timeout_ms * 1000;
-    int64_t delay = 1000;
-    for (;;) {
-        int rc = ctl_run(c, which);
-        int prim = rc & 0xff;
-        if ((prim != SQLITE_BUSY && prim != SQLITE_LOCKED) || clock_mono_us() >= deadline)
-            return rc;
-        sleep_us(delay);
-        if (delay < 64000)
-            delay *= 2;
-    }
 }
 
 /* ---- migrations ---- */
@@ -268,8 +293,9 @@ static enum err migrate(struct sqlite_store *s, struct store__sqlite_conn *c)
         rc = ERR_UNAVAILABLE;
         goto out;
     }
-    src = sqlite3_prepare_v2(c->db, "INSERT INTO schema_migrations(version, applied_at) "
-                                    "VALUES (?1, ?2)",
+    src = sqlite3_prepare_v2(c->db,
+                             "INSERT INTO schema_migrations(version, applied_at) "
+                             "VALUES (?1, ?2)",
                              -1, &st, NULL);
     if (src != SQLITE_OK) {
         rc = store__sqlite_fail(c, src, "prepare schema_migrations");
