@@ -9,8 +9,10 @@
 # `start` on an existing DIR reuses its data (no initdb), so a test can stop
 # the server and start it again mid-run. PostgreSQL refuses to run as root:
 # run as root, the script creates the system user `kinship-test` when it is
-# missing and runs the server as that user (DIR's parent must be reachable
-# by it: /tmp is). The system cluster and systemd are never touched.
+# missing and runs the server as that user. When that user cannot reach DIR
+# (say DIR is inside a private mktemp directory), the cluster lives in a
+# directory of its own under /tmp, named in DIR/cluster, and `stop --rm`
+# deletes it too. The system cluster and systemd are never touched.
 set -euo pipefail
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -48,6 +50,11 @@ ensure_user() {
         die "cannot create system user $RUN_USER"
 }
 
+# Where the cluster of DIR lives: DIR itself, or the directory DIR/cluster names.
+home_of() {
+    if [ -f "$1/cluster" ]; then cat "$1/cluster"; else echo "$1"; fi
+}
+
 running() {
     as_user "$PGBIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1
 }
@@ -59,25 +66,31 @@ start() {
     ensure_user
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    # The socket path must fit sockaddr_un (107 bytes).
-    [ ${#dir} -le 80 ] || die "DIR path too long for a unix socket: $dir"
-    if [ "$(id -u)" -eq 0 ]; then
+    local home
+    home=$(home_of "$dir")
+    if [ "$(id -u)" -eq 0 ] && [ "$home" = "$dir" ]; then
         chown "$RUN_USER:" "$dir"
-        as_user test -w "$dir" || die "$RUN_USER cannot reach $dir (pick a DIR under /tmp)"
+        chmod 700 "$dir"
+        if ! as_user test -w "$dir" 2>/dev/null; then
+            home=$(mktemp -d /tmp/kinship-pg-XXXXXX)
+            chown "$RUN_USER:" "$home"
+            echo "$home" >"$dir/cluster"
+        fi
     fi
-    chmod 700 "$dir"
+    # The socket path must fit sockaddr_un (107 bytes).
+    [ ${#home} -le 80 ] || die "DIR path too long for a unix socket: $home"
 
-    if [ ! -f "$dir/data/PG_VERSION" ]; then
-        as_user "$PGBIN/initdb" -D "$dir/data" -U "$DB_USER" --auth=trust \
-            --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
-            { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    if [ ! -f "$home/data/PG_VERSION" ]; then
+        as_user "$PGBIN/initdb" -D "$home/data" -U "$DB_USER" --auth=trust \
+            --encoding=UTF8 --locale=C >"$home/initdb.log" 2>&1 ||
+            { cat "$home/initdb.log" >&2; die "initdb failed"; }
         # Settings live in the data directory so a restart keeps them; the
         # port is given at each start.
-        cat >>"$dir/data/postgresql.conf" <<EOF
+        cat >>"$home/data/postgresql.conf" <<EOF
 
 # pg-test-server.sh
 listen_addresses = '127.0.0.1'
-unix_socket_directories = '$dir'
+unix_socket_directories = '$home'
 max_connections = 200
 fsync = on
 synchronous_commit = on
@@ -86,22 +99,22 @@ shared_buffers = 128MB
 log_min_messages = warning
 log_line_prefix = '%m [%p] '
 EOF
-        cat >"$dir/data/pg_hba.conf" <<EOF
+        cat >"$home/data/pg_hba.conf" <<EOF
 local all all              trust
 host  all all 127.0.0.1/32 trust
 EOF
     fi
 
-    if running "$dir"; then
+    if running "$home"; then
         local old
-        old=$(cat "$dir/port" 2>/dev/null || true)
-        [ "$old" = "$port" ] || die "already running in $dir on port ${old:-?}"
+        old=$(cat "$home/port" 2>/dev/null || true)
+        [ "$old" = "$port" ] || die "already running in $home on port ${old:-?}"
     else
-        echo "$port" >"$dir/port"
-        chown --reference="$dir" "$dir/port" 2>/dev/null || true
-        as_user "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        echo "$port" >"$home/port"
+        chown --reference="$home" "$home/port" 2>/dev/null || true
+        as_user "$PGBIN/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
             -o "-p $port" start >/dev/null ||
-            { tail -n 20 "$dir/server.log" >&2 || true; die "server did not start on port $port"; }
+            { tail -n 20 "$home/server.log" >&2 || true; die "server did not start on port $port"; }
     fi
 
     local i
@@ -121,13 +134,16 @@ EOF
 }
 
 stop() {
-    local dir=$1 rm=${2:-}
+    local dir=$1 rm=${2:-} home
     [ -z "$rm" ] || [ "$rm" = "--rm" ] || usage
-    if [ -f "$dir/data/PG_VERSION" ] && running "$dir"; then
-        as_user "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null ||
-            die "server in $dir did not stop"
+    [ -d "$dir" ] || return 0
+    home=$(home_of "$dir")
+    if [ -f "$home/data/PG_VERSION" ] && running "$home"; then
+        as_user "$PGBIN/pg_ctl" -D "$home/data" -m fast -w -t 60 stop >/dev/null ||
+            die "server in $home did not stop"
     fi
     if [ "$rm" = "--rm" ]; then
+        [ "$home" = "$dir" ] || rm -rf -- "$home"
         rm -rf -- "$dir"
     fi
 }

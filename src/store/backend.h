@@ -39,6 +39,10 @@ struct store_backend {
     /* Runs store__write_body(tx, w) in one durable transaction, retrying
      * it on serialization failures or a busy database. */
     enum err (*write)(struct store *s, struct store_write *w);
+    /* Fills the counters and gauges of struct store_stats and sets
+     * out->counted; NULL when the backend keeps none (store.c then reports
+     * only what it knows). */
+    void (*stats)(struct store *s, struct store_stats *out);
 
     enum err (*idem_get)(struct store_tx *tx, struct arena *a, const char *account,
                          const char *key, struct idem_record *out);
@@ -142,5 +146,25 @@ void store__integrations_decode(struct arena *a, const char *json, struct custom
 
 enum err store__sqlite_open(const char *path, const struct store_options *o, struct store **out);
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out);
+
+/* The SQLite engine's `stats` (see struct store_stats). */
+void store__sqlite_stats(struct store *s, struct store_stats *out);
+/* store_backup of a SQLite store (sqlite.c). */
+enum err store__sqlite_backup(struct store *s, const char *path);
+
+/*
+ * The PostgreSQL backend's `stats`, for src/store/pg to define and put in
+ * its table (`.stats = store__pg_stats`); until it does, store_stats
+ * reports only the backend name and pool_max for PostgreSQL. It should
+ * count: writes (store__pg_write calls answered), batches (transaction
+ * attempts), commits (COMMITs that succeeded), rollbacks (attempts that
+ * ended in ROLLBACK: a failed statement, a retry, an error from the
+ * write's function), unavailable and internal (read and write calls
+ * answered ERR_UNAVAILABLE / ERR_INTERNAL), retries (attempts after the
+ * first, reads retried on a fresh connection); and read under its mutex:
+ * pool_in_use (`busy`), pool_open (`total`), pool_max (pool_size) and
+ * write_queue (callers waiting in acquire for a connection).
+ */
+void store__pg_stats(struct store *s, struct store_stats *out);
 
 #endif

@@ -53,6 +53,24 @@ bool store_ping(struct store *s)
     return s->be->ping(s);
 }
 
+void store_stats(struct store *s, struct store_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->backend = s->be->name;
+    out->pool_max = s->opt.pool_size;
+    if (s->be->stats)
+        s->be->stats(s, out);
+}
+
+enum err store_backup(struct store *s, const char *path)
+{
+    if (strcmp(s->be->name, "sqlite") == 0)
+        return store__sqlite_backup(s, path);
+    log_kv(LOG_ERROR, "kinship backs up SQLite stores only; for PostgreSQL use pg_dump",
+           "store", s->be->name, (const char *)NULL);
+    return ERR_UNAVAILABLE;
+}
+
 enum err store_read(struct store *s, store_fn fn, void *arg)
 {
     return s->be->read(s, fn, arg);

@@ -59,6 +59,44 @@ bool store_blocks(const struct store *s);
 /* True when the database answers a trivial query now. */
 bool store_ping(struct store *s);
 
+/*
+ * What the store has done since it opened, and its connections now, for
+ * GET /metrics. Counters only grow. A backend that keeps no counters leaves
+ * `counted` false; backend and pool_max are always filled.
+ */
+struct store_stats {
+    const char *backend; /* store_kind() */
+    bool counted;
+    uint64_t writes;      /* store_write calls answered */
+    uint64_t batches;     /* write transactions run (SQLite: one per group of writes;
+                           * PostgreSQL: one per attempt) */
+    uint64_t commits;     /* write transactions committed durably */
+    uint64_t rollbacks;   /* writes undone: by their own error, a retry, or a failed batch */
+    uint64_t unavailable; /* calls answered ERR_UNAVAILABLE (down, locked, disk full, ...) */
+    uint64_t internal;    /* calls answered ERR_INTERNAL */
+    uint64_t retries;     /* waits on a busy database and retried transactions */
+    int64_t pool_in_use;  /* connections handed out now (SQLite: readers) */
+    int64_t pool_open;    /* connections open now */
+    int64_t pool_max;     /* the most the pool opens (pool_size) */
+    int64_t write_queue;  /* writes waiting to run (SQLite: for the writer thread;
+                           * PostgreSQL: calls waiting for a connection) */
+};
+
+/* Fills `out` (see struct store_stats). Takes no lock that a request holds
+ * for long: cheap enough for every scrape. */
+void store_stats(struct store *s, struct store_stats *out);
+
+/*
+ * Writes a consistent copy of the whole database to the file `path` while
+ * the store keeps serving (SQLite's online backup API: one read snapshot,
+ * so writes that commit meanwhile are either wholly in the copy or not at
+ * all). The copy is written beside `path` and renamed over it when
+ * complete and checked, so `path` never holds half a backup.
+ * ERR_UNAVAILABLE when the copy cannot be made (logged), and for a
+ * PostgreSQL store, whose backups are pg_dump's job.
+ */
+enum err store_backup(struct store *s, const char *path);
+
 typedef enum err (*store_fn)(struct store_tx *tx, void *arg);
 
 enum err store_read(struct store *s, store_fn fn, void *arg);

@@ -25,11 +25,11 @@
 #include <time.h>
 
 #define WRITE_ATTEMPTS 10
-#define GRACE_MS 2000         /* the client waits this much past statement_timeout */
+#define GRACE_MS 2000 /* the client waits this much past statement_timeout */
 #define MIGRATE_TIMEOUT_MS 60000
 #define IDLE_TX_TIMEOUT_MS 60000
-#define PURGE_EVERY 128       /* idempotent writes between purges of expired keys */
-#define LOG_EVERY_US 1000000  /* at most one "unavailable" line a second */
+#define PURGE_EVERY 128      /* idempotent writes between purges of expired keys */
+#define LOG_EVERY_US 1000000 /* at most one "unavailable" line a second */
 
 struct store__pg_conn {
     PGconn *pg;
@@ -43,13 +43,16 @@ struct store__pg {
     char *url;
     char connect_s[16];
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* a connection came back, a slot freed, or closing */
+    pthread_cond_t cv;           /* a connection came back, a slot freed, or closing */
     struct store__pg_conn *idle; /* most recently used first */
     int total;                   /* open or being opened */
     int busy;                    /* handed out */
+    int waiting;                 /* callers waiting in acquire */
     bool closing;
     atomic_uint idem_writes;
     atomic_llong last_log_us;
+    /* for store__pg_stats (see struct store_stats) */
+    atomic_ullong writes, batches, commits, rollbacks, unavailable, internal, retries;
 };
 
 /* ---- parameters ---- */
@@ -245,8 +248,8 @@ static int64_t deadline_after(int ms)
 static struct store__pg_conn *conn_open(struct store__pg *s, bool loud)
 {
     /* Later keywords win: the URL may name the application, not the rest. */
-    const char *keys[] = {"application_name", "dbname",         "client_encoding",
-                          "connect_timeout",  "keepalives",     "keepalives_idle",
+    const char *keys[] = {"application_name",    "dbname",           "client_encoding",
+                          "connect_timeout",     "keepalives",       "keepalives_idle",
                           "keepalives_interval", "keepalives_count", NULL};
     const char *vals[] = {"kinship", s->url, "UTF8", s->connect_s, "1", "30", "10", "3", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
@@ -330,10 +333,15 @@ static enum err acquire(struct store__pg *s, struct store__pg_conn **out)
         } else if (s->total < s->base.opt.pool_size) {
             s->total++;
             open_new = true;
-        } else if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT) {
-            pthread_mutex_unlock(&s->mu);
-            log_down(s, "acquire", "no free connection within busy_timeout_ms");
-            return ERR_UNAVAILABLE;
+        } else {
+            s->waiting++;
+            int w = pthread_cond_timedwait(&s->cv, &s->mu, &until);
+            s->waiting--;
+            if (w == ETIMEDOUT) {
+                pthread_mutex_unlock(&s->mu);
+                log_down(s, "acquire", "no free connection within busy_timeout_ms");
+                return ERR_UNAVAILABLE;
+            }
         }
     }
     s->busy++;
@@ -462,8 +470,8 @@ static enum err tx_fail(struct store__pg_tx *t, const PGresult *r, const char *w
          * statement, the connection itself is fine */
         e = ERR_UNAVAILABLE;
         log_down(t->s, what, PQresultErrorMessage(r));
-    } else if (strncmp(st, "53", 2) == 0 || strncmp(st, "58", 2) == 0 ||
-               strcmp(st, "25006") == 0 || strcmp(st, "57P04") == 0) {
+    } else if (strncmp(st, "53", 2) == 0 || strncmp(st, "58", 2) == 0 || strcmp(st, "25006") == 0 ||
+               strcmp(st, "57P04") == 0) {
         /* disk full, out of memory, too many connections, read-only server */
         e = ERR_UNAVAILABLE;
         log_down(t->s, what, PQresultErrorMessage(r));
@@ -546,9 +554,8 @@ static enum got send_pipeline(struct store__pg_tx *t, const struct store__pg_stm
 
 /* Sends the statement alone and reads its result (the first error, or the
  * last result). */
-static enum got send_one(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                         const char *sql, const struct store__pg_params *p, int64_t deadline,
-                         PGresult **out)
+static enum got send_one(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
+                         const struct store__pg_params *p, int64_t deadline, PGresult **out)
 {
     PGconn *pg = t->c->pg;
     int np = p ? p->n : 0;
@@ -574,8 +581,8 @@ static enum got send_one(struct store__pg_tx *t, const struct store__pg_stmt *st
     return GOT_BROKEN;
 }
 
-PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                        const char *sql, const struct store__pg_params *p, enum err *rc)
+PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
+                        const struct store__pg_params *p, enum err *rc)
 {
     const char *what = stmt ? stmt->name : "query";
     if (t->failed) {
@@ -660,6 +667,14 @@ static void backoff(int attempt)
  *    connection (nothing was committed); after COMMIT was sent the outcome
  *    is unknown, so the caller gets ERR_UNAVAILABLE.
  */
+static void count_answer(struct store__pg *s, enum err rc)
+{
+    if (rc == ERR_UNAVAILABLE)
+        atomic_fetch_add(&s->unavailable, 1);
+    else if (rc == ERR_INTERNAL)
+        atomic_fetch_add(&s->internal, 1);
+}
+
 enum err store__pg_write(struct store *base, struct store_write *w)
 {
     struct store__pg *s = (struct store__pg *)base;
@@ -672,17 +687,24 @@ enum err store__pg_write(struct store *base, struct store_write *w)
     for (int attempt = 0; !done && attempt < WRITE_ATTEMPTS; attempt++) {
         struct store__pg_tx t;
         tx_init(&t, s, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        if (attempt)
+            atomic_fetch_add(&s->retries, 1);
         if ((rc = acquire(s, &t.c))) {
             done = true;
             break;
         }
+        atomic_fetch_add(&s->batches, 1);
         arena_reset(a);
         bool committing = false;
         rc = store__write_body(&t.base, w, a);
         if (rc == ERR_OK && !t.failed && t.begun) {
             committing = true;
             rc = tx_commit(&t);
+            if (rc == ERR_OK)
+                atomic_fetch_add(&s->commits, 1);
         }
+        if (t.begun)
+            atomic_fetch_add(&s->rollbacks, 1);
         bool pause = false;
         if (!t.failed) {
             done = true;
@@ -730,6 +752,8 @@ enum err store__pg_write(struct store *base, struct store_write *w)
         w->status = 0;
     }
     arena_destroy(a);
+    count_answer(s, rc);
+    atomic_fetch_add(&s->writes, 1);
     return rc;
 }
 
@@ -740,19 +764,24 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
         struct store__pg_tx t;
         tx_init(&t, s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         enum err rc = acquire(s, &t.c);
-        if (rc)
+        if (rc) {
+            count_answer(s, rc);
             return rc;
+        }
         rc = fn(&t.base, arg);
         /* A connection found dead by the first statement (the server
          * restarted since it was last used): once more on a fresh one. */
-        bool again = t.failed && t.fail == PG_FAIL_CONN && t.ok == 0 &&
-                     attempt <= s->base.opt.pool_size;
+        bool again =
+            t.failed && t.fail == PG_FAIL_CONN && t.ok == 0 && attempt <= s->base.opt.pool_size;
         if (t.failed && (rc == ERR_OK || t.fail == PG_FAIL_CONN || t.fail == PG_FAIL_TIMEOUT))
             rc = t.fail_err;
         tx_release(&t);
         tx_fini(&t);
-        if (!again)
+        if (!again) {
+            count_answer(s, rc);
             return rc;
+        }
+        atomic_fetch_add(&s->retries, 1);
     }
 }
 
@@ -768,6 +797,25 @@ static enum err ping_fn(struct store_tx *tx, void *arg)
 bool store__pg_ping(struct store *s)
 {
     return store__pg_read(s, ping_fn, NULL) == ERR_OK;
+}
+
+void store__pg_stats(struct store *base, struct store_stats *out)
+{
+    struct store__pg *s = (struct store__pg *)base;
+    out->counted = true;
+    out->writes = atomic_load(&s->writes);
+    out->batches = atomic_load(&s->batches);
+    out->commits = atomic_load(&s->commits);
+    out->rollbacks = atomic_load(&s->rollbacks);
+    out->unavailable = atomic_load(&s->unavailable);
+    out->internal = atomic_load(&s->internal);
+    out->retries = atomic_load(&s->retries);
+    pthread_mutex_lock(&s->mu);
+    out->pool_in_use = s->busy;
+    out->pool_open = s->total;
+    out->pool_max = s->base.opt.pool_size;
+    out->write_queue = s->waiting;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void store__pg_close(struct store *base)
@@ -807,8 +855,11 @@ enum err store__pg_open(const char *url, const struct store_options *o, struct s
         s->base.opt.pool_size = 1;
     if (s->base.opt.busy_timeout_ms < 1)
         s->base.opt.busy_timeout_ms = 1;
+    /* 0 would let libpq wait forever for a server that does not answer */
+    struct store_options def;
+    store_options_default(&def);
     snprintf(s->connect_s, sizeof(s->connect_s), "%d",
-             o->connect_timeout_s > 0 ? o->connect_timeout_s : 0);
+             o->connect_timeout_s > 0 ? o->connect_timeout_s : def.connect_timeout_s);
     s->url = xstrdup(url);
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
@@ -818,6 +869,13 @@ enum err store__pg_open(const char *url, const struct store_options *o, struct s
     pthread_condattr_destroy(&ca);
     atomic_init(&s->idem_writes, 0);
     atomic_init(&s->last_log_us, 0);
+    atomic_init(&s->writes, 0);
+    atomic_init(&s->batches, 0);
+    atomic_init(&s->commits, 0);
+    atomic_init(&s->rollbacks, 0);
+    atomic_init(&s->unavailable, 0);
+    atomic_init(&s->internal, 0);
+    atomic_init(&s->retries, 0);
 
     struct store__pg_tx t;
     tx_init(&t, s, "BEGIN");

@@ -65,9 +65,9 @@ struct store__pg_tx {
     struct store_tx base;
     struct store__pg *s;
     struct store__pg_conn *c;
-    const char *begin;   /* BEGIN not sent yet (sent with the first statement) */
-    bool begun;          /* a transaction is open on the server */
-    bool failed;         /* a statement failed: nothing more runs */
+    const char *begin; /* BEGIN not sent yet (sent with the first statement) */
+    bool begun;        /* a transaction is open on the server */
+    bool failed;       /* a statement failed: nothing more runs */
     enum store__pg_fail fail;
     enum err fail_err;   /* what the failed statement answered */
     char constraint[64]; /* with PG_FAIL_UNIQUE */
@@ -75,6 +75,10 @@ struct store__pg_tx {
     int timeout_ms;      /* server-side bound of one statement */
     bool idem_written;
     struct arena *scratch; /* lazily created, freed with the transaction */
+    /* Customers and organizations this transaction inserted and has not
+     * changed since (read-your-writes, pg_queries.c), in scratch. */
+    struct store__pg_fresh_customer *fresh_customers;
+    struct store__pg_fresh_org *fresh;
 };
 
 /*
@@ -85,8 +89,8 @@ struct store__pg_tx {
  * error of a constraint, ERR_INTERNAL otherwise. After a failure the
  * transaction is aborted and every later call fails the same way.
  */
-PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                        const char *sql, const struct store__pg_params *p, enum err *rc);
+PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
+                        const struct store__pg_params *p, enum err *rc);
 /* Scratch memory that lives as long as the transaction. */
 struct arena *store__pg_scratch(struct store__pg_tx *t);
 

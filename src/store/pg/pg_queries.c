@@ -19,55 +19,58 @@
 #include <string.h>
 
 #define CUSTOMER_COLS                                                                              \
-    "c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town, "      \
+    "c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town, "       \
     "c.state, c.postcode, c.country, c.integrations, c.created_at, c.updated_at, c.archived_at"
 #define CUSTOMER_NCOLS 16
 #define CONTACT_COLS "id, name, email, billing_preference, created_at, updated_at, archived_at"
 #define ALIAS_COLS "a.id, a.customer_id, a.value, a.label, a.created_at, a.deleted_at"
 
 #define STMTS(X)                                                                                   \
-    X(IDEM_GET, "SELECT request_hash, status, body, created_at FROM idempotency_keys"             \
-                " WHERE account_id = $1 AND key = $2")                                             \
-    X(IDEM_PUT, "INSERT INTO idempotency_keys"                                                     \
-                " (account_id, key, request_hash, status, body, created_at)"                       \
-                " VALUES ($1, $2, $3, $4, $5, $6)"                                                 \
-                " ON CONFLICT (account_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"\
-                " status = EXCLUDED.status, body = EXCLUDED.body, created_at = EXCLUDED.created_at"\
-                " WHERE idempotency_keys.created_at <= $7")                                        \
+    X(IDEM_GET,                                                                                    \
+      "SELECT account_id, key, request_hash, status, body, created_at FROM idempotency_keys"       \
+      " WHERE md5(account_id || ':' || key) = md5($1 || ':' || $2)")                               \
+    X(IDEM_PUT,                                                                                    \
+      "INSERT INTO idempotency_keys"                                                               \
+      " (account_id, key, request_hash, status, body, created_at)"                                 \
+      " VALUES ($1, $2, $3, $4, $5, $6)"                                                           \
+      " ON CONFLICT (account_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"         \
+      " status = EXCLUDED.status, body = EXCLUDED.body, created_at = EXCLUDED.created_at"          \
+      " WHERE idempotency_keys.created_at <= $7")                                                  \
     X(IDEM_PURGE, "DELETE FROM idempotency_keys WHERE (account_id, key) IN"                        \
-                  " (SELECT account_id, key FROM idempotency_keys WHERE created_at <= $1"           \
+                  " (SELECT account_id, key FROM idempotency_keys WHERE created_at <= $1"          \
                   " ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED)")                        \
     X(ACCOUNT_ENSURE, "WITH ins AS (INSERT INTO accounts (id, name, created_at)"                   \
                       " VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING id)"           \
                       " SELECT id FROM ins UNION ALL SELECT id FROM accounts WHERE name = $2")     \
     X(ACCOUNT_LIST, "SELECT a.id, a.name, a.created_at, (SELECT count(*) FROM api_clients c"       \
                     " WHERE c.account_id = a.id AND c.revoked_at IS NULL)"                         \
-                    " FROM accounts a ORDER BY a.name")                                \
+                    " FROM accounts a ORDER BY a.name")                                            \
     X(CLIENT_INSERT, "INSERT INTO api_clients (id, account_id, secret_hash, created_at)"           \
                      " VALUES ($1, $2, $3, $4)")                                                   \
-    X(CLIENT_GET, "SELECT account_id, secret_hash, revoked_at FROM api_clients WHERE id = $1")    \
-    X(CLIENT_REVOKE, "UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")\
+    X(CLIENT_GET, "SELECT account_id, secret_hash, revoked_at FROM api_clients WHERE id = $1")     \
+    X(CLIENT_REVOKE,                                                                               \
+      "UPDATE api_clients SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")               \
     X(CLIENT_LIST, "SELECT c.id, c.account_id, a.name, c.created_at, c.revoked_at"                 \
-                   " FROM api_clients c JOIN accounts a ON a.id = c.account_id"              \
+                   " FROM api_clients c JOIN accounts a ON a.id = c.account_id"                    \
                    " ORDER BY c.created_at, c.id")                                                 \
     X(CUSTOMER_GET, "SELECT " CUSTOMER_COLS " FROM customers c"                                    \
                     " WHERE c.account_id = $1 AND c.id = $2")                                      \
     X(CUSTOMER_INSERT,                                                                             \
-      "WITH c AS (INSERT INTO customers (account_id, id, legal_name, url, label, tax_status,"     \
-      " status, line1, line2, town, state, postcode, country, integrations, created_at,"          \
-      " updated_at, archived_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"      \
+      "WITH c AS (INSERT INTO customers (account_id, id, legal_name, url, label, tax_status,"      \
+      " status, line1, line2, town, state, postcode, country, integrations, created_at,"           \
+      " updated_at, archived_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"       \
       " $13, $14, $15, $16, $17)),"                                                                \
-      " ct AS (INSERT INTO contacts (account_id, customer_id, " CONTACT_COLS ")"                  \
-      " SELECT $1, $2, x.* FROM unnest($18::text[], $19::text[], $20::text[], $21::text[],"       \
+      " ct AS (INSERT INTO contacts (account_id, customer_id, " CONTACT_COLS ")"                   \
+      " SELECT $1, $2, x.* FROM unnest($18::text[], $19::text[], $20::text[], $21::text[],"        \
       " $22::bigint[], $23::bigint[], $24::bigint[]) AS x),"                                       \
-      " p AS (INSERT INTO customer_properties (account_id, customer_id, key, value)"              \
+      " p AS (INSERT INTO customer_properties (account_id, customer_id, key, value)"               \
       " SELECT $1, $2, x.* FROM unnest($25::text[], $26::text[]) AS x)"                            \
       " SELECT 1")                                                                                 \
     X(CUSTOMER_UPDATE, CUSTOMER_UPDATE_SQL(""))                                                    \
     X(CUSTOMER_UPDATE_PROPS, CUSTOMER_UPDATE_SQL(CUSTOMER_PROPS_SQL))                              \
     X(CUSTOMER_ARCHIVE, "WITH u AS (UPDATE customers SET archived_at = $3"                         \
                         " WHERE account_id = $1 AND id = $2 AND archived_at IS NULL)"              \
-                        " SELECT count(*) FROM customers WHERE account_id = $1 AND id = $2")      \
+                        " SELECT count(*) FROM customers WHERE account_id = $1 AND id = $2")       \
     X(CUSTOMER_BRIEFS, "SELECT x.ord, c.legal_name, c.archived_at IS NOT NULL"                     \
                        " FROM unnest($2::text[]) WITH ORDINALITY AS x(id, ord)"                    \
                        " CROSS JOIN LATERAL (SELECT legal_name, archived_at FROM customers"        \
@@ -81,7 +84,7 @@
                     " AND ($3::boolean OR archived_at IS NULL) ORDER BY created_at, id")           \
     X(CONTACT_GET, "SELECT " CONTACT_COLS " FROM contacts"                                         \
                    " WHERE account_id = $1 AND customer_id = $2 AND id = $3")                      \
-    X(CONTACT_INSERT, "INSERT INTO contacts (account_id, customer_id, " CONTACT_COLS ")"          \
+    X(CONTACT_INSERT, "INSERT INTO contacts (account_id, customer_id, " CONTACT_COLS ")"           \
                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")                              \
     X(CONTACT_UPDATE, "UPDATE contacts SET name = $4, email = $5, billing_preference = $6,"        \
                       " updated_at = $7, archived_at = $8"                                         \
@@ -92,42 +95,47 @@
                     " ON CONFLICT (account_id, value) WHERE deleted_at IS NULL DO NOTHING")        \
     X(ALIAS_GET, "SELECT " ALIAS_COLS " FROM aliases a"                                            \
                  " WHERE a.account_id = $1 AND a.id = $2 AND a.deleted_at IS NULL")                \
-    X(ALIAS_GET_BY_VALUE, "SELECT " ALIAS_COLS " FROM aliases a"                                   \
-                          " WHERE a.account_id = $1 AND a.value = $2 AND a.deleted_at IS NULL")    \
+    X(ALIAS_GET_BY_VALUE, "SELECT " ALIAS_COLS ", a.account_id FROM aliases a"                     \
+                          " WHERE md5(a.account_id || ':' || a.value) = md5($1 || ':' || $2)"      \
+                          " AND a.deleted_at IS NULL")                                             \
     X(ALIAS_LIST_FOR_CUSTOMER, "SELECT " ALIAS_COLS " FROM aliases a"                              \
                                " WHERE a.account_id = $1 AND a.customer_id = $2"                   \
                                " AND a.deleted_at IS NULL ORDER BY a.created_at, a.id")            \
     X(ALIAS_UPDATE, "UPDATE aliases SET label = $3, deleted_at = $4"                               \
                     " WHERE account_id = $1 AND id = $2")                                          \
     X(ORG_INSERT,                                                                                  \
-      "WITH o AS (INSERT INTO organizations (account_id, id, owner_id, created_at)"               \
-      " VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, owner_id) DO NOTHING RETURNING id),"     \
-      " m AS (INSERT INTO organization_members (account_id, organization_id, customer_id,"        \
-      " position) SELECT $1, o.id, x.id, x.ord FROM o, (SELECT id, min(ord) AS ord"               \
-      " FROM unnest($5::text[]) WITH ORDINALITY AS u(id, ord) GROUP BY id) x"                     \
+      "WITH o AS (INSERT INTO organizations (account_id, id, owner_id, created_at)"                \
+      " VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, owner_id) DO NOTHING RETURNING id),"      \
+      " m AS (INSERT INTO organization_members (account_id, organization_id, customer_id,"         \
+      " position) SELECT $1, o.id, x.id, x.ord FROM o, (SELECT id, min(ord) AS ord"                \
+      " FROM unnest($5::text[]) WITH ORDINALITY AS u(id, ord) GROUP BY id) x"                      \
       " ON CONFLICT DO NOTHING)"                                                                   \
       " SELECT count(*) FROM o")                                                                   \
     X(ORG_GET, "SELECT o.owner_id, o.created_at, (SELECT legal_name FROM customers"                \
-               " WHERE account_id = $1 AND id = o.owner_id), m.customer_id,"                      \
-               " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = m.customer_id)" \
+               " WHERE account_id = $1 AND id = o.owner_id), m.customer_id,"                       \
+               " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = m.customer_id)"  \
                " FROM organizations o LEFT JOIN LATERAL (SELECT customer_id, position"             \
                " FROM organization_members WHERE account_id = $1 AND organization_id = o.id"       \
                " OFFSET 0) m ON true"                                                              \
                " WHERE o.account_id = $1 AND o.id = $2 ORDER BY m.position")                       \
-    X(ORG_ID_BY_OWNER, "SELECT id FROM organizations WHERE account_id = $1 AND owner_id = $2")    \
+    X(ORG_NAMES, "SELECT x.ord, (SELECT legal_name FROM customers"                                 \
+                 " WHERE account_id = $1 AND id = x.id)"                                           \
+                 " FROM unnest($2::text[]) WITH ORDINALITY AS x(id, ord)")                         \
+    X(ORG_ID_BY_OWNER, "SELECT id, account_id, owner_id FROM organizations"                        \
+                       " WHERE md5(account_id || ':' || owner_id) = md5($1 || ':' || $2)")         \
     X(ORG_IDS_OF_MEMBER, "SELECT o.id FROM organization_members m CROSS JOIN LATERAL"              \
                          " (SELECT id, created_at FROM organizations"                              \
                          " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"           \
                          " WHERE m.account_id = $1 AND m.customer_id = $2"                         \
                          " ORDER BY o.created_at, o.id")                                           \
     X(ORG_MEMBERS_ADD,                                                                             \
-      "INSERT INTO organization_members (account_id, organization_id, customer_id, position)"     \
+      "INSERT INTO organization_members (account_id, organization_id, customer_id, position)"      \
       " SELECT $1, $2, x.id, b.base + x.ord"                                                       \
-      " FROM (SELECT id, min(ord) AS ord FROM unnest($3::text[]) WITH ORDINALITY AS u(id, ord)"   \
+      " FROM (SELECT id, min(ord) AS ord FROM unnest($3::text[]) WITH ORDINALITY AS u(id, ord)"    \
       " GROUP BY id) x,"                                                                           \
       " (SELECT coalesce(max(position), 0) AS base FROM organization_members"                      \
       " WHERE account_id = $1 AND organization_id = $2) b"                                         \
-      " WHERE NOT EXISTS (SELECT 1 FROM organization_members m WHERE m.account_id = $1"           \
+      " WHERE NOT EXISTS (SELECT 1 FROM organization_members m WHERE m.account_id = $1"            \
       " AND m.organization_id = $2 AND m.customer_id = x.id)"                                      \
       " ON CONFLICT DO NOTHING")                                                                   \
     X(ORG_MEMBERS_CLEAR, "DELETE FROM organization_members"                                        \
@@ -144,7 +152,8 @@
     X(ORG_REACHES, "WITH RECURSIVE r(id) AS (SELECT $2::text COLLATE \"C\""                        \
                    " UNION SELECT m.customer_id FROM r"                                            \
                    " CROSS JOIN LATERAL (SELECT id FROM organizations"                             \
-                   " WHERE account_id = $1 AND owner_id = r.id OFFSET 0) o"                        \
+                   " WHERE md5(account_id || ':' || owner_id) = md5($1 || ':' || r.id)"            \
+                   " OFFSET 0) o"                                                                  \
                    " CROSS JOIN LATERAL (SELECT customer_id FROM organization_members"             \
                    " WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m)"                \
                    " SELECT EXISTS (SELECT 1 FROM r WHERE r.id = $3)")
@@ -156,22 +165,22 @@
  * (a DELETE and an INSERT of one key cannot share a statement).
  */
 #define CUSTOMER_UPDATE_SQL(props)                                                                 \
-    "WITH u AS (UPDATE customers SET legal_name = $3, url = $4, label = $5, tax_status = $6,"     \
-    " status = $7, line1 = $8, line2 = $9, town = $10, state = $11, postcode = $12,"              \
+    "WITH u AS (UPDATE customers SET legal_name = $3, url = $4, label = $5, tax_status = $6,"      \
+    " status = $7, line1 = $8, line2 = $9, town = $10, state = $11, postcode = $12,"               \
     " country = $13, integrations = $14, updated_at = $15"                                         \
     " WHERE account_id = $1 AND id = $2 RETURNING id),"                                            \
     " a AS (UPDATE contacts SET archived_at = $15, updated_at = $15"                               \
     " WHERE account_id = $1 AND customer_id = $2 AND archived_at IS NULL"                          \
     " AND EXISTS (SELECT 1 FROM u)),"                                                              \
-    " ct AS (INSERT INTO contacts (account_id, customer_id, " CONTACT_COLS ")"                    \
-    " SELECT $1, $2, x.* FROM unnest($16::text[], $17::text[], $18::text[], $19::text[],"         \
-    " $20::bigint[], $21::bigint[], $22::bigint[]) AS x WHERE EXISTS (SELECT 1 FROM u))" props    \
+    " ct AS (INSERT INTO contacts (account_id, customer_id, " CONTACT_COLS ")"                     \
+    " SELECT $1, $2, x.* FROM unnest($16::text[], $17::text[], $18::text[], $19::text[],"          \
+    " $20::bigint[], $21::bigint[], $22::bigint[]) AS x WHERE EXISTS (SELECT 1 FROM u))" props     \
     " SELECT count(*) FROM u"
 
 #define CUSTOMER_PROPS_SQL                                                                         \
-    ", d AS (DELETE FROM customer_properties WHERE account_id = $1 AND customer_id = $2"          \
+    ", d AS (DELETE FROM customer_properties WHERE account_id = $1 AND customer_id = $2"           \
     " AND key <> ALL ($23::text[]) AND EXISTS (SELECT 1 FROM u)),"                                 \
-    " p AS (INSERT INTO customer_properties (account_id, customer_id, key, value)"                \
+    " p AS (INSERT INTO customer_properties (account_id, customer_id, key, value)"                 \
     " SELECT $1, $2, x.* FROM unnest($23::text[], $24::text[]) AS x"                               \
     " WHERE EXISTS (SELECT 1 FROM u)"                                                              \
     " ON CONFLICT (account_id, customer_id, key) DO UPDATE SET value = EXCLUDED.value)"
@@ -182,6 +191,13 @@
  * apart by OFFSET 0 (or as scalar subqueries), so that every step is an
  * index lookup whatever the statistics say. Under SERIALIZABLE that also
  * keeps predicate locks narrow, hence few false serialization failures.
+ *
+ * Lookups by Idempotency-Key, alias value and owner go through the hashed
+ * *_lookup indexes (see pg_migrations.c). Their WHERE clauses hold no plain
+ * condition on the columns of another index, so no other index can serve
+ * them; account and value are checked on the rows returned (match_row).
+ * In org_reaches the hash of account and owner id alone picks the rows:
+ * owner ids are server-made UUIDs, so no two differ only by a collision.
  */
 enum {
 #define X(name, sql) ST_##name,
@@ -241,6 +257,17 @@ static int64_t num(const PGresult *r, int row, int col)
 static void id_copy(char out[ID_LEN + 1], const PGresult *r, int row, int col)
 {
     snprintf(out, ID_LEN + 1, "%s", PQgetvalue(r, row, col));
+}
+
+/* The first row whose column `kcol` is `key` and account_id `account`;
+ * -1 when none. */
+static int match_row(const PGresult *r, const char *account, const char *kcol, const char *key)
+{
+    int acol = PQfnumber(r, "account_id"), col = PQfnumber(r, kcol);
+    for (int i = 0; acol >= 0 && col >= 0 && i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, acol), account) == 0 && strcmp(PQgetvalue(r, i, col), key) == 0)
+            return i;
+    return -1;
 }
 
 static int hexval(char ch)
@@ -388,9 +415,8 @@ static void customer_from_row(struct arena *a, const PGresult *r, int row, int c
     c->address.state = str(a, r, row, col + 9);
     c->address.postcode = str(a, r, row, col + 10);
     c->address.country = str(a, r, row, col + 11);
-    store__integrations_decode(a, PQgetisnull(r, row, col + 12) ? NULL
-                                                                 : PQgetvalue(r, row, col + 12),
-                               c);
+    store__integrations_decode(
+        a, PQgetisnull(r, row, col + 12) ? NULL : PQgetvalue(r, row, col + 12), c);
     c->created_at = num(r, row, col + 13);
     c->updated_at = num(r, row, col + 14);
     c->archived_at = num(r, row, col + 15);
@@ -422,8 +448,8 @@ static void alias_from_row(struct arena *a, const char *account, const PGresult 
 
 /* ---- idempotency ---- */
 
-static enum err idem_get(struct store_tx *tx, struct arena *a, const char *account,
-                         const char *key, struct idem_record *out)
+static enum err idem_get(struct store_tx *tx, struct arena *a, const char *account, const char *key,
+                         struct idem_record *out)
 {
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
@@ -432,14 +458,15 @@ static enum err idem_get(struct store_tx *tx, struct arena *a, const char *accou
     PGresult *r = run(tx, ST_IDEM_GET, &p, &rc);
     if (!r)
         return rc;
-    if (PQntuples(r) == 0) {
+    int row = match_row(r, account, "key", key);
+    if (row < 0) {
         rc = ERR_NOT_FOUND;
     } else {
-        if (!bytes(r, 0, 0, out->hash, IDEM_HASH_LEN))
+        if (!bytes(r, row, 2, out->hash, IDEM_HASH_LEN))
             memset(out->hash, 0, IDEM_HASH_LEN); /* never equal to a real hash */
-        out->status = (int)num(r, 0, 1);
-        out->body = (char *)str0(a, r, 0, 2);
-        out->created_at = num(r, 0, 3);
+        out->status = (int)num(r, row, 3);
+        out->body = (char *)str0(a, r, row, 4);
+        out->created_at = num(r, row, 5);
     }
     PQclear(r);
     return rc;
@@ -585,11 +612,144 @@ static enum err client_list(struct store_tx *tx, struct arena *a, struct client_
     return ERR_OK;
 }
 
+/* ---- read-your-writes ---- */
+
+/*
+ * A write often reads back what it has just inserted (the answer shows the
+ * new customer or organization). Those reads are answered from what the
+ * insert was given, as the database would return it, without reading the
+ * indexes: ids are time-ordered, so the newest index pages are the ones
+ * every concurrent insert writes to, and under SERIALIZABLE (whose read
+ * locks cover whole index pages) reading one's own fresh rows back through
+ * them makes concurrent creations abort one another. An entry is dropped
+ * as soon as the transaction changes that customer or organization.
+ */
+#define FRESH_MAX 64
+
+struct store__pg_fresh_customer {
+    struct store__pg_fresh_customer *next;
+    const char *account;
+    struct customer c; /* contacts by (created_at, id), props by key */
+};
+
+static int contact_order(const void *x, const void *y)
+{
+    const struct contact *a = x, *b = y;
+    if (a->created_at != b->created_at)
+        return a->created_at < b->created_at ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static int prop_order(const void *x, const void *y)
+{
+    const struct property *a = x, *b = y;
+    return strcmp(a->key, b->key);
+}
+
+/* The customer's columns as customer_row_get returns them. */
+static void customer_scalars(struct arena *a, const struct customer *src, struct customer *dst)
+{
+    snprintf(dst->id, sizeof(dst->id), "%s", src->id);
+    dst->legal_name = arena_strdup(a, src->legal_name ? src->legal_name : "");
+    dst->url = arena_strdup(a, src->url);
+    dst->label = arena_strdup(a, src->label);
+    dst->tax_status = src->tax_status;
+    dst->status = src->status;
+    dst->address.line1 = arena_strdup(a, src->address.line1);
+    dst->address.line2 = arena_strdup(a, src->address.line2);
+    dst->address.town = arena_strdup(a, src->address.town);
+    dst->address.state = arena_strdup(a, src->address.state);
+    dst->address.postcode = arena_strdup(a, src->address.postcode);
+    dst->address.country = arena_strdup(a, src->address.country);
+    dst->created_at = src->created_at;
+    dst->updated_at = src->updated_at;
+    dst->archived_at = src->archived_at;
+}
+
+static void contact_copy(struct arena *a, const struct contact *src, struct contact *dst)
+{
+    *dst = *src;
+    snprintf(dst->id, sizeof(dst->id), "%s", src->id);
+    dst->name = arena_strdup(a, src->name);
+    dst->email = arena_strdup(a, src->email);
+}
+
+static void fresh_customer_add(struct store_tx *tx, const char *account, const struct customer *c)
+{
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    int count = 0;
+    for (struct store__pg_fresh_customer *f = t->fresh_customers; f; f = f->next)
+        count++;
+    if (count >= FRESH_MAX)
+        return;
+    struct arena *a = store__pg_scratch(t);
+    struct store__pg_fresh_customer *f = arena_zalloc(a, sizeof(*f));
+    f->account = arena_strdup(a, account);
+    struct customer *d = &f->c;
+    customer_scalars(a, c, d);
+    /* integrations go through their column's JSON, as they would */
+    char *json = store__integrations_encode(c);
+    store__integrations_decode(a, json, d);
+    free(json);
+    if (c->n_contacts) {
+        d->contacts = arena_zalloc(a, c->n_contacts * sizeof(*d->contacts));
+        for (size_t i = 0; i < c->n_contacts; i++)
+            contact_copy(a, &c->contacts[i], &d->contacts[i]);
+        d->n_contacts = c->n_contacts;
+        qsort(d->contacts, d->n_contacts, sizeof(*d->contacts), contact_order);
+    }
+    if (c->n_props) {
+        d->props = arena_zalloc(a, c->n_props * sizeof(*d->props));
+        for (size_t i = 0; i < c->n_props; i++) {
+            d->props[i].key = arena_strdup(a, c->props[i].key);
+            d->props[i].value = arena_strdup(a, c->props[i].value ? c->props[i].value : "");
+        }
+        d->n_props = c->n_props;
+        qsort(d->props, d->n_props, sizeof(*d->props), prop_order);
+    }
+    f->next = t->fresh_customers;
+    t->fresh_customers = f;
+}
+
+static const struct customer *fresh_customer(struct store_tx *tx, const char *account,
+                                             const char *id)
+{
+    for (struct store__pg_fresh_customer *f = store__pg_tx_of(tx)->fresh_customers; f; f = f->next)
+        if (strcmp(f->c.id, id) == 0 && strcmp(f->account, account) == 0)
+            return &f->c;
+    return NULL;
+}
+
+/* The customer changes: later reads go to the database. */
+static void fresh_customer_drop(struct store_tx *tx, const char *account, const char *id)
+{
+    for (struct store__pg_fresh_customer **f = &store__pg_tx_of(tx)->fresh_customers; *f;
+         f = &(*f)->next)
+        if (strcmp((*f)->c.id, id) == 0 && strcmp((*f)->account, account) == 0) {
+            *f = (*f)->next;
+            return;
+        }
+}
+
 /* ---- customers ---- */
 
 static enum err customer_row_get(struct store_tx *tx, struct arena *a, const char *account,
                                  const char *id, struct customer *out)
 {
+    const struct customer *f = fresh_customer(tx, account, id);
+    if (f) {
+        customer_scalars(a, f, out);
+        out->integrations = NULL;
+        out->n_integrations = f->n_integrations;
+        if (f->n_integrations) {
+            out->integrations = arena_zalloc(a, f->n_integrations * sizeof(*out->integrations));
+            for (size_t i = 0; i < f->n_integrations; i++) {
+                out->integrations[i].service = arena_strdup(a, f->integrations[i].service);
+                out->integrations[i].id = arena_strdup(a, f->integrations[i].id);
+            }
+        }
+        return ERR_OK;
+    }
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, id);
@@ -623,8 +783,7 @@ static void customer_fields(struct store__pg_params *p, const struct customer *c
     store__pg_text(p, integrations);
 }
 
-static enum err customer_insert(struct store_tx *tx, const char *account,
-                                const struct customer *c)
+static enum err customer_insert(struct store_tx *tx, const char *account, const struct customer *c)
 {
     char *integrations = store__integrations_encode(c);
     struct store__pg_params p = {0};
@@ -638,12 +797,15 @@ static enum err customer_insert(struct store_tx *tx, const char *account,
     prop_arrays(tx, c->props, c->n_props, &p);
     enum err rc = exec(tx, ST_CUSTOMER_INSERT, &p, NULL);
     free(integrations);
+    if (rc == ERR_OK)
+        fresh_customer_add(tx, account, c);
     return rc;
 }
 
-static enum err customer_update(struct store_tx *tx, const char *account,
-                                const struct customer *c, bool replace_props)
+static enum err customer_update(struct store_tx *tx, const char *account, const struct customer *c,
+                                bool replace_props)
 {
+    fresh_customer_drop(tx, account, c->id);
     char *integrations = store__integrations_encode(c);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
@@ -666,6 +828,7 @@ static enum err customer_update(struct store_tx *tx, const char *account,
 static enum err customer_archive(struct store_tx *tx, const char *account, const char *id,
                                  int64_t now)
 {
+    fresh_customer_drop(tx, account, id);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, id);
@@ -682,18 +845,35 @@ static enum err customer_archive(struct store_tx *tx, const char *account, const
 static enum err customer_briefs(struct store_tx *tx, struct arena *a, const char *account,
                                 const char *const *ids, size_t n, struct customer_brief *out)
 {
+    /* fresh customers are answered here, the others asked for */
+    struct arena *scratch = store__pg_scratch(store__pg_tx_of(tx));
+    const char **ask = arena_alloc(scratch, n * sizeof(*ask));
+    size_t *pos = arena_alloc(scratch, n * sizeof(*pos)), m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct customer *f = fresh_customer(tx, account, ids[i]);
+        if (f) {
+            out[i].found = true;
+            out[i].archived = f->archived_at != 0;
+            out[i].legal_name = arena_strdup(a, f->legal_name);
+        } else {
+            ask[m] = ids[i];
+            pos[m++] = i;
+        }
+    }
+    if (m == 0)
+        return ERR_OK;
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
-    store__pg_text(&p, ids_array(tx, ids, n));
+    store__pg_text(&p, ids_array(tx, ask, m));
     enum err rc;
     PGresult *r = run(tx, ST_CUSTOMER_BRIEFS, &p, &rc);
     if (!r)
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t ord = num(r, i, 0);
-        if (ord < 1 || (size_t)ord > n)
+        if (ord < 1 || (size_t)ord > m)
             continue;
-        struct customer_brief *b = &out[ord - 1];
+        struct customer_brief *b = &out[pos[ord - 1]];
         b->found = true;
         b->legal_name = str0(a, r, i, 1);
         b->archived = PQgetvalue(r, i, 2)[0] == 't';
@@ -705,6 +885,16 @@ static enum err customer_briefs(struct store_tx *tx, struct arena *a, const char
 static enum err customer_props(struct store_tx *tx, struct arena *a, const char *account,
                                const char *customer_id, struct property **out, size_t *n)
 {
+    const struct customer *f = fresh_customer(tx, account, customer_id);
+    if (f) {
+        *out = f->n_props ? arena_zalloc(a, f->n_props * sizeof(**out)) : NULL;
+        for (size_t i = 0; i < f->n_props; i++) {
+            (*out)[i].key = arena_strdup(a, f->props[i].key);
+            (*out)[i].value = arena_strdup(a, f->props[i].value);
+        }
+        *n = f->n_props;
+        return ERR_OK;
+    }
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, customer_id);
@@ -815,8 +1005,9 @@ static enum err page_run(struct store_tx *tx, struct store__pg_params *p,
 
     struct buf b;
     buf_init(&b, 1 << 20);
-    buf_printf(&b, "SELECT t.total, t.probe, p.* FROM (SELECT (SELECT count(*) FROM %s WHERE %s)"
-                   " AS total, ",
+    buf_printf(&b,
+               "SELECT t.total, t.probe, p.* FROM (SELECT (SELECT count(*) FROM %s WHERE %s)"
+               " AS total, ",
                sp->from, sp->where);
     if (pq->has_cursor) {
         buf_printf(&b, "EXISTS (SELECT 1 FROM %s WHERE %s AND ", sp->from, sp->where);
@@ -911,8 +1102,8 @@ static enum err customer_list_rows(struct store_tx *tx, struct arena *a, const c
                    " AND al.customer_id = c.id AND al.deleted_at IS NULL AND al.value = $%d)",
                    store__pg_text(&p, q->alias));
 
-    struct page_spec sp = {.from = "customers c", .where = w.data, .cols = CUSTOMER_COLS,
-                           .id = "c.id"};
+    struct page_spec sp = {
+        .from = "customers c", .where = w.data, .cols = CUSTOMER_COLS, .id = "c.id"};
     enum customer_sort sort = q->sort;
     if (sort == SORT_PROPERTY && !q->sort_property)
         sort = SORT_CREATED_AT;
@@ -958,9 +1149,20 @@ static enum err customer_list_rows(struct store_tx *tx, struct arena *a, const c
 /* ---- contacts ---- */
 
 static enum err contact_list(struct store_tx *tx, struct arena *a, const char *account,
-                             const char *customer_id, bool include_archived,
-                             struct contact **out, size_t *n)
+                             const char *customer_id, bool include_archived, struct contact **out,
+                             size_t *n)
 {
+    const struct customer *f = fresh_customer(tx, account, customer_id);
+    if (f) {
+        *out = f->n_contacts ? arena_zalloc(a, f->n_contacts * sizeof(**out)) : NULL;
+        *n = 0;
+        for (size_t i = 0; i < f->n_contacts; i++)
+            if (include_archived || !f->contacts[i].archived_at)
+                contact_copy(a, &f->contacts[i], &(*out)[(*n)++]);
+        if (*n == 0)
+            *out = NULL;
+        return ERR_OK;
+    }
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, customer_id);
@@ -981,6 +1183,15 @@ static enum err contact_list(struct store_tx *tx, struct arena *a, const char *a
 static enum err contact_get(struct store_tx *tx, struct arena *a, const char *account,
                             const char *customer_id, const char *id, struct contact *out)
 {
+    const struct customer *f = fresh_customer(tx, account, customer_id);
+    if (f) {
+        for (size_t i = 0; i < f->n_contacts; i++)
+            if (strcmp(f->contacts[i].id, id) == 0) {
+                contact_copy(a, &f->contacts[i], out);
+                return ERR_OK;
+            }
+        return ERR_NOT_FOUND;
+    }
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, customer_id);
@@ -1000,6 +1211,7 @@ static enum err contact_get(struct store_tx *tx, struct arena *a, const char *ac
 static enum err contact_insert(struct store_tx *tx, const char *account, const char *customer_id,
                                const struct contact *c)
 {
+    fresh_customer_drop(tx, account, customer_id);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, customer_id);
@@ -1016,6 +1228,7 @@ static enum err contact_insert(struct store_tx *tx, const char *account, const c
 static enum err contact_update(struct store_tx *tx, const char *account, const char *customer_id,
                                const struct contact *c)
 {
+    fresh_customer_drop(tx, account, customer_id);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, customer_id);
@@ -1057,16 +1270,20 @@ static enum err alias_one(struct store_tx *tx, struct arena *a, int st, const ch
     PGresult *r = run(tx, st, &p, &rc);
     if (!r)
         return rc;
-    if (PQntuples(r) == 0)
+    /* by value, the hashed lookup: account and value checked here */
+    int row = st == ST_ALIAS_GET_BY_VALUE ? match_row(r, account, "value", arg)
+              : PQntuples(r)              ? 0
+                                          : -1;
+    if (row < 0)
         rc = ERR_NOT_FOUND;
     else
-        alias_from_row(a, account, r, 0, 0, out);
+        alias_from_row(a, account, r, row, 0, out);
     PQclear(r);
     return rc;
 }
 
-static enum err alias_get(struct store_tx *tx, struct arena *a, const char *account,
-                          const char *id, struct alias *out)
+static enum err alias_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                          struct alias *out)
 {
     return alias_one(tx, a, ST_ALIAS_GET, account, id, out);
 }
@@ -1103,9 +1320,8 @@ static enum err alias_list(struct store_tx *tx, struct arena *a, const char *acc
     return ERR_OK;
 }
 
-static enum err alias_list_for_customer(struct store_tx *tx, struct arena *a,
-                                        const char *account, const char *customer_id,
-                                        struct alias **out, size_t *n)
+static enum err alias_list_for_customer(struct store_tx *tx, struct arena *a, const char *account,
+                                        const char *customer_id, struct alias **out, size_t *n)
 {
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
@@ -1137,8 +1353,113 @@ static enum err alias_update(struct store_tx *tx, const char *account, const str
 
 /* ---- organizations ---- */
 
-static enum err org_insert(struct store_tx *tx, const char *account,
-                           const struct organization *o)
+/* Organizations inserted by this transaction: see "read-your-writes" above. */
+#define FRESH_MAX_MEMBERS 256
+
+struct store__pg_fresh_org {
+    struct store__pg_fresh_org *next;
+    const char *account;
+    char id[ID_LEN + 1], owner[ID_LEN + 1];
+    int64_t created_at;
+    const char **members; /* deduplicated, first occurrence kept, as stored */
+    size_t n;
+};
+
+static void fresh_add(struct store_tx *tx, const char *account, const struct organization *o)
+{
+    if (o->n_members > FRESH_MAX_MEMBERS)
+        return;
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    struct arena *a = store__pg_scratch(t);
+    struct store__pg_fresh_org *f = arena_zalloc(a, sizeof(*f));
+    f->account = arena_strdup(a, account);
+    snprintf(f->id, sizeof(f->id), "%s", o->id);
+    snprintf(f->owner, sizeof(f->owner), "%s", o->owner.id);
+    f->created_at = o->created_at;
+    f->members = arena_zalloc(a, (o->n_members + 1) * sizeof(*f->members));
+    for (size_t i = 0; i < o->n_members; i++) {
+        size_t j = 0;
+        while (j < f->n && strcmp(f->members[j], o->members[i].id) != 0)
+            j++;
+        if (j == f->n)
+            f->members[f->n++] = arena_strdup(a, o->members[i].id);
+    }
+    f->next = t->fresh;
+    t->fresh = f;
+}
+
+static struct store__pg_fresh_org *fresh_find(struct store_tx *tx, const char *account,
+                                              const char *id)
+{
+    struct store__pg_fresh_org *f = store__pg_tx_of(tx)->fresh;
+    while (f && (strcmp(f->id, id) != 0 || strcmp(f->account, account) != 0))
+        f = f->next;
+    return f;
+}
+
+/* The organization changes: later reads go to the database (any account's
+ * entry of that id goes: dropping too much is harmless). */
+static void fresh_drop(struct store_tx *tx, const char *id)
+{
+    for (struct store__pg_fresh_org **f = &store__pg_tx_of(tx)->fresh; *f; f = &(*f)->next)
+        if (strcmp((*f)->id, id) == 0) {
+            *f = (*f)->next;
+            return;
+        }
+}
+
+static enum err fresh_get(struct store_tx *tx, struct arena *a, const char *account,
+                          const struct store__pg_fresh_org *f, struct organization *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->id, f->id, sizeof(out->id));
+    memcpy(out->owner.id, f->owner, sizeof(out->owner.id));
+    out->created_at = f->created_at;
+    out->members = f->n ? arena_zalloc(a, f->n * sizeof(*out->members)) : NULL;
+    out->n_members = f->n;
+    for (size_t i = 0; i < f->n; i++)
+        snprintf(out->members[i].id, sizeof(out->members[i].id), "%s", f->members[i]);
+
+    /* names: fresh customers from memory, the others asked for; entry k
+     * is the owner (k = 0) or member k - 1 */
+    const char **names = arena_zalloc(a, (f->n + 1) * sizeof(*names));
+    struct array x;
+    array_start(&x);
+    size_t *pos = arena_alloc(store__pg_scratch(store__pg_tx_of(tx)), (f->n + 1) * sizeof(*pos));
+    size_t m = 0;
+    for (size_t k = 0; k <= f->n; k++) {
+        const char *id = k ? f->members[k - 1] : f->owner;
+        const struct customer *c = fresh_customer(tx, account, id);
+        if (c) {
+            names[k] = arena_strdup(a, c->legal_name);
+        } else {
+            array_str(&x, id);
+            pos[m++] = k;
+        }
+    }
+    const char *ask = array_end(tx, &x);
+    if (m) {
+        struct store__pg_params p = {0};
+        store__pg_text(&p, account);
+        store__pg_text(&p, ask);
+        enum err rc;
+        PGresult *r = run(tx, ST_ORG_NAMES, &p, &rc);
+        if (!r)
+            return rc;
+        for (int i = 0; i < PQntuples(r); i++) {
+            int64_t ord = num(r, i, 0);
+            if (ord >= 1 && (size_t)ord <= m)
+                names[pos[ord - 1]] = str0(a, r, i, 1);
+        }
+        PQclear(r);
+    }
+    out->owner.name = names[0] ? names[0] : "";
+    for (size_t i = 0; i < f->n; i++)
+        out->members[i].name = names[i + 1] ? names[i + 1] : "";
+    return ERR_OK;
+}
+
+static enum err org_insert(struct store_tx *tx, const char *account, const struct organization *o)
 {
     struct array x;
     array_start(&x);
@@ -1156,12 +1477,17 @@ static enum err org_insert(struct store_tx *tx, const char *account,
         return rc;
     rc = num(r, 0, 0) ? ERR_OK : ERR_ORGANIZATION_EXISTS;
     PQclear(r);
+    if (rc == ERR_OK)
+        fresh_add(tx, account, o);
     return rc;
 }
 
 static enum err org_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
                         struct organization *out)
 {
+    const struct store__pg_fresh_org *f = fresh_find(tx, account, id);
+    if (f)
+        return fresh_get(tx, a, account, f, out);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, id);
@@ -1201,10 +1527,11 @@ static enum err org_id_by_owner(struct store_tx *tx, const char *account, const 
     PGresult *r = run(tx, ST_ORG_ID_BY_OWNER, &p, &rc);
     if (!r)
         return rc;
-    if (PQntuples(r) == 0)
+    int row = match_row(r, account, "owner_id", owner_id);
+    if (row < 0)
         rc = ERR_NOT_FOUND;
     else
-        id_copy(out, r, 0, 0);
+        id_copy(out, r, row, 0);
     PQclear(r);
     return rc;
 }
@@ -1231,6 +1558,7 @@ static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const ch
 static enum err org_members_add(struct store_tx *tx, const char *account, const char *org_id,
                                 const char *const *ids, size_t n)
 {
+    fresh_drop(tx, org_id);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, org_id);
@@ -1240,6 +1568,7 @@ static enum err org_members_add(struct store_tx *tx, const char *account, const 
 
 static enum err org_members_clear(struct store_tx *tx, const char *account, const char *org_id)
 {
+    fresh_drop(tx, org_id);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, org_id);
@@ -1249,6 +1578,7 @@ static enum err org_members_clear(struct store_tx *tx, const char *account, cons
 static enum err org_member_remove(struct store_tx *tx, const char *account, const char *org_id,
                                   const char *customer_id)
 {
+    fresh_drop(tx, org_id);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, org_id);
@@ -1275,6 +1605,7 @@ static enum err org_member_count(struct store_tx *tx, const char *account, const
 
 static enum err org_delete(struct store_tx *tx, const char *account, const char *org_id)
 {
+    fresh_drop(tx, org_id);
     struct store__pg_params p = {0};
     store__pg_text(&p, account);
     store__pg_text(&p, org_id);
@@ -1320,8 +1651,7 @@ static enum err org_list_ids(struct store_tx *tx, struct arena *a, const char *a
                  " WHERE m.account_id = o.account_id AND m.organization_id = o.id"
                  " AND m.customer_id = $%d)",
                  store__pg_text(&p, member_id));
-    struct page_spec sp = {.from = "organizations o", .where = where, .cols = "o.id",
-                           .id = "o.id"};
+    struct page_spec sp = {.from = "organizations o", .where = where, .cols = "o.id", .id = "o.id"};
     struct page_rows pg;
     enum err rc = page_run(tx, &p, &sp, pq, pr, &pg);
     if (rc)
@@ -1341,6 +1671,7 @@ const struct store_backend store__pg_backend = {
     .ping = store__pg_ping,
     .read = store__pg_read,
     .write = store__pg_write,
+    .stats = store__pg_stats,
     .idem_get = idem_get,
     .idem_put = idem_put,
     .account_ensure = account_ensure,
