@@ -2,7 +2,9 @@
 # make test: the whole suite, twice (a normal build, then AddressSanitizer +
 # UndefinedBehaviorSanitizer), on SQLite and on a throwaway PostgreSQL this
 # script starts and stops itself, plus the contract check of every response
-# against api/openapi.json. Ends with one line: "N passed, M failed".
+# against api/openapi.json, the unit tests under valgrind, and each libFuzzer
+# harness for a few seconds (FUZZ_TEST_SECONDS, default 5) from its seed
+# corpus. Ends with one line: "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -28,7 +30,7 @@ record() { # name status
 # One PostgreSQL for both builds; every test uses accounts of its own.
 pgport=$(free_port)
 if url=$(scripts/pg-test-server.sh start "$pgdir" "$pgport"); then
-  export KINSHIP_TEST_PG_URL=$url
+  export KINSHIP_TEST_PG_URL=$url KINSHIP_TEST_PG_DIR=$pgdir
   echo "== postgresql: $url"
 else
   echo "== postgresql: could not start (the pg suites will fail)"
@@ -64,11 +66,27 @@ if [ -f ../shared/spec/sequence-customers-2024-07-30.json ]; then
   record "schemas of the 19 operations match Sequence's" $?
 fi
 
+# The unit tests again under valgrind: memory errors and definite leaks
+# fail them (scripts/valgrind.sh reads the report of every process, since
+# Criterion runs each test in a child of its own).
+meson test -C build --suite unit --num-processes 1 --timeout-multiplier 5 \
+  --wrapper "$root/scripts/valgrind.sh" --logbase testlog-valgrind --print-errorlogs 2>&1 |
+  tail -n 20
+record "unit tests under valgrind (no memory errors, no definite leaks)" "${PIPESTATUS[0]}"
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 record "sanitizer build" $?
 run_suite asan build-asan
+
+# Each fuzzer, briefly, from its checked-in corpus (make fuzz runs longer).
+for f in fuzz/fuzz_*.c; do
+  n=${f#fuzz/fuzz_}
+  n=${n%.c}
+  scripts/fuzz.sh -t "${FUZZ_TEST_SECONDS:-5}" "$n"
+  record "fuzz $n (${FUZZ_TEST_SECONDS:-5} s from fuzz/corpus/$n, ASan + UBSan)" $?
+done
 
 echo
 echo "$passed passed, $failed failed"
