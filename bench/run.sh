@@ -1,0 +1,557 @@
+#!/usr/bin/env bash
+# kinship's benchmark, behind `make bench`:
+#
+#   bench/run.sh build/kinship
+#
+# Starts nginx (a fixed ~300-byte JSON body: the yardstick) and, for each
+# store, kinship on a fresh database with a preload, runs wrk for each case
+# at each connection count, and prints one markdown table: requests/s, p50,
+# p99, the ratio to nginx in the same run and the answers that were not 2xx,
+# then memory, scale probes, the issue's bars and the problems seen.
+# Everything listens on 127.0.0.1; every step is bounded in time; every
+# process started here is stopped on exit (also on Ctrl-C).
+#
+# Knobs (environment):
+#   BENCH_DURATION  per timed run: 10s (also 30, 1m)
+#   BENCH_PRELOAD   small (10,000 customers, 1,000 organizations, one of
+#                   100 members) or large (1,000,000 customers, 100,000
+#                   organizations, one of 10,000 members); default small.
+#                   Either way 1% of the customers are in the big one.
+#                   BENCH_CUSTOMERS / BENCH_ORGS / BENCH_BIG_ORG override.
+#   BENCH_STORES    sqlite,pg (default); sqlite alone skips PostgreSQL
+#   BENCH_CONNS     1,64 (default)
+#   BENCH_CASES     all (default) or a comma list of: post_customers
+#                   post_orgs post_members get_org get_customer list_customers
+#   BENCH_POOL_RATE requests/s the pools of fresh customers are sized for
+#                   (default: 3x the best write rate so far, at least 2000;
+#                   before any write case, a quarter of nginx's rate)
+#   BENCH_PROBE_PAGES  how deep the list probe walks (1000; 60 s at most)
+#   BENCH_OUT       also write the report to this file
+#   BENCH_KEEP=1    keep the temp dir (databases, logs, wrk output)
+#   BENCH_SERVE_ARGS  extra arguments for `kinship serve`
+#
+# Needs wrk, nginx, python3, cc, sqlite3 and (for pg) PostgreSQL 15 with
+# pgbench: scripts/deps.sh installs them.
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 path/to/kinship" >&2; exit 2; }
+BIN=$(readlink -f "$1")
+[ -x "$BIN" ] || { echo "bench: $1 is not an executable (make build)" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+
+DURATION=${BENCH_DURATION:-10s}
+PRELOAD=${BENCH_PRELOAD:-small}
+STORES=${BENCH_STORES:-sqlite,pg}
+CONNS=${BENCH_CONNS:-1,64}
+CASES=${BENCH_CASES:-all}
+POOL_RATE=${BENCH_POOL_RATE:-}
+PROBE_PAGES=${BENCH_PROBE_PAGES:-1000}
+SERVE_ARGS=${BENCH_SERVE_ARGS:-}
+NPROC=$(nproc)
+
+case "$DURATION" in
+*m) SECS=$((${DURATION%m} * 60)) ;;
+*s) SECS=${DURATION%s} ;;
+*) SECS=$DURATION ;;
+esac
+[[ "$SECS" =~ ^[0-9]+$ ]] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 600 ] ||
+    { echo "bench: BENCH_DURATION must be 1s to 10m" >&2; exit 2; }
+
+case "$PRELOAD" in
+small) N_CUST=10000 N_ORGS=1000 N_BIG=100 ;;
+large) N_CUST=1000000 N_ORGS=100000 N_BIG=10000 ;;
+*) echo "bench: BENCH_PRELOAD must be small or large" >&2; exit 2 ;;
+esac
+N_CUST=${BENCH_CUSTOMERS:-$N_CUST}
+N_ORGS=${BENCH_ORGS:-$N_ORGS}
+N_BIG=${BENCH_BIG_ORG:-$N_BIG}
+
+ALL_CASES=(get_org get_customer list_customers post_customers post_orgs post_members)
+want_case() { [ "$CASES" = all ] || [[ ",$CASES," == *",$1,"* ]]; }
+if [ "$CASES" != all ]; then
+    IFS=, read -r -a picked <<<"$CASES"
+    for c in "${picked[@]}"; do
+        [[ " ${ALL_CASES[*]} " == *" $c "* ]] ||
+            { echo "bench: unknown case $c (${ALL_CASES[*]})" >&2; exit 2; }
+    done
+fi
+IFS=, read -r -a CONN_LIST <<<"$CONNS"
+IFS=, read -r -a STORE_LIST <<<"$STORES"
+
+for tool in wrk nginx python3 cc curl sqlite3; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh)" >&2; exit 2; }
+done
+NGINX=$(command -v nginx)
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---- processes and cleanup ----
+
+TMP=$(mktemp -d /tmp/kbench.XXXXXX)
+chmod 711 "$TMP" # the PostgreSQL and nginx workers' users pass through
+NGINX_PID="" KIN_PID="" CUR_PID="" PG_DIR=""
+RESULTS=$TMP/results.jsonl NOTES=$TMP/notes.jsonl
+: >"$RESULTS"
+: >"$NOTES"
+
+stop_pid() { # pid seconds: SIGTERM, then SIGKILL after `seconds`
+    local pid=$1 i
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    [ -n "$CUR_PID" ] && stop_pid "$CUR_PID" 5
+    [ -n "$KIN_PID" ] && stop_pid "$KIN_PID" 15
+    [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID" 10
+    [ -n "$PG_DIR" ] && "$ROOT/scripts/pg-test-server.sh" stop "$PG_DIR" --rm >/dev/null 2>&1 || true
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        log "kept $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Runs a command with a hard time limit, in the background so that a signal
+# to this script reaches the cleanup at once.
+bounded() { # seconds command...
+    local limit=$1
+    shift
+    timeout -k 5 "$limit" "$@" &
+    CUR_PID=$!
+    local rc=0
+    wait "$CUR_PID" || rc=$?
+    CUR_PID=""
+    return "$rc"
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_http() { # port path pid what
+    local i
+    for ((i = 0; i < 300; i++)); do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1$2" && return 0
+        kill -0 "$3" 2>/dev/null || { log "$4 exited at start"; return 1; }
+        sleep 0.1
+    done
+    log "$4 did not answer on 127.0.0.1:$1 within 30 s"
+    return 1
+}
+
+note() { printf '%s\n' "$1" >>"$NOTES"; }
+problem() {
+    log "PROBLEM: $*"
+    note "$(python3 -c 'import json, sys; print(json.dumps({"kind": "problem", "text": sys.argv[1]}))' "$*")"
+}
+
+kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# ---- the header: what ran where ----
+
+# The command that reproduces this run: make bench with the knobs that
+# differ from their defaults.
+command_line() {
+    local cmd="BENCH_DURATION=$DURATION BENCH_PRELOAD=$PRELOAD" v
+    for v in BENCH_STORES BENCH_CONNS BENCH_CASES BENCH_CUSTOMERS BENCH_ORGS BENCH_BIG_ORG \
+        BENCH_POOL_RATE BENCH_SERVE_ARGS; do
+        if [[ "${!v:-}" =~ ^[A-Za-z0-9_,.:=/-]+$ ]]; then
+            cmd="$cmd $v=${!v}"
+        elif [ -n "${!v:-}" ]; then
+            cmd="$cmd $v='${!v}'"
+        fi
+    done
+    echo "$cmd make bench"
+}
+
+machine() {
+    local cpu mem disk rev
+    cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+    mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+    disk=$(df -T "$TMP" | awk 'NR == 2 {print $2 " on " $1}')
+    rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ]; then rev="$rev+changes"; fi
+    cat <<EOF
+## kinship benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+Machine: ${cpu:-unknown CPU}, $NPROC cores, $mem RAM, Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo ?); databases on ${disk}.
+Software: kinship $rev, SQLite $(sqlite3 --version | cut -d' ' -f1), $("$PGBIN/postgres" --version 2>/dev/null | sed 's/postgres (PostgreSQL) /PostgreSQL /' || echo "no PostgreSQL"), $("$NGINX" -v 2>&1 | sed 's|.*/|nginx |'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}').
+Run: \`$(command_line)\` ($SECS s a case; preload $N_CUST customers, $N_ORGS organizations, one of $N_BIG members; stores $STORES; connections $CONNS; wrk threads = min(connections, $NPROC)).
+
+EOF
+}
+
+# ---- nginx ----
+
+start_nginx() {
+    local dir=$TMP/nginx port user=""
+    mkdir -p "$dir"
+    port=$(free_port)
+    [ "$(id -u)" -eq 0 ] && user="user nobody nogroup;"
+    sed -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@WORKERS@|$NPROC|g" \
+        -e "s|@USER@|$user|g" "$HERE/nginx.conf.in" >"$dir/nginx.conf"
+    "$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" &
+    NGINX_PID=$!
+    wait_http "$port" / "$NGINX_PID" nginx || { cat "$dir/error.log" >&2; exit 1; }
+    NGINX_PORT=$port
+}
+
+# ---- wrk ----
+
+threads_for() { echo $(($1 < NPROC ? $1 : NPROC)); }
+
+# run_wrk store case conns port auth [VAR=value...]: one timed run; appends
+# its record to RESULTS.
+run_wrk() {
+    local store=$1 case=$2 conns=$3 port=$4 auth=$5
+    shift 5
+    local t out rc=0
+    t=$(threads_for "$conns")
+    out=$TMP/wrk-$store-$case-$conns.out
+    log "$store: $case, $conns connections, ${SECS}s"
+    bounded $((SECS + 60)) env BENCH_DIR="$HERE" BENCH_AUTH="$auth" BENCH_THREADS="$t" \
+        BENCH_RUN="$RUN_TAG-$store-$conns" "$@" \
+        wrk -t"$t" -c"$conns" -d"${SECS}s" --timeout 10s -s "$HERE/${case%_after}.lua" \
+        "http://127.0.0.1:$port/" >"$out" 2>&1 || rc=$?
+    local line
+    line=$(sed -n 's/^BENCHRESULT //p' "$out" | tail -1)
+    if [ $rc -ne 0 ] || [ -z "$line" ]; then
+        problem "$store $case @$conns: wrk failed (exit $rc): $(tail -3 "$out" | tr '\n' ' ')"
+        printf '{"store":"%s","case":"%s","conns":%d,"failed":true,"requests":0}\n' \
+            "$store" "$case" "$conns" >>"$RESULTS"
+        return 0
+    fi
+    printf '{"store":"%s","case":"%s","conns":%d,%s\n' "$store" "$case" "$conns" "${line#\{}" >>"$RESULTS"
+    [ "$store" = - ] || settle "$store" "$case" "$conns" "$port" "$auth"
+}
+
+# When wrk stops, requests it sent may still be queued in the server (their
+# connections are gone, but the work is done all the same). Before the next
+# run, wait for one request sent now to come back: the backlog ahead of it
+# has then drained. A slow drain is reported.
+settle() { # store case conns port auth
+    local t0 t1 org
+    org=$(head -1 "$IDS/orgs.ids")
+    t0=$(date +%s%N)
+    curl -s -o /dev/null --max-time 300 -H "Authorization: $5" \
+        "http://127.0.0.1:$4/customer-organizations/$org" ||
+        problem "$1: the server did not answer within 300 s after $2 @$3"
+    t1=$(date +%s%N)
+    if [ $(((t1 - t0) / 1000000)) -gt 1000 ]; then
+        problem "$1: after $2 @$3 the server took $(((t1 - t0) / 1000000)) ms to answer a new request (requests of closed connections still queued)"
+    fi
+}
+
+# The last record's field (numbers only), or empty.
+result_field() { # store case conns field
+    python3 - "$RESULTS" "$@" <<'EOF'
+import json, sys
+path, store, case, conns, field = sys.argv[1:]
+val = ""
+for line in open(path):
+    r = json.loads(line)
+    if r["store"] == store and r["case"] == case and r["conns"] == int(conns) and field in r:
+        val = r[field]
+print(val)
+EOF
+}
+
+# Adds fields to the last record of RESULTS.
+amend_last() { # json-object-of-fields
+    python3 - "$RESULTS" "$1" <<'EOF'
+import json, sys
+path, extra = sys.argv[1], json.loads(sys.argv[2])
+lines = open(path).read().splitlines()
+r = json.loads(lines[-1]); r.update(extra); lines[-1] = json.dumps(r)
+open(path, "w").write("\n".join(lines) + "\n")
+EOF
+}
+
+# ---- the stores ----
+
+count_rows() { # store table
+    if [ "$1" = sqlite ]; then
+        sqlite3 -cmd ".timeout 10000" "$DB_PATH" "SELECT count(*) FROM $2"
+    else
+        "$PGBIN/psql" -X -q -tA "$DB" -c "SELECT count(*) FROM $2"
+    fi
+}
+
+# Size of a pool of fresh customers for a write case at `conns`: enough for
+# BENCH_POOL_RATE requests/s when set, else for 3x the best rate a write
+# case reached so far at `conns` (rates of one case vary by 2x from run to
+# run on a busy machine), at least 2,000/s; before any write case, for a
+# quarter of nginx's rate.
+pool_size() { # store conns ids-per-request
+    python3 - "$RESULTS" "$1" "$2" "$3" "$SECS" "$POOL_RATE" <<'EOF'
+import json, math, sys
+path, store, conns, per, secs, fixed = sys.argv[1:]
+best, nginx = 0, 0
+for line in open(path):
+    r = json.loads(line)
+    if r["conns"] != int(conns) or not r.get("rps"):
+        continue
+    if r["case"] == "nginx":
+        nginx = r["rps"]
+    elif r["store"] == store and r["case"].startswith("post_") and not r.get("exhausted"):
+        best = max(best, r["rps"])
+rate = float(fixed) if fixed else max(3 * best if best else nginx / 4, 2000)
+print(min(5000000, math.ceil(rate * int(secs) * int(per))))
+EOF
+}
+
+make_pool() { # store file count
+    bounded 600 "$TMP/preload" --db "$DB" --account bench --pool "$3" --out "$2" 2>>"$TMP/$1/preload.log" ||
+        { problem "$1: making a pool of $3 customers failed (see preload.log)"; return 1; }
+}
+
+write_case() { # store case conns port auth
+    local store=$1 case=$2 conns=$3 port=$4 auth=$5 table pool n before after ok
+    case $case in
+    post_customers) table=customers ;;
+    post_orgs) table=organizations ;;
+    post_members) table=organization_members ;;
+    esac
+    local env=()
+    if [ "$case" = post_orgs ] || [ "$case" = post_members ]; then
+        pool=$TMP/$store/pool-$case-$conns.ids
+        n=$(pool_size "$store" "$conns" "$([ "$case" = post_orgs ] && echo 3 || echo 1)")
+        log "$store: a pool of $n fresh customers for $case @$conns"
+        make_pool "$store" "$pool" "$n" || return 0
+        env=(BENCH_POOL="$pool" BENCH_ORGS="$IDS/orgs.ids")
+    fi
+    before=$(count_rows "$store" "$table")
+    run_wrk "$store" "$case" "$conns" "$port" "$auth" "${env[@]}"
+    after=$(count_rows "$store" "$table")
+    # Every 2xx answer must be in the database. A request in flight when wrk
+    # stopped may have been written without wrk reading its answer, so the
+    # rows may exceed the answers, never the other way round. (Members: one
+    # row per answer.)
+    # (A spent pool makes requests that change nothing: no check then.)
+    ok=$(python3 - "$RESULTS" <<'EOF'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+print(0 if r.get("exhausted") else max(0, r.get("requests", 0) - r.get("non2xx", 0)))
+EOF
+    )
+    if [ $((after - before)) -lt "$ok" ]; then
+        amend_last "{\"missing_rows\": $((ok - (after - before)))}"
+    fi
+}
+
+start_kinship() { # store
+    local store=$1 port
+    port=$(free_port)
+    # shellcheck disable=SC2086
+    "$BIN" serve --listen "127.0.0.1:$port" --db "$DB" $SERVE_ARGS 2>"$TMP/$store/server.log" &
+    KIN_PID=$!
+    wait_http "$port" /healthz "$KIN_PID" "kinship ($store)" || { tail -20 "$TMP/$store/server.log" >&2; exit 1; }
+    KIN_PORT=$port
+}
+
+stop_kinship() { # store
+    local store=$1 rc=0 i
+    kill -TERM "$KIN_PID" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$KIN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$KIN_PID" 2>/dev/null; then
+        problem "$store: kinship did not stop within 30 s of SIGTERM"
+        kill -KILL "$KIN_PID" 2>/dev/null || true
+    fi
+    wait "$KIN_PID" || rc=$?
+    [ $rc -eq 0 ] || problem "$store: kinship exited $rc on SIGTERM (see server.log)"
+    KIN_PID=""
+    local lvl n
+    for lvl in error warn; do
+        n=$(grep -c "level=$lvl" "$TMP/$store/server.log" || true)
+        [ "${n:-0}" -eq 0 ] ||
+            problem "$store: $n $lvl lines in the server log, the first: $(grep -m1 "level=$lvl" "$TMP/$store/server.log" | cut -c1-300)"
+    done
+}
+
+run_pgbench() { # conns
+    local conns=$1 tx n t out rc=0 account
+    account=$(cat "$IDS/account.id")
+    tx=$(result_field pg post_orgs "$conns" rps)
+    # pgbench is expected to go faster than kinship: room for 4x (at least
+    # 2,000/s), 3 customers a transaction.
+    n=$(python3 -c "import math; print(3 * math.ceil(max(4 * float('${tx:-0}' or 0), 2000) * ($SECS + 5)))")
+    log "pg: a pool of $n customers for pgbench"
+    bounded 900 "$TMP/preload" --db "$DB" --account bench --pgbench-pool "$n" 2>>"$TMP/pg/preload.log" ||
+        { problem "pg: making the pgbench pool failed"; return 0; }
+    t=$(threads_for "$conns")
+    out=$TMP/pgbench-$conns.out
+    log "pg: pgbench, the SQL of POST /customer-organizations, $conns clients, ${SECS}s"
+    mkdir -p "$TMP/pgbench-log"
+    # pgbench's -T also counts the time its clients take to connect (seconds
+    # for 64 on a busy machine; its tps leaves that time out): 5 s more.
+    bounded $((SECS + 120)) "$PGBIN/pgbench" -n -M prepared -c "$conns" -j "$t" \
+        -T $((SECS + 5)) --max-tries=100 -l --log-prefix="$TMP/pgbench-log/tx" \
+        -D account="$account" -D nclients="$conns" -D i=0 -f "$HERE/pgbench_org.sql" "$DB" \
+        >"$out" 2>&1 || rc=$?
+    if [ $rc -ne 0 ]; then
+        problem "pg: pgbench failed (exit $rc): $(grep -m3 -i 'error\|abort' "$out" | tr '\n' ' ' | cut -c1-400)"
+    fi
+    local made
+    made=$("$PGBIN/psql" -X -q -tA "$DB" -c "SELECT count(*) FROM organizations WHERE id LIKE '0c000000-%'")
+    python3 - "$out" "$TMP/pgbench-log" "$conns" "$n" "$made" >>"$RESULTS" <<'EOF'
+import glob, json, os, re, sys
+out, logdir, conns, pool, made = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+text = open(out).read()
+def num(pat, default=None):
+    m = re.search(pat, text)
+    return float(m.group(1)) if m else default
+r = {"store": "pg", "case": "pgbench_org", "conns": conns}
+tps = num(r"tps = ([0-9.]+) \(without initial connection time\)")
+done = num(r"number of transactions actually processed: (\d+)", 0)
+failed = num(r"number of failed transactions: (\d+)", 0)
+retried = num(r"number of transactions retried: (\d+)", 0)
+connect_ms = num(r"initial connection time = ([0-9.]+) ms", 0)
+lat = []
+for f in glob.glob(os.path.join(logdir, "tx*")):
+    for line in open(f):
+        p = line.split()
+        if len(p) >= 3 and p[2].isdigit():
+            lat.append(int(p[2]))
+lat.sort()
+def pct(q):
+    return lat[min(len(lat) - 1, int(q / 100.0 * len(lat)))] if lat else None
+r.update({"rps": tps, "requests": int(done), "non2xx": int(failed), "p50_us": pct(50),
+          "p99_us": pct(99), "made": made, "retried": int(retried),
+          "connect_ms": connect_ms})
+if tps is None:
+    r["failed"] = True
+if 3 * (done + conns) > pool:
+    r["exhausted"] = True
+if made < done:
+    r["missing_rows"] = int(done - made)
+print(json.dumps(r))
+EOF
+}
+
+run_store() { # store
+    local store=$1 dir=$TMP/$1 key auth c case
+    mkdir -p "$dir/ids"
+    IDS=$dir/ids
+    if [ "$store" = sqlite ]; then
+        DB_PATH=$dir/kinship.db
+        DB=sqlite:$DB_PATH
+    else
+        [ -x "$PGBIN/pgbench" ] || { problem "pg: no PostgreSQL 15 in $PGBIN: skipped"; return 0; }
+        PG_DIR=$TMP/pg-server
+        local pgport
+        pgport=$(free_port)
+        DB=$(bounded 120 "$ROOT/scripts/pg-test-server.sh" start "$PG_DIR" "$pgport") ||
+            { problem "pg: the PostgreSQL server did not start: skipped"; return 0; }
+        log "pg: server at $DB"
+    fi
+    "$BIN" migrate --db "$DB" >"$dir/migrate.log" 2>&1 || { cat "$dir/migrate.log" >&2; exit 1; }
+    log "$store: preload of $N_CUST customers, $N_ORGS organizations (one of $N_BIG members)"
+    local t0=$SECONDS
+    bounded 1800 "$TMP/preload" --db "$DB" --account bench --out "$IDS" --customers "$N_CUST" \
+        --orgs "$N_ORGS" --big-org "$N_BIG" 2>"$dir/preload.log" || { cat "$dir/preload.log" >&2; exit 1; }
+    log "$store: preloaded in $((SECONDS - t0)) s"
+    key=$("$BIN" keys create --account bench --db "$DB" 2>>"$dir/migrate.log")
+    auth="Basic $(printf '%s' "$key" | base64 -w0)"
+
+    start_kinship "$store"
+    curl -s -o /dev/null -H "Authorization: $auth" "http://127.0.0.1:$KIN_PORT/customers?limit=1"
+    sleep 1
+    local idle
+    idle=$(kib "$KIN_PID" VmRSS)
+
+    for c in "${CONN_LIST[@]}"; do
+        for case in get_org get_customer list_customers; do
+            want_case "$case" || continue
+            run_wrk "$store" "$case" "$c" "$KIN_PORT" "$auth" \
+                BENCH_ORGS="$IDS/orgs.ids" BENCH_CUSTOMERS="$IDS/customers.ids"
+        done
+    done
+
+    if [ -s "$IDS/big_org.id" ]; then
+        local probe
+        if probe=$(bounded 120 python3 "$HERE/probe.py" "$KIN_PORT" "$auth" "$(cat "$IDS/big_org.id")" \
+            "$PROBE_PAGES" 60); then
+            note "{\"kind\":\"probe\",\"store\":\"$store\",${probe#\{}"
+        else
+            problem "$store: the scale probe failed"
+        fi
+    fi
+
+    for c in "${CONN_LIST[@]}"; do
+        for case in post_customers post_orgs post_members; do
+            want_case "$case" || continue
+            write_case "$store" "$case" "$c" "$KIN_PORT" "$auth"
+        done
+    done
+
+    if [ "$store" = pg ] && want_case post_orgs; then
+        local top=0
+        for c in "${CONN_LIST[@]}"; do [ "$c" -gt "$top" ] && top=$c; done
+        run_pgbench "$top"
+    fi
+
+    local peak after
+    peak=$(kib "$KIN_PID" VmHWM)
+    sleep 2
+    after=$(kib "$KIN_PID" VmRSS)
+    note "{\"kind\":\"rss\",\"store\":\"$store\",\"idle_kib\":$idle,\"peak_kib\":$peak,\"after_kib\":$after}"
+    stop_kinship "$store"
+    if [ "$store" = pg ]; then
+        "$ROOT/scripts/pg-test-server.sh" stop "$PG_DIR" --rm >/dev/null 2>&1 || problem "pg: server did not stop"
+        PG_DIR=""
+    fi
+}
+
+# ---- the run ----
+
+RUN_TAG=$(date +%s)
+machine >"$TMP/header.md"
+log "temp dir $TMP; building the preload generator"
+# shellcheck disable=SC2046 # the flags are words
+cc -O2 -o "$TMP/preload" "$HERE/preload.c" $(pkg-config --cflags --libs sqlite3 libpq) ||
+    { echo "bench: cannot build bench/preload.c (libsqlite3-dev, libpq-dev)" >&2; exit 1; }
+
+# nginx before and after the kinship cases: the ratios use the mean of the
+# two, and a large difference between them says the machine was busy.
+yardstick() { # case
+    start_nginx
+    for c in "${CONN_LIST[@]}"; do
+        # A made-up key of the real shape: the same header bytes as kinship's.
+        run_wrk - "$1" "$c" "$NGINX_PORT" \
+            "Basic $(printf '00000000-0000-7000-8000-000000000000:%043d' 0 | base64 -w0)"
+    done
+    stop_pid "$NGINX_PID" 10
+    NGINX_PID=""
+}
+
+yardstick nginx
+for s in "${STORE_LIST[@]}"; do
+    case "$s" in
+    sqlite | pg) run_store "$s" ;;
+    *) echo "bench: unknown store $s (sqlite, pg)" >&2; exit 2 ;;
+    esac
+done
+yardstick nginx_after
+
+python3 "$HERE/report.py" "$RESULTS" "$NOTES" "$TMP/header.md" >"$TMP/report.md"
+cat "$TMP/report.md"
+if [ -n "${BENCH_OUT:-}" ]; then
+    cp "$TMP/report.md" "$BENCH_OUT"
+fi
