@@ -354,7 +354,9 @@ enum err orgs_get(struct call *c)
     enum err rc = call_read(c, get_tx, &op);
     if (rc)
         return rc;
-    call_json(c, 200, organization_render(&op.org));
+    size_t len;
+    char *body = organization_render_text(&op.org, &len);
+    req_respond(c->req, 200, body, len);
     return ERR_OK;
 }
 

@@ -1,7 +1,11 @@
 /* JSON rendering of the domain model. */
 #include "render.h"
 #include "../core/clock.h"
+#include "../core/buf.h"
 #include "parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 static void set_str(json_t *o, const char *k, const char *v)
 {
@@ -48,6 +52,63 @@ json_t *organization_render(const struct organization *org)
         json_array_append_new(arr, member_render(&org->members[i]));
     json_object_set_new_nocheck(o, "members", arr);
     return o;
+}
+
+/* A JSON string as jansson writes it: quote, backslash and control bytes
+ * escaped, everything else (UTF-8 included) as is. */
+static void put_string(struct buf *b, const char *s)
+{
+    buf_append(b, "\"", 1);
+    const char *run = s;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p != '"' && *p != '\\')
+            continue;
+        buf_append(b, run, (size_t)((const char *)p - run));
+        char esc[8];
+        switch (*p) {
+        case '"': buf_append(b, "\\\"", 2); break;
+        case '\\': buf_append(b, "\\\\", 2); break;
+        case '\b': buf_append(b, "\\b", 2); break;
+        case '\f': buf_append(b, "\\f", 2); break;
+        case '\n': buf_append(b, "\\n", 2); break;
+        case '\r': buf_append(b, "\\r", 2); break;
+        case '\t': buf_append(b, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04X", *p);
+            buf_append(b, esc, 6);
+        }
+        run = (const char *)p + 1;
+    }
+    buf_puts(b, run);
+    buf_append(b, "\"", 1);
+}
+
+static void put_member(struct buf *b, const struct member *m)
+{
+    buf_puts(b, "{\"id\":");
+    put_string(b, m->id);
+    buf_puts(b, ",\"name\":");
+    put_string(b, m->name ? m->name : "");
+    buf_puts(b, "}");
+}
+
+char *organization_render_text(const struct organization *o, size_t *len)
+{
+    struct buf b;
+    buf_init(&b, (size_t)1 << 30);
+    buf_puts(&b, "{\"id\":");
+    put_string(&b, o->id);
+    buf_puts(&b, ",\"owner\":");
+    put_member(&b, &o->owner);
+    buf_puts(&b, ",\"members\":[");
+    for (size_t i = 0; i < o->n_members; i++) {
+        if (i)
+            buf_puts(&b, ",");
+        put_member(&b, &o->members[i]);
+    }
+    buf_puts(&b, "]}");
+    *len = b.len;
+    return buf_steal(&b);
 }
 
 json_t *contact_render(const struct contact *c)

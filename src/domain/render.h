@@ -18,6 +18,10 @@ json_t *customer_render_list_item(const struct customer *c, struct arena *a);
 json_t *customer_render_legacy(const struct customer *c, struct arena *a);
 json_t *contact_render(const struct contact *c);
 json_t *organization_render(const struct organization *o);
+/* The same organization as compact JSON text, byte for byte what
+ * organization_render would dump, written straight into a buffer: large
+ * organizations skip building thousands of JSON objects. malloc'd. */
+char *organization_render_text(const struct organization *o, size_t *len);
 /* CustomerAliasResponseModel; CustomerAlias when `full` is false. */
 json_t *alias_render(const struct alias *al, bool full);
 /* PaginationMeta5; NULL cursors are left out. */

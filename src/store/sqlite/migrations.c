@@ -120,8 +120,38 @@ static const char v1[] =
     ");"
     "CREATE INDEX idempotency_keys_created ON idempotency_keys(account_id, created_at);";
 
+/*
+ * 2: customer counts per account, kept by triggers in the same transaction
+ * as the rows, so that an unfiltered list's totalResultSize is one lookup
+ * instead of a scan of every customer of the account.
+ */
+static const char v2[] =
+    "CREATE TABLE customer_counts ("
+    "  account_id TEXT PRIMARY KEY,"
+    "  total INTEGER NOT NULL,"
+    "  active INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT INTO customer_counts (account_id, total, active)"
+    "  SELECT account_id, COUNT(*), SUM(archived_at IS NULL) FROM customers GROUP BY account_id;"
+    "CREATE TRIGGER customer_counts_insert AFTER INSERT ON customers BEGIN"
+    "  INSERT INTO customer_counts (account_id, total, active)"
+    "    VALUES (NEW.account_id, 1, NEW.archived_at IS NULL)"
+    "    ON CONFLICT (account_id) DO UPDATE SET total = total + 1,"
+    "      active = active + (NEW.archived_at IS NULL);"
+    "END;"
+    "CREATE TRIGGER customer_counts_archive AFTER UPDATE OF archived_at ON customers"
+    "  WHEN (OLD.archived_at IS NULL) <> (NEW.archived_at IS NULL) BEGIN"
+    "  UPDATE customer_counts SET active = active + (NEW.archived_at IS NULL)"
+    "    - (OLD.archived_at IS NULL) WHERE account_id = NEW.account_id;"
+    "END;"
+    "CREATE TRIGGER customer_counts_delete AFTER DELETE ON customers BEGIN"
+    "  UPDATE customer_counts SET total = total - 1, active = active - (OLD.archived_at IS NULL)"
+    "    WHERE account_id = OLD.account_id;"
+    "END;";
+
 const struct store__sqlite_migration store__sqlite_migrations[] = {
     {1, v1},
+    {2, v2},
 };
 
 const size_t store__sqlite_n_migrations =
