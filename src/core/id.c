@@ -12,13 +12,29 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t last_ms;
 static uint16_t last_seq; /* 12-bit counter in rand_a within one ms */
 
+/* Random bytes come from libsodium a few hundred at a time: one getrandom
+ * call serves about twenty-five ids instead of one. Each byte is used once. */
+static __thread uint8_t pool[256];
+static __thread size_t pool_left;
+
+static void random_bytes(uint8_t *out, size_t n)
+{
+    if (pool_left < n) {
+        randombytes_buf(pool, sizeof(pool));
+        pool_left = sizeof(pool);
+    }
+    memcpy(out, pool + sizeof(pool) - pool_left, n);
+    sodium_memzero(pool + sizeof(pool) - pool_left, n);
+    pool_left -= n;
+}
+
 void id_new(char out[ID_LEN + 1])
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     uint8_t rnd[10];
-    randombytes_buf(rnd, sizeof(rnd));
+    random_bytes(rnd, sizeof(rnd));
 
     /* Monotonic within the process: a counter seeded at random each new
      * millisecond, bumped within it; on overflow borrow the next ms. */
