@@ -2,8 +2,15 @@
 #   make run    install dependencies, build, create a key if needed, serve
 #   make test   the whole suite: unit, store and HTTP tests on SQLite and on
 #               a throwaway PostgreSQL, the contract check, then all again
-#               under AddressSanitizer + UndefinedBehaviorSanitizer
+#               under AddressSanitizer + UndefinedBehaviorSanitizer, the unit
+#               tests under valgrind, and each fuzzer for a few seconds, and
+#               an install into a scratch DESTDIR
+#   make fuzz   build the libFuzzer harnesses (clang, build-fuzz/) and run
+#               each for FUZZ_SECONDS (default 60) from fuzz/corpus/
+#   make install  the binary, systemd unit, man page and docs under
+#               $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
 BUILD ?= build
+FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 DESTDIR ?=
 
@@ -26,12 +33,19 @@ run: build
 test: deps
 	@scripts/test.sh
 
+fuzz: deps
+	@scripts/fuzz.sh -t $(FUZZ_SECONDS)
+
 bench: build
 	@bench/run.sh $(BUILD)/kinship
 
-install: build
+# The binary, the systemd unit (ExecStart = $(PREFIX)/bin/kinship) and its
+# sysusers.d user, the man page and the docs, under $(DESTDIR)$(PREFIX).
+# Only the binary is built: ninja also regenerates what the prefix changes.
+install: deps $(BUILD)/build.ninja
 	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
+	ninja -C $(BUILD) kinship
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz build-install

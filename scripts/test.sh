@@ -40,7 +40,7 @@ fi
 run_build() { # dir, meson options...
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
-    meson setup "$dir" "$@" >/dev/null || return 1
+    meson setup "$dir" "$@" > "$work/setup-$dir.log" 2>&1 || { cat "$work/setup-$dir.log"; return 1; }
   fi
   ninja -C "$dir" >/dev/null || ninja -C "$dir"
 }
@@ -87,6 +87,10 @@ for f in fuzz/fuzz_*.c; do
   scripts/fuzz.sh -t "${FUZZ_TEST_SECONDS:-5}" "$n"
   record "fuzz $n (${FUZZ_TEST_SECONDS:-5} s from fuzz/corpus/$n, ASan + UBSan)" $?
 done
+
+# make install with PREFIX and DESTDIR, from a build directory of its own.
+scripts/install-check.sh build-install
+record "make install into a scratch DESTDIR (binary, systemd unit, man page, docs)" $?
 
 echo
 echo "$passed passed, $failed failed"

@@ -1,10 +1,12 @@
 /*
- * kinship's command line: `serve` runs the server; `keys`, `accounts` and
- * `migrate` manage a database directly. Each command answers --help.
+ * kinship's command line: `serve` runs the server; `keys`, `accounts`,
+ * `migrate`, `backup`, `export` and `import` manage a database directly.
+ * Each command answers --help.
  */
 #include "api/api.h"
 #include "api/metrics.h"
 #include "api/ratelimit.h"
+#include "cli/transfer.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -35,9 +37,14 @@ static void usage_main(FILE *f)
                "  keys list [--account NAME] list API clients\n"
                "  keys revoke CLIENT_ID      revoke an API client at once\n"
                "  accounts list              list accounts\n"
-               "  migrate                    apply database migrations and exit\n\n"
+               "  migrate                    apply database migrations and exit\n"
+               "  backup PATH                copy a SQLite database to PATH while it serves\n"
+               "  export --account NAME      write an account as JSON lines to stdout\n"
+               "  import --account NAME [FILE]\n"
+               "                             read an export (FILE or stdin) into an account\n\n"
                "Every command takes --db URL (default sqlite:data/kinship.db; environment\n"
-               "KINSHIP_DB) and --help.\n",
+               "KINSHIP_DB), --config PATH and --help. kinship --version prints the version.\n"
+               "Exit status: 0 success, 1 failure, 2 bad usage or a bad setting.\n",
             KINSHIP_VERSION, API_VERSION);
 }
 
@@ -45,9 +52,12 @@ static void usage_serve(FILE *f)
 {
     fprintf(f, "usage: kinship serve [--config PATH] [--SETTING VALUE ...]\n\n"
                "Runs the server. Settings come from, lowest precedence first: their\n"
-               "defaults, the --config file (lines `name = value`), KINSHIP_* environment\n"
-               "variables, and flags. Migrations run at start. SIGTERM or SIGINT stop\n"
-               "accepting, finish the requests in flight, and exit 0.\n\n"
+               "defaults, the --config file (or KINSHIP_CONFIG; lines `name = value`),\n"
+               "KINSHIP_* environment variables, and flags (--name value or --name=value).\n"
+               "Every value is checked before the port opens: a bad one is named and kinship\n"
+               "exits 2. Migrations run at start. SIGTERM or SIGINT stop accepting, finish\n"
+               "the requests in flight, and exit 0. GET /healthz, /readyz and /metrics\n"
+               "answer without credentials; one access line per request goes to stderr.\n\n"
                "settings:\n");
     cfg_usage(f);
 }
@@ -204,12 +214,12 @@ static int cmd_serve(int argc, char **argv)
         .header_limit = (size_t)cfg.header_limit,
         .max_headers = (unsigned)cfg.max_headers,
     };
-    struct http_server *srv = NULL;
-    if (http_server_start(&ho, api_handle, api_early_error, api_complete, &api, &srv)) {
+    /* api.server is set before the first request: /metrics reads it. */
+    if (http_server_start(&ho, api_handle, api_early_error, api_complete, &api, &api.server)) {
         rc = 1;
         goto out;
     }
-    api.server = srv;
+    struct http_server *srv = api.server;
     char port_s[16];
     snprintf(port_s, sizeof(port_s), "%d", http_server_port(srv));
     log_kv(LOG_INFO, "listening", "host", host, "port", port_s, "store", store_kind(store),
@@ -313,6 +323,26 @@ static int cmd_admin(const char *cmd, int argc, char **argv)
             else if (strcmp(cmd, "accounts") == 0)
                 printf("usage: kinship accounts list [--db URL]\n\n"
                        "One line per account: id, name, created, active API clients.\n");
+            else if (strcmp(cmd, "backup") == 0)
+                printf("usage: kinship backup PATH [--db URL]\n\n"
+                       "Writes a consistent copy of a SQLite database to PATH, while servers\n"
+                       "keep reading and writing it (SQLite's online backup API). The copy is\n"
+                       "one self-contained file, checked, then renamed into place. To restore,\n"
+                       "stop kinship and put the copy where --db points (remove any -wal and\n"
+                       "-shm files beside it). For PostgreSQL use pg_dump.\n");
+            else if (strcmp(cmd, "export") == 0)
+                printf("usage: kinship export --account NAME [--db URL] > FILE.jsonl\n\n"
+                       "Writes the account NAME to stdout as JSON lines: a header, then its\n"
+                       "customers (archived ones and archived contacts included), aliases and\n"
+                       "organizations, with their ids and times, read in one snapshot. API keys\n"
+                       "are not exported. See docs/operations.md for the format.\n");
+            else if (strcmp(cmd, "import") == 0)
+                printf("usage: kinship import --account NAME [--db URL] [FILE]\n\n"
+                       "Reads an export from FILE (or stdin) into the account NAME, created\n"
+                       "when new, keeping ids and times: this moves an account between\n"
+                       "databases, SQLite and PostgreSQL alike. The whole file is checked,\n"
+                       "then written in one transaction; if any row already exists in the\n"
+                       "account, nothing is written and the line at fault is named.\n");
             else
                 printf("usage: kinship migrate [--db URL]\n\n"
                        "Applies pending database migrations and exits (serve does this too).\n");
@@ -321,14 +351,17 @@ static int cmd_admin(const char *cmd, int argc, char **argv)
     if ((rc = load_config(&cfg, argc, argv, rest, &n_rest)))
         goto out_cfg;
     log_setup(LOG_WARN, LOG_LOGFMT);
-    const char *sub = n_rest ? rest[0] : NULL;
+    bool is_keys = strcmp(cmd, "keys") == 0, is_accounts = strcmp(cmd, "accounts") == 0;
+    /* keys and accounts have subcommands; the others take arguments only. */
+    bool has_sub = is_keys || is_accounts;
+    const char *sub = has_sub && n_rest ? rest[0] : NULL;
     const char *account = NULL, *target = NULL;
-    for (int i = 1; i < n_rest; i++) {
+    for (int i = has_sub ? 1 : 0; i < n_rest; i++) {
         if (strcmp(rest[i], "--account") == 0 && i + 1 < n_rest)
             account = rest[++i];
         else if (strncmp(rest[i], "--account=", 10) == 0)
             account = rest[i] + 10;
-        else if (!target && rest[i][0] != '-')
+        else if (!target && (rest[i][0] != '-' || strcmp(rest[i], "-") == 0))
             target = rest[i];
         else {
             fprintf(stderr, "kinship %s: unknown argument '%s'\n", cmd, rest[i]);
@@ -336,27 +369,56 @@ static int cmd_admin(const char *cmd, int argc, char **argv)
             goto out_cfg;
         }
     }
-    bool is_keys = strcmp(cmd, "keys") == 0, is_accounts = strcmp(cmd, "accounts") == 0;
-    bool ok_usage = (is_keys && sub &&
-                     ((strcmp(sub, "create") == 0 && account && *account && !target) ||
-                      (strcmp(sub, "list") == 0 && !target) ||
-                      (strcmp(sub, "revoke") == 0 && target && !account))) ||
-                    (is_accounts && sub && strcmp(sub, "list") == 0 && !target && !account) ||
-                    (strcmp(cmd, "migrate") == 0 && !sub);
+    bool is_backup = strcmp(cmd, "backup") == 0, is_export = strcmp(cmd, "export") == 0,
+         is_import = strcmp(cmd, "import") == 0;
+    bool ok_usage =
+        (is_keys && sub &&
+         ((strcmp(sub, "create") == 0 && account && *account && !target) ||
+          (strcmp(sub, "list") == 0 && !target) ||
+          (strcmp(sub, "revoke") == 0 && target && !account))) ||
+        (is_accounts && sub && strcmp(sub, "list") == 0 && !target && !account) ||
+        (strcmp(cmd, "migrate") == 0 && !target && !account) || (is_backup && target && !account) ||
+        (is_export && account && *account && !target) || (is_import && account && *account);
     if (!ok_usage) {
         fprintf(stderr, "kinship %s: bad usage (see kinship %s --help)\n", cmd, cmd);
         rc = 2;
         goto out_cfg;
     }
+    FILE *in = NULL;
+    if (is_import && target && strcmp(target, "-") != 0 && !(in = fopen(target, "r"))) {
+        fprintf(stderr, "kinship import: cannot read %s: %s\n", target, strerror(errno));
+        rc = 1;
+        goto out_cfg;
+    }
     struct store *store = NULL;
     if (open_store(&cfg, &store)) {
+        if (in)
+            fclose(in);
         rc = 1;
         goto out_cfg;
     }
     struct key_op op = {.account_name = account, .a = arena_create()};
     enum err e = ERR_OK;
+    char msg[512];
+    bool said = false; /* the failure has been explained on stderr */
     if (strcmp(cmd, "migrate") == 0) {
         printf("migrations applied (%s)\n", store_kind(store));
+    } else if (is_backup) {
+        e = store_backup(store, target);
+        if (e == ERR_OK)
+            fprintf(stderr, "kinship backup: wrote %s\n", target);
+        else if (strcmp(store_kind(store), "sqlite") != 0)
+            fprintf(stderr, "kinship backup: backs up SQLite databases only; for "
+                            "PostgreSQL use pg_dump\n");
+        else
+            fprintf(stderr, "kinship backup: could not write %s (see the log line above)\n",
+                    target);
+        said = true;
+    } else if (is_export || is_import) {
+        e = is_export ? transfer_export(store, account, stdout, msg, sizeof(msg))
+                      : transfer_import(store, account, in ? in : stdin, msg, sizeof(msg));
+        fprintf(stderr, "kinship %s: %s\n", cmd, msg);
+        said = true;
     } else if (is_accounts) {
         e = store_read(store, account_list_tx, &op);
         for (size_t i = 0; e == ERR_OK && i < op.n; i++) {
@@ -398,11 +460,13 @@ static int cmd_admin(const char *cmd, int argc, char **argv)
         else if (e == ERR_NOT_FOUND)
             fprintf(stderr, "kinship keys revoke: no active client %s\n", target);
     }
-    if (e && e != ERR_NOT_FOUND)
+    if (e && e != ERR_NOT_FOUND && !said)
         fprintf(stderr, "kinship %s: %s\n", cmd, err_message(e));
     rc = e ? 1 : 0;
     arena_destroy(op.a);
     store_close(store);
+    if (in)
+        fclose(in);
 out_cfg:
     cfg_fini(&cfg);
     return rc;
@@ -422,9 +486,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 2, argv + 2);
-    if (strcmp(argv[1], "keys") == 0 || strcmp(argv[1], "accounts") == 0 ||
-        strcmp(argv[1], "migrate") == 0)
-        return cmd_admin(argv[1], argc - 2, argv + 2);
+    static const char *const admin[] = {"keys",   "accounts", "migrate",
+                                        "backup", "export",   "import"};
+    for (size_t i = 0; i < sizeof(admin) / sizeof(*admin); i++)
+        if (strcmp(argv[1], admin[i]) == 0)
+            return cmd_admin(argv[1], argc - 2, argv + 2);
     fprintf(stderr, "kinship: unknown command '%s' (see kinship --help)\n", argv[1]);
     return 2;
 }

@@ -102,6 +102,16 @@ void render_json(json_t *j, int status, int *out_status, char **out_body);
 /* Pagination: limit (1-100, default 20) and after/before cursors for a
  * list sorted by `sort` in `desc` order. */
 enum err call_page(struct call *c, const char *sort, bool desc, struct page_query *pq);
+/*
+ * The pure half of call_page's cursor check: decodes the text of an
+ * `after`/`before` cursor for a list sorted by `sort` in `desc` order and
+ * sets pq->has_cursor, pq->cursor_key (in arena a; NULL when the list has no
+ * key) and pq->cursor_id. ERR_CURSOR_INVALID when the text is not a cursor
+ * page_cursor issued, or was issued for another sort or order; *why then
+ * says which (a phrase to follow the parameter's name, quoting no input).
+ */
+enum err page_cursor_decode(const char *text, const char *sort, bool desc, struct arena *a,
+                            struct page_query *pq, const char **why);
 /* The cursor text for a row; NULL when `want` is false. */
 const char *page_cursor(struct call *c, const char *sort, bool desc, const char *key,
                         const char *id, bool want);
@@ -150,5 +160,20 @@ enum err orgs_attach_child(struct call *c, struct store_tx *tx, const char *pare
 
 /* auth.c: checks the Authorization header; sets c->account. */
 enum err auth_check(struct call *c);
+
+/* Longest decoded Basic credentials (clientId:clientSecret), in bytes. */
+#define AUTH_BASIC_MAX 255
+
+/*
+ * The pure half of auth_check: parses an Authorization header value into
+ * the client id (normalized, NUL-terminated) and the secret's bytes (not
+ * NUL-terminated; *secret_len of them, at most cap). Looks nothing up.
+ * ERR_UNAUTHORIZED when the value is not the Basic scheme, not base64, not
+ * clientId:clientSecret, or names no well-formed client id; *why then says
+ * which, in words that quote nothing of the header. The caller wipes
+ * `secret` (sodium_memzero) when done with it.
+ */
+enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret,
+                          size_t cap, size_t *secret_len, const char **why);
 
 #endif

@@ -30,40 +30,63 @@ static enum err unauthorized(struct call *c, const char *why)
     return call_fail(c, ERR_UNAUTHORIZED, NULL, "%s", why);
 }
 
-enum err auth_check(struct call *c)
+enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret,
+                          size_t cap, size_t *secret_len, const char **why)
 {
-    const char *h = req_header(c->req, "Authorization");
-    if (!h)
-        return unauthorized(c, "credentials are required (HTTP Basic: client id and secret)");
-    if (strncasecmp(h, "Basic ", 6) != 0)
-        return unauthorized(c, "the Authorization scheme must be Basic");
-    h += 6;
+    if (strncasecmp(header, "Basic ", 6) != 0) {
+        *why = "the Authorization scheme must be Basic";
+        return ERR_UNAUTHORIZED;
+    }
+    const char *h = header + 6;
     while (*h == ' ')
         h++;
     size_t len = strlen(h);
     while (len && h[len - 1] == ' ')
         len--;
-    char raw[256];
+    char raw[AUTH_BASIC_MAX + 1];
     long n = len < 340 ? secret_b64_decode(h, len, raw, sizeof(raw) - 1) : -1;
-    if (n < 0)
-        return unauthorized(c, "the Basic credentials are not valid base64");
+    if (n < 0) {
+        *why = "the Basic credentials are not valid base64";
+        return ERR_UNAUTHORIZED;
+    }
     raw[n] = '\0';
+    enum err rc = ERR_UNAUTHORIZED;
     char *colon = memchr(raw, ':', (size_t)n);
-    enum err rc;
     if (!colon || memchr(raw, '\0', (size_t)n)) {
-        rc = unauthorized(c, "the Basic credentials must be clientId:clientSecret");
+        *why = "the Basic credentials must be clientId:clientSecret";
         goto out;
     }
     *colon = '\0';
-    const char *secret = colon + 1;
-    size_t secret_len = (size_t)n - (size_t)(secret - raw);
-    if (!id_valid(raw)) {
-        rc = unauthorized(c, "unknown or revoked API client");
+    const char *given = colon + 1;
+    size_t given_len = (size_t)n - (size_t)(given - raw);
+    if (!id_valid(raw) || given_len > cap) {
+        *why = "unknown or revoked API client";
+        goto out;
+    }
+    id_normalize(raw, client_id);
+    memcpy(secret, given, given_len);
+    *secret_len = given_len;
+    rc = ERR_OK;
+out:
+    sodium_memzero(raw, sizeof(raw));
+    return rc;
+}
+
+enum err auth_check(struct call *c)
+{
+    const char *h = req_header(c->req, "Authorization");
+    if (!h)
+        return unauthorized(c, "credentials are required (HTTP Basic: client id and secret)");
+    char id[ID_LEN + 1];
+    char secret[AUTH_BASIC_MAX];
+    size_t secret_len = 0;
+    const char *why = NULL;
+    enum err rc = auth_parse_basic(h, id, secret, sizeof(secret), &secret_len, &why);
+    if (rc) {
+        rc = unauthorized(c, why);
         goto out;
     }
     struct lookup l = {0};
-    char id[ID_LEN + 1];
-    id_normalize(raw, id);
     l.client_id = id;
     uint8_t given[SECRET_HASH_LEN];
     secret_hash(secret, secret_len, given);
@@ -78,6 +101,6 @@ enum err auth_check(struct call *c)
     c->client_id = arena_strdup(c->a, id);
     c->req->account_id = c->account;
 out:
-    sodium_memzero(raw, sizeof(raw));
+    sodium_memzero(secret, sizeof(secret));
     return rc;
 }

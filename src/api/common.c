@@ -135,14 +135,16 @@ const char *page_cursor(struct call *c, const char *sort, bool desc, const char 
     return out;
 }
 
-static enum err decode_cursor(struct call *c, const char *name, const char *text,
-                              const char *sort, bool desc, struct page_query *pq)
+enum err page_cursor_decode(const char *text, const char *sort, bool desc, struct arena *a,
+                            struct page_query *pq, const char **why)
 {
     size_t len = strlen(text);
     char raw[1024];
     long n = len < 1300 ? secret_b64url_decode(text, len, raw, sizeof(raw) - 1) : -1;
-    if (n < 0)
-        return call_fail(c, ERR_CURSOR_INVALID, name, "%s is not a cursor this API issued", name);
+    if (n < 0) {
+        *why = "is not a cursor this API issued";
+        return ERR_CURSOR_INVALID;
+    }
     raw[n] = '\0';
     json_t *j = json_loads(raw, JSON_REJECT_DUPLICATES, NULL);
     const char *s = NULL, *o = NULL, *k = NULL, *i = NULL;
@@ -153,17 +155,28 @@ static enum err decode_cursor(struct call *c, const char *name, const char *text
         k = json_string_value(kv);
     if (!j || !k_ok || json_unpack(j, "{s:s,s:s,s:s}", "s", &s, "o", &o, "i", &i) != 0 ||
         !id_valid(i)) {
-        rc = call_fail(c, ERR_CURSOR_INVALID, name, "%s is not a cursor this API issued", name);
+        *why = "is not a cursor this API issued";
+        rc = ERR_CURSOR_INVALID;
     } else if (strcmp(s, sort) != 0 || strcmp(o, desc ? "DESC" : "ASC") != 0) {
-        rc = call_fail(c, ERR_CURSOR_INVALID, name,
-                       "%s was issued for another sortBy or sortOrder", name);
+        *why = "was issued for another sortBy or sortOrder";
+        rc = ERR_CURSOR_INVALID;
     } else {
         pq->has_cursor = true;
-        pq->cursor_key = k ? arena_strdup(c->a, k) : NULL;
+        pq->cursor_key = k ? arena_strdup(a, k) : NULL;
         id_normalize(i, pq->cursor_id);
     }
     json_decref(j);
     return rc;
+}
+
+static enum err decode_cursor(struct call *c, const char *name, const char *text,
+                              const char *sort, bool desc, struct page_query *pq)
+{
+    const char *why = NULL;
+    enum err rc = page_cursor_decode(text, sort, desc, c->a, pq, &why);
+    if (rc)
+        return call_fail(c, rc, name, "%s %s", name, why);
+    return ERR_OK;
 }
 
 enum err call_page(struct call *c, const char *sort, bool desc, struct page_query *pq)

@@ -226,6 +226,20 @@ void api_handle(struct req *r, void *ud)
     run(c);
 }
 
+/* The method as the access log shows it: the client chose its bytes, so
+ * anything but a short HTTP token (RFC 9110 5.6.2) is logged as "-" and
+ * cannot bloat the log or break a JSON line with bytes that are not
+ * UTF-8. */
+static const char *loggable_method(const char *m)
+{
+    if (!m || !*m || strlen(m) > 32)
+        return "-";
+    for (const char *p = m; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
+            return "-";
+    return m;
+}
+
 void api_complete(struct req *r, void *ud)
 {
     struct api *api = ud;
@@ -237,8 +251,8 @@ void api_complete(struct req *r, void *ud)
     char status[8], dur[24];
     snprintf(status, sizeof(status), "%d", r->status);
     snprintf(dur, sizeof(dur), "%.3f", (double)us / 1000.0);
-    log_kv(LOG_INFO, "request", "request_id", r->request_id, "account",
-           c && c->account ? c->account : "-", "method", r->method_name ? r->method_name : "-",
+    log_kv(LOG_INFO, "request", "request_id", r->request_id[0] ? r->request_id : "-", "account",
+           c && c->account ? c->account : "-", "method", loggable_method(r->method_name),
            "route", route, "status", status, "duration_ms", dur, "error",
            r->error_type ? r->error_type : "-", (const char *)NULL);
 }

@@ -4,6 +4,7 @@
 #include "../core/mem.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 static const double bucket_s[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -101,4 +102,57 @@ void metrics_render(struct metrics *m, struct buf *out, unsigned in_flight)
                    (double)atomic_load_explicit(&m->r[i].sum_us, memory_order_relaxed) / 1e6);
         buf_printf(out, "kinship_request_duration_seconds_count{route=\"%s\"} %llu\n", name, acc);
     }
+}
+
+static void family(struct buf *out, const char *name, const char *type, const char *help)
+{
+    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_render_store(struct buf *out, const struct store_stats *st)
+{
+    family(out, "kinship_store_info", "gauge", "The store backend in use.");
+    buf_printf(out, "kinship_store_info{backend=\"%s\"} 1\n", st->backend);
+    family(out, "kinship_store_pool_max_connections", "gauge",
+           "Most connections the store opens (pool_size; SQLite: readers).");
+    buf_printf(out, "kinship_store_pool_max_connections %lld\n", (long long)st->pool_max);
+    if (!st->counted)
+        return;
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } counters[] = {
+        {"kinship_store_writes_total", "Store writes answered.",
+         offsetof(struct store_stats, writes)},
+        {"kinship_store_write_batches_total",
+         "Write transactions run (SQLite: one per group commit; PostgreSQL: one per attempt).",
+         offsetof(struct store_stats, batches)},
+        {"kinship_store_commits_total", "Write transactions committed durably.",
+         offsetof(struct store_stats, commits)},
+        {"kinship_store_rollbacks_total",
+         "Writes undone: by their own error, a retry, or a failed batch.",
+         offsetof(struct store_stats, rollbacks)},
+        {"kinship_store_retries_total", "Waits on a busy database and retried transactions.",
+         offsetof(struct store_stats, retries)},
+    };
+    for (size_t i = 0; i < sizeof(counters) / sizeof(*counters); i++) {
+        family(out, counters[i].name, "counter", counters[i].help);
+        buf_printf(out, "%s %llu\n", counters[i].name,
+                   (unsigned long long)*(const uint64_t *)((const char *)st + counters[i].off));
+    }
+    family(out, "kinship_store_errors_total", "counter",
+           "Store calls that failed: unavailable (down, locked, disk full) or internal.");
+    buf_printf(out, "kinship_store_errors_total{kind=\"unavailable\"} %llu\n",
+               (unsigned long long)st->unavailable);
+    buf_printf(out, "kinship_store_errors_total{kind=\"internal\"} %llu\n",
+               (unsigned long long)st->internal);
+    family(out, "kinship_store_pool_connections", "gauge",
+           "Open store connections, handed out (in_use) or free (idle).");
+    buf_printf(out, "kinship_store_pool_connections{state=\"in_use\"} %lld\n",
+               (long long)st->pool_in_use);
+    buf_printf(out, "kinship_store_pool_connections{state=\"idle\"} %lld\n",
+               (long long)(st->pool_open - st->pool_in_use));
+    family(out, "kinship_store_write_queue", "gauge",
+           "Writes waiting (SQLite: for the writer thread; PostgreSQL: for a connection).");
+    buf_printf(out, "kinship_store_write_queue %lld\n", (long long)st->write_queue);
 }

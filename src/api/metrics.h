@@ -1,6 +1,7 @@
 /*
  * Counters for GET /metrics (Prometheus text format): requests by route and
- * status, latency histograms by route, requests in flight, store errors.
+ * status, latency histograms by route, requests in flight, and the store's
+ * own counters (store_stats).
  * Updates are lock-free atomics; rendering reads them without stopping
  * anyone.
  */
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "../core/buf.h"
+#include "../store/store.h"
 
 struct metrics;
 
@@ -19,7 +21,11 @@ struct metrics *metrics_create(size_t routes);
 void metrics_destroy(struct metrics *m);
 /* Records one finished request of route slot `route`. NULL m: no-op. */
 void metrics_observe(struct metrics *m, size_t route, int status, int64_t duration_us);
-/* Appends the exposition text. */
+/* Appends the exposition text of the request metrics. */
 void metrics_render(struct metrics *m, struct buf *out, unsigned in_flight);
+/* Appends the store's families: writes, batches, commits, rollbacks,
+ * errors by kind, retries (counters), connection pool and write queue
+ * (gauges). Counters a backend does not keep are left out. */
+void metrics_render_store(struct buf *out, const struct store_stats *st);
 
 #endif

@@ -26,6 +26,9 @@ enum err ops_metrics(struct call *c)
     buf_init(&b, 16 * 1024 * 1024);
     metrics_render(c->api->metrics, &b,
                    c->api->server ? http_server_in_flight(c->api->server) : 0);
+    struct store_stats st;
+    store_stats(c->api->store, &st);
+    metrics_render_store(&b, &st);
     size_t len = b.len;
     req_respond(c->req, 200, buf_steal(&b), len);
     req_set_header(c->req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

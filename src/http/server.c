@@ -32,10 +32,14 @@ struct sock {
     bool handling;    /* the request is received: the server's turn */
 };
 
+/* How long a stopping server still waits for requests being sent. */
+#define DRAIN_GRACE_US 1000000
+
 struct http_server {
     struct MHD_Daemon *d;
     pthread_mutex_t socks_mu;
     struct sock socks; /* list head */
+    int64_t drain_us;  /* when stopping began (0: serving); under socks_mu */
     pthread_t reaper;
     bool reaper_running;
     pthread_mutex_t stop_mu;
@@ -61,6 +65,7 @@ struct conn {
     enum err early; /* an error found while reading, answered at the end */
     enum conn_state state;
     bool suspended; /* set by req_suspend on the polling thread */
+    bool queued;    /* a response was handed to libmicrohttpd */
     char addr[INET6_ADDRSTRLEN];
 };
 
@@ -122,6 +127,7 @@ static enum MHD_Result send_response(struct conn *c)
     if (!resp)
         return MHD_NO;
     r->resp_body = NULL; /* MHD frees it now */
+    c->queued = true;
     for (int i = 0; i < r->n_resp_headers; i++)
         MHD_add_response_header(resp, r->resp_headers[i][0], r->resp_headers[i][1]);
     enum MHD_Result ret = MHD_queue_response(c->mc, (unsigned)r->status, resp);
@@ -129,14 +135,41 @@ static enum MHD_Result send_response(struct conn *c)
     return ret;
 }
 
+/* What on_request checks of the header block before reading a body. */
+struct header_census {
+    unsigned total;
+    unsigned content_length;    /* Content-Length fields */
+    unsigned transfer_encoding; /* Transfer-Encoding fields */
+};
+
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value)
 {
     (void)kind;
-    (void)key;
     (void)value;
-    (*(unsigned *)cls)++;
+    struct header_census *h = cls;
+    h->total++;
+    if (key && strcasecmp(key, "Content-Length") == 0)
+        h->content_length++;
+    else if (key && strcasecmp(key, "Transfer-Encoding") == 0)
+        h->transfer_encoding++;
     return MHD_YES;
+}
+
+/*
+ * The body's framing must be unambiguous (RFC 9112 6.3): libmicrohttpd
+ * reads the first of two Content-Length fields, prefers chunked over a
+ * Content-Length given with it, and waits for the connection to close on
+ * any other transfer coding. A proxy in front may have framed the same
+ * bytes differently (request smuggling), so all of those are refused.
+ */
+static bool framing_ok(const struct header_census *h, const char *te)
+{
+    if (h->content_length > 1 || h->transfer_encoding > 1)
+        return false;
+    if (h->transfer_encoding && h->content_length)
+        return false;
+    return !te || strcasecmp(te, "chunked") == 0;
 }
 
 static void peer_addr(struct conn *c)
@@ -197,10 +230,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     if (!c) {
         c = conn_new(s, mc, url, method);
         *con_cls = c;
-        unsigned n = 0;
-        MHD_get_connection_values(mc, MHD_HEADER_KIND, count_header, &n);
-        if (s->o.max_headers && n > s->o.max_headers)
+        struct header_census h = {0};
+        MHD_get_connection_values(mc, MHD_HEADER_KIND, count_header, &h);
+        if (s->o.max_headers && h.total > s->o.max_headers)
             return early_answer(c, ERR_HEADERS_TOO_LARGE);
+        if (!framing_ok(&h, MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                                        "Transfer-Encoding")))
+            return early_answer(c, ERR_HEADER_INVALID);
         const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
         if (cl) {
             char *end;
@@ -256,6 +292,12 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     struct conn *c = *con_cls;
     if (!c)
         return;
+    /* The client left before sending its request whole: nothing was
+     * answered. Logged and counted as 499 (nginx's "client closed
+     * request"), not as the 500 a request starts with, so that clients who
+     * hang up cannot raise the server-error rate. */
+    if (!c->queued)
+        c->req.status = 499;
     if (s->complete)
         s->complete(&c->req, s->ud);
     if (c->sock) {
@@ -318,8 +360,11 @@ static void *reaper_main(void *arg)
         pthread_cond_timedwait(&s->stop_cv, &s->stop_mu, &ts);
         int64_t now = clock_mono_us();
         pthread_mutex_lock(&s->socks_mu);
+        /* Stopping: a request not received whole by now is not one in
+         * flight, and must not hold the exit up for a whole timeout. */
+        bool draining = s->drain_us && now - s->drain_us > DRAIN_GRACE_US;
         for (struct sock *k = s->socks.next; k != &s->socks; k = k->next) {
-            if (k->handling || k->fd < 0 || now - k->since_us <= limit)
+            if (k->handling || k->fd < 0 || (!draining && now - k->since_us <= limit))
                 continue;
             shutdown(k->fd, SHUT_RDWR);
             k->since_us = now; /* once is enough; MHD notices and closes */
@@ -389,18 +434,27 @@ enum err http_server_start(const struct http_options *o, http_handler handler,
     }
     (void)sl;
 
+    /* Published before the daemon's threads start, so that handlers may
+     * read it (metrics reads in-flight requests) from the first request. */
+    *out = s;
     s->d = MHD_start_daemon(
         flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT,
         o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         o->header_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: its default is SO_REUSEADDR
+         * alone, so a restart binds at once (past TIME_WAIT) but a second
+         * server on a taken port fails instead of sharing it; 1 would add
+         * SO_REUSEPORT (traffic split between them), an explicit 0 would
+         * drop SO_REUSEADDR too (restarts fail while old connections linger). */
         MHD_OPTION_END);
     if (!s->d) {
         char port[16];
         snprintf(port, sizeof(port), "%d", o->port);
         log_kv(LOG_ERROR, "cannot listen", "host", o->host, "port", port, (const char *)NULL);
+        *out = NULL;
         server_free(s);
         return ERR_UNAVAILABLE;
     }
@@ -408,7 +462,6 @@ enum err http_server_start(const struct http_options *o, http_handler handler,
     s->port = di ? di->port : o->port;
     if (o->request_timeout_s && pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
         s->reaper_running = true;
-    *out = s;
     return ERR_OK;
 }
 
@@ -429,8 +482,13 @@ void http_server_stop(struct http_server *s)
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    /* Requests already received finish; new connections are refused. Give
-     * in-flight work (up to a store timeout) the time to answer. */
+    pthread_mutex_lock(&s->socks_mu);
+    s->drain_us = clock_mono_us();
+    pthread_mutex_unlock(&s->socks_mu);
+    /* Requests already received finish; new connections are refused, and
+     * clients still sending a request get DRAIN_GRACE_US to finish it (the
+     * reaper then cuts them off). Give in-flight work (up to a store
+     * timeout) the time to answer. */
     for (int i = 0; i < 3000 && atomic_load(&s->in_flight) > 0; i++)
         usleep(10000);
     pthread_mutex_lock(&s->stop_mu);

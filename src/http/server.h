@@ -36,13 +36,16 @@ typedef void (*http_early_error)(struct req *r, enum err e, void *ud);
 
 struct http_server;
 
-/* ERR_UNAVAILABLE when the address cannot be bound (logged). */
+/* ERR_UNAVAILABLE when the address cannot be bound (logged; *out is then
+ * NULL). *out is set before the first request can arrive, so the
+ * application may pass a pointer its handlers read. */
 enum err http_server_start(const struct http_options *o, http_handler handler,
                            http_early_error early, http_complete complete, void *ud,
                            struct http_server **out);
 int http_server_port(const struct http_server *s);
 /* Stops accepting, waits for requests in flight (suspended ones included)
- * to finish, then closes. NULL is a no-op. */
+ * to finish, then closes. A client still sending its request has one more
+ * second to finish it, then is cut off. NULL is a no-op. */
 void http_server_stop(struct http_server *s);
 /* Requests received and not yet completed. */
 unsigned http_server_in_flight(const struct http_server *s);

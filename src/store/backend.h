@@ -153,10 +153,9 @@ void store__sqlite_stats(struct store *s, struct store_stats *out);
 enum err store__sqlite_backup(struct store *s, const char *path);
 
 /*
- * The PostgreSQL backend's `stats`, for src/store/pg to define and put in
- * its table (`.stats = store__pg_stats`); until it does, store_stats
- * reports only the backend name and pool_max for PostgreSQL. It should
- * count: writes (store__pg_write calls answered), batches (transaction
+ * The PostgreSQL backend's `stats` (pg.c; its table sets `.stats`). A
+ * backend without one leaves `.stats` NULL and store_stats reports only
+ * the backend name and pool_max. It counts: writes (store__pg_write calls answered), batches (transaction
  * attempts), commits (COMMITs that succeeded), rollbacks (attempts that
  * ended in ROLLBACK: a failed statement, a retry, an error from the
  * write's function), unavailable and internal (read and write calls

@@ -66,8 +66,8 @@ enum err store_backup(struct store *s, const char *path)
 {
     if (strcmp(s->be->name, "sqlite") == 0)
         return store__sqlite_backup(s, path);
-    log_kv(LOG_ERROR, "kinship backs up SQLite stores only; for PostgreSQL use pg_dump",
-           "store", s->be->name, (const char *)NULL);
+    log_kv(LOG_ERROR, "kinship backs up SQLite stores only; for PostgreSQL use pg_dump", "store",
+           s->be->name, (const char *)NULL);
     return ERR_UNAVAILABLE;
 }
 

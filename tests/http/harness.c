@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -172,7 +173,7 @@ void server_restart(struct server *s, const char *const *extra)
     cr_assert(s->pid, "the server would not restart (see %s)", s->log);
 }
 
-void server_stop(struct server *s, bool check)
+static void stop(struct server *s, bool check, char **log)
 {
     if (!s->pid)
         return;
@@ -192,12 +193,42 @@ void server_stop(struct server *s, bool check)
     if (check)
         cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
                   "the server did not exit 0 on SIGTERM (status %d; see %s)", st, s->log);
+    if (log) {
+        FILE *f = fopen(s->log, "rb");
+        cr_assert(f, "cannot read %s", s->log);
+        size_t cap = 4096, n = 0;
+        char *text = malloc(cap);
+        for (;;) {
+            if (cap - n < 1024)
+                text = realloc(text, cap *= 2);
+            size_t got = fread(text + n, 1, cap - n - 1, f);
+            if (got == 0)
+                break;
+            n += got;
+        }
+        text[n] = '\0';
+        fclose(f);
+        *log = text;
+    }
     /* A clean stop leaves nothing to look at: remove the directory (a failed
      * assertion above keeps it, with the server's log). */
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "umount -l %s/small 2>/dev/null; rm -rf '%s'", s->dir, s->dir);
     if (check && system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", s->dir);
+}
+
+void server_stop(struct server *s, bool check)
+{
+    stop(s, check, NULL);
+}
+
+char *server_stop_log(struct server *s)
+{
+    char *log = NULL;
+    cr_assert(s->pid, "the server is not running");
+    stop(s, true, &log);
+    return log;
 }
 
 void server_kill(struct server *s)
@@ -338,6 +369,81 @@ void resp_free(struct resp *r)
     free(r->body);
     free(r->headers);
     free(r);
+}
+
+int raw_connect(struct server *s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s",
+              strerror(errno));
+    return fd;
+}
+
+bool raw_send(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+char *raw_recv(int fd, int timeout_ms, size_t *len, bool *closed)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    bool eof = false;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int pr = poll(&p, 1, timeout_ms);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            break;
+        if (cap - n < 2048)
+            buf = realloc(buf, cap *= 2);
+        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) { /* orderly close, or a reset */
+            eof = true;
+            break;
+        }
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    if (closed)
+        *closed = eof;
+    return buf;
+}
+
+char *raw_exchange(struct server *s, const void *data, size_t len, int timeout_ms,
+                   bool *closed)
+{
+    int fd = raw_connect(s);
+    raw_send(fd, data, len);
+    char *out = raw_recv(fd, timeout_ms, NULL, closed);
+    close(fd);
+    return out;
+}
+
+int raw_status(const char *text)
+{
+    int code = 0;
+    if (text && sscanf(text, "HTTP/1.%*1[01] %3d", &code) == 1)
+        return code;
+    return 0;
 }
 
 json_t *jsonf(const char *fmt, ...)

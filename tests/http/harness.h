@@ -35,6 +35,9 @@ struct resp {
 void server_start(struct server *s, const char *const *extra);
 /* SIGTERM; asserts a clean exit (status 0) when `check` is set. */
 void server_stop(struct server *s, bool check);
+/* Stops the server like server_stop(s, true) and returns the whole text of
+ * its log (malloc'd), read before the directory is removed. */
+char *server_stop_log(struct server *s);
 /* SIGKILL, for crash tests. */
 void server_kill(struct server *s);
 /* Starts the binary again on the same database and port. */
@@ -55,6 +58,22 @@ struct resp *req_as(struct server *s, const char *key, const char *method, const
 /* A header's value in the response (static buffer), or NULL. */
 const char *resp_header(struct resp *r, const char *name);
 void resp_free(struct resp *r);
+
+/* ---- raw TCP, for what libcurl would refuse to send ---- */
+
+/* A TCP connection to the server (fails the test when it cannot connect). */
+int raw_connect(struct server *s);
+/* Writes all of data; false when the peer has closed (no SIGPIPE). */
+bool raw_send(int fd, const void *data, size_t len);
+/* Reads until the peer closes or `timeout_ms` pass without a byte; returns
+ * what came (malloc'd, NUL-terminated; length in *len when len is set).
+ * *closed (when set) says whether the peer closed the connection. */
+char *raw_recv(int fd, int timeout_ms, size_t *len, bool *closed);
+/* Connects, sends data, reads as raw_recv does, closes. */
+char *raw_exchange(struct server *s, const void *data, size_t len, int timeout_ms,
+                   bool *closed);
+/* The status code of the HTTP response starting at `text`, or 0. */
+int raw_status(const char *text);
 
 /* json_loads of a formatted string; aborts the test on bad JSON. */
 json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -92,3 +92,44 @@ Test(config, documentation_lists_every_setting)
         cr_assert(strstr(doc, row), "docs/configuration.md has the row: %s", row);
     }
 }
+
+/* man/kinship.1 documents every setting: its flag, default and variable. */
+Test(config, man_page_lists_every_setting)
+{
+    const char *root = getenv("KINSHIP_SOURCE_ROOT");
+    cr_assert(root, "KINSHIP_SOURCE_ROOT is set by meson");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/man/kinship.1", root);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s exists", path);
+    static char page[65536];
+    size_t n = fread(page, 1, sizeof(page) - 1, f);
+    page[n] = '\0';
+    fclose(f);
+    for (size_t i = 0; i < cfg_count; i++) {
+        /* The item's tag line: \fB\-\-body\-limit\fR (roff's minus signs). */
+        char tag[160] = ".TP\n\\fB";
+        size_t o = strlen(tag);
+        for (const char *p = "--"; *p; p++)
+            o += (size_t)snprintf(tag + o, sizeof(tag) - o, "\\-");
+        for (const char *p = cfg_settings[i].name; *p; p++)
+            o += (size_t)snprintf(tag + o, sizeof(tag) - o, *p == '_' ? "\\-" : "%c", *p);
+        snprintf(tag + o, sizeof(tag) - o, "\\fR ");
+        const char *item = strstr(page, tag);
+        cr_assert(item, "man/kinship.1 has an item for %s: %s", cfg_settings[i].name, tag);
+        const char *end = strstr(item + strlen(tag), "\n.TP\n");
+        const char *sh = strstr(item + strlen(tag), "\n.SH ");
+        if (!end || (sh && sh < end))
+            end = sh;
+        size_t len = end ? (size_t)(end - item) : strlen(item);
+        char body[1024], want[256], env[64];
+        snprintf(body, sizeof(body), "%.*s", (int)len, item);
+        snprintf(want, sizeof(want), "Default \\fB%s\\fR", cfg_settings[i].def);
+        cr_assert(strstr(body, want), "the %s item says '%s':\n%s", cfg_settings[i].name, want,
+                  body);
+        cfg_env_name(cfg_settings[i].name, env, sizeof(env));
+        snprintf(want, sizeof(want), "environment \\fB%s\\fR", env);
+        cr_assert(strstr(body, want), "the %s item says '%s':\n%s", cfg_settings[i].name, want,
+                  body);
+    }
+}

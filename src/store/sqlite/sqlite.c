@@ -755,8 +755,8 @@ enum err store__sqlite_backup(struct store *base, const char *path)
     char *dir = xstrdup(path), *slash = strrchr(dir, '/');
     if (slash)
         slash[slash == dir ? 1 : 0] = '\0';
-    bool moved = fsync_path(tmp, false) && rename(tmp, path) == 0 &&
-                 fsync_path(slash ? dir : ".", true);
+    bool moved =
+        fsync_path(tmp, false) && rename(tmp, path) == 0 && fsync_path(slash ? dir : ".", true);
     free(dir);
     if (!moved) {
         stage = "move the copy into place";

@@ -1,0 +1,730 @@
+/*
+ * kinship export / kinship import: an account as JSON lines (transfer.h has
+ * the format). Export streams page by page inside one read snapshot; import
+ * checks the whole file first, then writes it in one transaction.
+ */
+#include "transfer.h"
+#include "../core/clock.h"
+#include "../core/id.h"
+#include "../core/mem.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FORMAT_KIND "kinship-export"
+#define FORMAT_VERSION 1
+#define PAGE 500
+
+/* ---- times ---- */
+
+#define TIME_LEN 24 /* 2024-07-30T12:00:00.123Z */
+
+static void time_render(int64_t ms, char out[TIME_LEN + 1])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, TIME_LEN + 1 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.mmm]Z", a real UTC time at or after the epoch. */
+static bool time_parse(const char *s, int64_t *out)
+{
+    struct tm tm = {0};
+    int used = 0, ms = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &used) != 6 ||
+        used != 19)
+        return false;
+    const char *p = s + used;
+    if (*p == '.') {
+        if (p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' || p[3] < '0' || p[3] > '9')
+            return false;
+        ms = (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+        p += 4;
+    }
+    if (strcmp(p, "Z") != 0)
+        return false;
+    struct tm want = tm;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    struct tm back;
+    if (t < 0 || !gmtime_r(&t, &back) || back.tm_year + 1900 != want.tm_year ||
+        back.tm_mon + 1 != want.tm_mon || back.tm_mday != want.tm_mday ||
+        back.tm_hour != want.tm_hour || back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+        return false;
+    *out = (int64_t)t * 1000 + ms;
+    return true;
+}
+
+/* ---- export ---- */
+
+struct export_op {
+    const char *name;
+    FILE *out;
+    const char *store;
+    struct arena *a;
+    char *msg;
+    size_t cap;
+    size_t customers, aliases, orgs;
+};
+
+static json_t *jtime(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char t[TIME_LEN + 1];
+    time_render(ms, t);
+    return json_string(t);
+}
+
+static json_t *jstr_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* Writes one line; false when the output failed. */
+static bool emit(FILE *out, json_t *o)
+{
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!line)
+        return false;
+    bool ok = fputs(line, out) >= 0 && fputc('\n', out) != EOF;
+    free(line);
+    return ok;
+}
+
+static int prop_cmp(const void *x, const void *y)
+{
+    return strcmp(((const struct property *)x)->key, ((const struct property *)y)->key);
+}
+
+static int contact_cmp(const void *x, const void *y)
+{
+    const struct contact *a = x, *b = y;
+    if (a->created_at != b->created_at)
+        return a->created_at < b->created_at ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static json_t *customer_render(struct customer *c, struct contact *contacts, size_t n)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string("customer"));
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "createdAt", jtime(c->created_at));
+    json_object_set_new(o, "updatedAt", jtime(c->updated_at));
+    json_object_set_new(o, "archivedAt", jtime(c->archived_at));
+    json_object_set_new(o, "legalName", jstr_or_null(c->legal_name));
+    json_object_set_new(o, "url", jstr_or_null(c->url));
+    json_object_set_new(o, "label", jstr_or_null(c->label));
+    json_object_set_new(o, "taxStatus", json_string(tax_status_name(c->tax_status)));
+    json_object_set_new(o, "status", json_string(customer_status_name(c->status)));
+    const struct address *ad = &c->address;
+    json_object_set_new(o, "address",
+                        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "line1", jstr_or_null(ad->line1),
+                                  "line2", jstr_or_null(ad->line2), "town", jstr_or_null(ad->town),
+                                  "state", jstr_or_null(ad->state), "postcode",
+                                  jstr_or_null(ad->postcode), "country",
+                                  jstr_or_null(ad->country)));
+    json_t *ints = json_array();
+    for (size_t i = 0; i < c->n_integrations; i++)
+        json_array_append_new(ints, json_pack("{s:s?,s:s?}", "service", c->integrations[i].service,
+                                              "id", c->integrations[i].id));
+    json_object_set_new(o, "integrationIds", ints);
+    /* Sorted here, not by the database: collations differ between backends. */
+    if (c->n_props > 1)
+        qsort(c->props, c->n_props, sizeof(*c->props), prop_cmp);
+    json_t *props = json_object();
+    for (size_t i = 0; i < c->n_props; i++)
+        json_object_set_new(props, c->props[i].key, json_string(c->props[i].value));
+    json_object_set_new(o, "customProperties", props);
+    if (n > 1)
+        qsort(contacts, n, sizeof(*contacts), contact_cmp);
+    json_t *cs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct contact *ct = &contacts[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "id", json_string(ct->id));
+        json_object_set_new(j, "name", jstr_or_null(ct->name));
+        json_object_set_new(j, "email", jstr_or_null(ct->email));
+        json_object_set_new(j, "billingPreference", json_string(billing_pref_name(ct->pref)));
+        json_object_set_new(j, "createdAt", jtime(ct->created_at));
+        json_object_set_new(j, "updatedAt", jtime(ct->updated_at));
+        json_object_set_new(j, "archivedAt", jtime(ct->archived_at));
+        json_array_append_new(cs, j);
+    }
+    json_object_set_new(o, "contacts", cs);
+    return o;
+}
+
+static enum err fail(struct export_op *op, enum err rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum err fail(struct export_op *op, enum err rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(op->msg, op->cap, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static enum err export_customers(struct store_tx *tx, struct export_op *op, const char *account)
+{
+    struct customer_query q = {
+        .include_archived = true,
+        .sort = SORT_CREATED_AT,
+        .page = {.limit = PAGE, .desc = false},
+    };
+    char key[32];
+    for (;;) {
+        arena_reset(op->a);
+        struct customer *items = NULL;
+        const char **keys = NULL;
+        size_t n = 0;
+        struct page_result pr;
+        enum err rc = store_customer_list(tx, op->a, account, &q, &items, &keys, &n, &pr);
+        if (rc)
+            return fail(op, rc, "cannot list customers: %s", err_message(rc));
+        for (size_t i = 0; i < n; i++) {
+            struct contact *contacts = NULL;
+            size_t nc = 0;
+            if ((rc = store_contact_list(tx, op->a, account, items[i].id, true, &contacts, &nc)))
+                return fail(op, rc, "cannot list contacts: %s", err_message(rc));
+            if (!emit(op->out, customer_render(&items[i], contacts, nc)))
+                return fail(op, ERR_UNAVAILABLE, "cannot write the export");
+            op->customers++;
+        }
+        if (!pr.has_next || n == 0)
+            return ERR_OK;
+        snprintf(key, sizeof(key), "%s", keys[n - 1]);
+        q.page.has_cursor = true;
+        q.page.cursor_after = true;
+        q.page.cursor_key = key;
+        memcpy(q.page.cursor_id, items[n - 1].id, sizeof(q.page.cursor_id));
+    }
+}
+
+static enum err export_aliases(struct store_tx *tx, struct export_op *op, const char *account)
+{
+    struct page_query pq = {.limit = PAGE, .desc = false};
+    for (;;) {
+        arena_reset(op->a);
+        struct alias *items = NULL;
+        size_t n = 0;
+        struct page_result pr;
+        enum err rc = store_alias_list(tx, op->a, account, NULL, &pq, &items, &n, &pr);
+        if (rc)
+            return fail(op, rc, "cannot list aliases: %s", err_message(rc));
+        for (size_t i = 0; i < n; i++) {
+            const struct alias *al = &items[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "kind", json_string("alias"));
+            json_object_set_new(o, "id", json_string(al->id));
+            json_object_set_new(o, "customerId", json_string(al->customer_id));
+            json_object_set_new(o, "value", jstr_or_null(al->value));
+            json_object_set_new(o, "label", jstr_or_null(al->label));
+            json_object_set_new(o, "createdAt", jtime(al->created_at));
+            if (!emit(op->out, o))
+                return fail(op, ERR_UNAVAILABLE, "cannot write the export");
+            op->aliases++;
+        }
+        if (!pr.has_next || n == 0)
+            return ERR_OK;
+        pq.has_cursor = true;
+        pq.cursor_after = true;
+        pq.cursor_key = NULL;
+        memcpy(pq.cursor_id, items[n - 1].id, sizeof(pq.cursor_id));
+    }
+}
+
+static enum err export_orgs(struct store_tx *tx, struct export_op *op, const char *account)
+{
+    struct page_query pq = {.limit = PAGE, .desc = false};
+    for (;;) {
+        arena_reset(op->a);
+        struct organization *items = NULL;
+        size_t n = 0;
+        struct page_result pr;
+        enum err rc = store_org_list(tx, op->a, account, NULL, NULL, &pq, &items, &n, &pr);
+        if (rc)
+            return fail(op, rc, "cannot list organizations: %s", err_message(rc));
+        for (size_t i = 0; i < n; i++) {
+            const struct organization *org = &items[i];
+            json_t *members = json_array();
+            for (size_t m = 0; m < org->n_members; m++)
+                json_array_append_new(members, json_string(org->members[m].id));
+            json_t *o = json_object();
+            json_object_set_new(o, "kind", json_string("organization"));
+            json_object_set_new(o, "id", json_string(org->id));
+            json_object_set_new(o, "ownerId", json_string(org->owner.id));
+            json_object_set_new(o, "memberIds", members);
+            json_object_set_new(o, "createdAt", jtime(org->created_at));
+            if (!emit(op->out, o))
+                return fail(op, ERR_UNAVAILABLE, "cannot write the export");
+            op->orgs++;
+        }
+        if (!pr.has_next || n == 0)
+            return ERR_OK;
+        pq.has_cursor = true;
+        pq.cursor_after = true;
+        pq.cursor_key = NULL;
+        memcpy(pq.cursor_id, items[n - 1].id, sizeof(pq.cursor_id));
+    }
+}
+
+static enum err export_tx(struct store_tx *tx, void *arg)
+{
+    struct export_op *op = arg;
+    op->customers = op->aliases = op->orgs = 0;
+    arena_reset(op->a);
+    struct account_row *accounts = NULL;
+    size_t n = 0;
+    enum err rc = store_account_list(tx, op->a, &accounts, &n);
+    if (rc)
+        return fail(op, rc, "cannot list accounts: %s", err_message(rc));
+    char account[ID_LEN + 1] = "";
+    for (size_t i = 0; i < n && !account[0]; i++)
+        if (strcmp(accounts[i].name, op->name) == 0)
+            memcpy(account, accounts[i].id, sizeof(account));
+    if (!account[0])
+        return fail(op, ERR_NOT_FOUND, "no account named '%s'", op->name);
+    json_t *h = json_object();
+    json_object_set_new(h, "kind", json_string(FORMAT_KIND));
+    json_object_set_new(h, "version", json_integer(FORMAT_VERSION));
+    json_object_set_new(h, "account", json_string(op->name));
+    json_object_set_new(h, "store", json_string(op->store));
+    json_object_set_new(h, "exportedAt", jtime(clock_now_ms()));
+    if (!emit(op->out, h))
+        return fail(op, ERR_UNAVAILABLE, "cannot write the export");
+    if ((rc = export_customers(tx, op, account)) || (rc = export_aliases(tx, op, account)) ||
+        (rc = export_orgs(tx, op, account)))
+        return rc;
+    return ERR_OK;
+}
+
+enum err transfer_export(struct store *s, const char *account, FILE *out, char *msg, size_t cap)
+{
+    struct export_op op = {
+        .name = account,
+        .out = out,
+        .store = store_kind(s),
+        .a = arena_create(),
+        .msg = msg,
+        .cap = cap,
+    };
+    msg[0] = '\0';
+    enum err rc = store_read(s, export_tx, &op);
+    arena_destroy(op.a);
+    if (rc == ERR_OK && fflush(out) != 0)
+        rc = fail(&op, ERR_UNAVAILABLE, "cannot write the export");
+    if (rc && !msg[0])
+        fail(&op, rc, "%s", err_message(rc));
+    if (rc == ERR_OK)
+        snprintf(msg, cap, "exported %zu customers, %zu aliases, %zu organizations of account %s",
+                 op.customers, op.aliases, op.orgs, account);
+    return rc;
+}
+
+/* ---- import ---- */
+
+struct import_op {
+    const char *name;
+    struct arena *a;
+    char *msg;
+    size_t cap;
+    size_t line; /* the line being read or written */
+
+    struct customer *customers;
+    size_t *customer_lines, n_customers, cap_customers;
+    struct alias *aliases;
+    size_t *alias_lines, n_aliases, cap_aliases;
+    struct organization *orgs;
+    size_t *org_lines, n_orgs, cap_orgs;
+};
+
+static enum err bad(struct import_op *op, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A line that is not part of an export: "line N: <what>". */
+static enum err bad(struct import_op *op, const char *fmt, ...)
+{
+    int n = snprintf(op->msg, op->cap, "line %zu: ", op->line);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < op->cap)
+        vsnprintf(op->msg + n, op->cap - (size_t)n, fmt, ap);
+    va_end(ap);
+    return ERR_FIELD_INVALID;
+}
+
+/* Grows a parallel pair of arrays (items and their line numbers). */
+static void *grow(void *items, size_t **lines, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 64;
+    *lines = xrealloc(*lines, *cap * sizeof(**lines));
+    return xrealloc(items, *cap * size);
+}
+
+/* Optional string member: absent or null is NULL. */
+static enum err get_str(struct import_op *op, json_t *o, const char *what, const char *key,
+                        bool required, const char **out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return bad(op, "%s.%s: missing", what, key);
+        *out = NULL;
+        return ERR_OK;
+    }
+    if (!json_is_string(v))
+        return bad(op, "%s.%s: not a string", what, key);
+    *out = arena_strdup(op->a, json_string_value(v));
+    return ERR_OK;
+}
+
+static enum err get_id(struct import_op *op, json_t *o, const char *what, const char *key,
+                       char out[ID_LEN + 1])
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (!s)
+        return bad(op, "%s.%s: missing", what, key);
+    if (!id_valid(s))
+        return bad(op, "%s.%s: not a UUID", what, key);
+    id_normalize(s, out);
+    return ERR_OK;
+}
+
+static enum err get_time(struct import_op *op, json_t *o, const char *what, const char *key,
+                         bool required, int64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return bad(op, "%s.%s: missing", what, key);
+        *out = 0;
+        return ERR_OK;
+    }
+    if (!json_is_string(v) || !time_parse(json_string_value(v), out))
+        return bad(op, "%s.%s: not a time like 2024-07-30T12:00:00.000Z", what, key);
+    return ERR_OK;
+}
+
+static enum err parse_contact(struct import_op *op, json_t *j, size_t i, struct contact *ct)
+{
+    char what[48];
+    snprintf(what, sizeof(what), "customer.contacts[%zu]", i);
+    if (!json_is_object(j))
+        return bad(op, "%s: not an object", what);
+    enum err rc;
+    const char *pref = NULL;
+    if ((rc = get_id(op, j, what, "id", ct->id)) ||
+        (rc = get_str(op, j, what, "name", false, &ct->name)) ||
+        (rc = get_str(op, j, what, "email", false, &ct->email)) ||
+        (rc = get_str(op, j, what, "billingPreference", true, &pref)) ||
+        (rc = get_time(op, j, what, "createdAt", true, &ct->created_at)) ||
+        (rc = get_time(op, j, what, "updatedAt", true, &ct->updated_at)) ||
+        (rc = get_time(op, j, what, "archivedAt", false, &ct->archived_at)))
+        return rc;
+    if (!billing_pref_parse(pref, &ct->pref))
+        return bad(op, "%s.billingPreference: not PRIMARY, STANDARD or NONE", what);
+    return ERR_OK;
+}
+
+static enum err parse_customer(struct import_op *op, json_t *o, struct customer *c)
+{
+    enum err rc;
+    const char *tax = NULL, *status = NULL;
+    memset(c, 0, sizeof(*c));
+    if ((rc = get_id(op, o, "customer", "id", c->id)) ||
+        (rc = get_time(op, o, "customer", "createdAt", true, &c->created_at)) ||
+        (rc = get_time(op, o, "customer", "updatedAt", true, &c->updated_at)) ||
+        (rc = get_time(op, o, "customer", "archivedAt", false, &c->archived_at)) ||
+        (rc = get_str(op, o, "customer", "legalName", true, &c->legal_name)) ||
+        (rc = get_str(op, o, "customer", "url", false, &c->url)) ||
+        (rc = get_str(op, o, "customer", "label", false, &c->label)) ||
+        (rc = get_str(op, o, "customer", "taxStatus", true, &tax)) ||
+        (rc = get_str(op, o, "customer", "status", true, &status)))
+        return rc;
+    if (!tax_status_parse(tax, &c->tax_status))
+        return bad(op, "customer.taxStatus: not a tax status");
+    if (!customer_status_parse(status, &c->status))
+        return bad(op, "customer.status: not a customer status");
+    json_t *ad = json_object_get(o, "address");
+    if (!json_is_object(ad))
+        return bad(op, "customer.address: missing or not an object");
+    struct address *a = &c->address;
+    if ((rc = get_str(op, ad, "customer.address", "line1", false, &a->line1)) ||
+        (rc = get_str(op, ad, "customer.address", "line2", false, &a->line2)) ||
+        (rc = get_str(op, ad, "customer.address", "town", false, &a->town)) ||
+        (rc = get_str(op, ad, "customer.address", "state", false, &a->state)) ||
+        (rc = get_str(op, ad, "customer.address", "postcode", false, &a->postcode)) ||
+        (rc = get_str(op, ad, "customer.address", "country", false, &a->country)))
+        return rc;
+
+    json_t *ints = json_object_get(o, "integrationIds");
+    if (ints && !json_is_null(ints)) {
+        if (!json_is_array(ints))
+            return bad(op, "customer.integrationIds: not an array");
+        c->n_integrations = json_array_size(ints);
+        c->integrations = arena_zalloc(op->a, (c->n_integrations + 1) * sizeof(*c->integrations));
+        for (size_t i = 0; i < c->n_integrations; i++) {
+            json_t *e = json_array_get(ints, i);
+            const char *svc = json_string_value(json_object_get(e, "service"));
+            const char *id = json_string_value(json_object_get(e, "id"));
+            if (!svc || !id || !integration_service_valid(svc))
+                return bad(op, "customer.integrationIds[%zu]: not {service, id}", i);
+            c->integrations[i].service = arena_strdup(op->a, svc);
+            c->integrations[i].id = arena_strdup(op->a, id);
+        }
+    }
+
+    json_t *props = json_object_get(o, "customProperties");
+    if (props && !json_is_null(props)) {
+        if (!json_is_object(props))
+            return bad(op, "customer.customProperties: not an object");
+        c->props = arena_zalloc(op->a, (json_object_size(props) + 1) * sizeof(*c->props));
+        const char *k;
+        json_t *v;
+        json_object_foreach(props, k, v)
+        {
+            if (!json_is_string(v))
+                return bad(op, "customer.customProperties.%s: not a string", k);
+            c->props[c->n_props].key = arena_strdup(op->a, k);
+            c->props[c->n_props].value = arena_strdup(op->a, json_string_value(v));
+            c->n_props++;
+        }
+        if (c->n_props > 1)
+            qsort(c->props, c->n_props, sizeof(*c->props), prop_cmp);
+    }
+
+    json_t *cs = json_object_get(o, "contacts");
+    if (cs && !json_is_null(cs)) {
+        if (!json_is_array(cs))
+            return bad(op, "customer.contacts: not an array");
+        c->n_contacts = json_array_size(cs);
+        c->contacts = arena_zalloc(op->a, (c->n_contacts + 1) * sizeof(*c->contacts));
+        for (size_t i = 0; i < c->n_contacts; i++)
+            if ((rc = parse_contact(op, json_array_get(cs, i), i, &c->contacts[i])))
+                return rc;
+    }
+    return ERR_OK;
+}
+
+static enum err parse_alias(struct import_op *op, json_t *o, struct alias *al)
+{
+    enum err rc;
+    memset(al, 0, sizeof(*al));
+    if ((rc = get_id(op, o, "alias", "id", al->id)) ||
+        (rc = get_id(op, o, "alias", "customerId", al->customer_id)) ||
+        (rc = get_str(op, o, "alias", "value", true, &al->value)) ||
+        (rc = get_str(op, o, "alias", "label", false, &al->label)) ||
+        (rc = get_time(op, o, "alias", "createdAt", true, &al->created_at)))
+        return rc;
+    return ERR_OK;
+}
+
+static enum err parse_org(struct import_op *op, json_t *o, struct organization *org)
+{
+    enum err rc;
+    memset(org, 0, sizeof(*org));
+    if ((rc = get_id(op, o, "organization", "id", org->id)) ||
+        (rc = get_id(op, o, "organization", "ownerId", org->owner.id)) ||
+        (rc = get_time(op, o, "organization", "createdAt", true, &org->created_at)))
+        return rc;
+    json_t *m = json_object_get(o, "memberIds");
+    if (!json_is_array(m))
+        return bad(op, "organization.memberIds: missing or not an array");
+    org->n_members = json_array_size(m);
+    org->members = arena_zalloc(op->a, (org->n_members + 1) * sizeof(*org->members));
+    for (size_t i = 0; i < org->n_members; i++) {
+        const char *id = json_string_value(json_array_get(m, i));
+        if (!id || !id_valid(id))
+            return bad(op, "organization.memberIds[%zu]: not a UUID", i);
+        id_normalize(id, org->members[i].id);
+    }
+    return ERR_OK;
+}
+
+static int id_cmp(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* True when `id` is one of the file's customers (ids sorted). */
+static bool known(const char **ids, size_t n, const char *id)
+{
+    return bsearch(&id, ids, n, sizeof(*ids), id_cmp) != NULL;
+}
+
+/* Aliases and organizations may name only customers of the file: the
+ * import is of a whole account. */
+static enum err check_references(struct import_op *op)
+{
+    const char **ids = xmalloc((op->n_customers + 1) * sizeof(*ids));
+    for (size_t i = 0; i < op->n_customers; i++)
+        ids[i] = op->customers[i].id;
+    qsort(ids, op->n_customers, sizeof(*ids), id_cmp);
+    enum err rc = ERR_OK;
+    for (size_t i = 0; !rc && i < op->n_aliases; i++) {
+        op->line = op->alias_lines[i];
+        if (!known(ids, op->n_customers, op->aliases[i].customer_id))
+            rc = bad(op, "alias.customerId: no customer with this id in the file");
+    }
+    for (size_t i = 0; !rc && i < op->n_orgs; i++) {
+        const struct organization *o = &op->orgs[i];
+        op->line = op->org_lines[i];
+        if (!known(ids, op->n_customers, o->owner.id))
+            rc = bad(op, "organization.ownerId: no customer with this id in the file");
+        for (size_t m = 0; !rc && m < o->n_members; m++)
+            if (!known(ids, op->n_customers, o->members[m].id))
+                rc =
+                    bad(op, "organization.memberIds[%zu]: no customer with this id in the file", m);
+    }
+    free(ids);
+    return rc;
+}
+
+static enum err parse_line(struct import_op *op, const char *text, bool first)
+{
+    json_error_t je;
+    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    enum err rc = ERR_OK;
+    if (!json_is_object(o)) {
+        rc = bad(op, "not a JSON object");
+        goto out;
+    }
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    if (!kind) {
+        rc = bad(op, "no \"kind\"");
+    } else if (first || strcmp(kind, FORMAT_KIND) == 0) {
+        json_t *v = json_object_get(o, "version");
+        if (!first || strcmp(kind, FORMAT_KIND) != 0)
+            rc = bad(op, "the first line of an export is its {\"kind\":\"" FORMAT_KIND
+                         "\"} header, and only the first");
+        else if (!json_is_integer(v) || json_integer_value(v) != FORMAT_VERSION)
+            rc = bad(op,
+                     "export version %" JSON_INTEGER_FORMAT " is not %d, the one this "
+                     "kinship reads",
+                     json_is_integer(v) ? json_integer_value(v) : 0, FORMAT_VERSION);
+    } else if (strcmp(kind, "customer") == 0) {
+        if (op->n_aliases || op->n_orgs)
+            rc = bad(op, "customers come before aliases and organizations");
+        op->customers = grow(op->customers, &op->customer_lines, op->n_customers,
+                             &op->cap_customers, sizeof(*op->customers));
+        if (!rc && !(rc = parse_customer(op, o, &op->customers[op->n_customers])))
+            op->customer_lines[op->n_customers++] = op->line;
+    } else if (strcmp(kind, "alias") == 0) {
+        op->aliases = grow(op->aliases, &op->alias_lines, op->n_aliases, &op->cap_aliases,
+                           sizeof(*op->aliases));
+        if (!(rc = parse_alias(op, o, &op->aliases[op->n_aliases])))
+            op->alias_lines[op->n_aliases++] = op->line;
+    } else if (strcmp(kind, "organization") == 0) {
+        op->orgs = grow(op->orgs, &op->org_lines, op->n_orgs, &op->cap_orgs, sizeof(*op->orgs));
+        if (!(rc = parse_org(op, o, &op->orgs[op->n_orgs])))
+            op->org_lines[op->n_orgs++] = op->line;
+    } else {
+        rc = bad(op, "unknown kind \"%s\"", kind);
+    }
+out:
+    json_decref(o);
+    return rc;
+}
+
+static enum err import_tx(struct store_tx *tx, void *arg)
+{
+    struct import_op *op = arg;
+    char account[ID_LEN + 1];
+    op->line = 0;
+    enum err rc = store_account_ensure(tx, op->name, clock_now_ms(), account);
+    for (size_t i = 0; !rc && i < op->n_customers; i++) {
+        op->line = op->customer_lines[i];
+        rc = store_customer_insert(tx, account, &op->customers[i]);
+    }
+    for (size_t i = 0; !rc && i < op->n_aliases; i++) {
+        op->line = op->alias_lines[i];
+        memcpy(op->aliases[i].account_id, account, sizeof(account));
+        rc = store_alias_insert(tx, account, &op->aliases[i]);
+    }
+    for (size_t i = 0; !rc && i < op->n_orgs; i++) {
+        op->line = op->org_lines[i];
+        rc = store_org_insert(tx, account, &op->orgs[i]);
+    }
+    return rc;
+}
+
+static void no_render(void *arg, int *status, char **body)
+{
+    (void)arg;
+    *status = 0;
+    *body = NULL;
+}
+
+enum err transfer_import(struct store *s, const char *account, FILE *in, char *msg, size_t cap)
+{
+    struct import_op op = {.name = account, .a = arena_create(), .msg = msg, .cap = cap};
+    enum err rc = ERR_OK;
+    char *text = NULL;
+    size_t text_cap = 0;
+    ssize_t len;
+    bool first = true;
+    msg[0] = '\0';
+    while (!rc && (len = getline(&text, &text_cap, in)) >= 0) {
+        op.line++;
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            text[--len] = '\0';
+        if (len == 0)
+            continue;
+        rc = parse_line(&op, text, first);
+        first = false;
+    }
+    free(text);
+    if (!rc && ferror(in)) {
+        snprintf(msg, cap, "cannot read the input");
+        rc = ERR_UNAVAILABLE;
+    }
+    if (!rc && first) {
+        snprintf(msg, cap, "the input is empty: not an export");
+        rc = ERR_FIELD_INVALID;
+    }
+    if (!rc)
+        rc = check_references(&op);
+    if (!rc) {
+        struct store_write w = {.fn = import_tx, .arg = &op, .render = no_render};
+        rc = store_write(s, &w);
+        free(w.body);
+        if (rc) {
+            const char *why = rc == ERR_CONFLICT ? "the account already has a row with this id"
+                              : rc == ERR_ALIAS_EXISTS
+                                  ? "the account already has a live alias with this value"
+                              : rc == ERR_ORGANIZATION_EXISTS
+                                  ? "the owner already owns an organization in the account"
+                                  : err_message(rc);
+            if (op.line)
+                snprintf(msg, cap, "line %zu: %s; nothing was imported", op.line, why);
+            else
+                snprintf(msg, cap, "%s; nothing was imported", why);
+        } else {
+            snprintf(msg, cap,
+                     "imported %zu customers, %zu aliases, %zu organizations into account %s",
+                     op.n_customers, op.n_aliases, op.n_orgs, account);
+        }
+    }
+    free(op.customers);
+    free(op.customer_lines);
+    free(op.aliases);
+    free(op.alias_lines);
+    free(op.orgs);
+    free(op.org_lines);
+    arena_destroy(op.a);
+    return rc;
+}

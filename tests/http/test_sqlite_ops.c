@@ -1,0 +1,240 @@
+/*
+ * Operations that only the SQLite store has: /readyz turning 503 when the
+ * database stops answering, the busy-retry counter of /metrics, and
+ * `kinship backup` of a database that is being written, restored by
+ * putting the copy in place.
+ */
+#include "harness.h"
+#include "cmd.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct server srv;
+
+static void setup(void)
+{
+    server_start(&srv, NULL);
+}
+
+static void teardown(void)
+{
+    server_stop(&srv, true);
+}
+
+TestSuite(sqlite_ops, .init = setup, .fini = teardown, .timeout = 300);
+
+/* The database file of srv (without "sqlite:"). */
+static const char *db_path(void)
+{
+    return srv.db + 7;
+}
+
+static char *sqlite_answer(const char *db, const char *sql)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s' '%s' 2>&1", db, sql);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    char *out = calloc(1, 4096);
+    size_t n = fread(out, 1, 4095, p);
+    out[n] = '\0';
+    pclose(p);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
+static long get_status(const char *path, char **type)
+{
+    struct resp *r = req_as(&srv, NULL, "GET", path, NULL, NULL);
+    long st = r->status;
+    if (type)
+        *type = strdup(err_type_of(r));
+    if (st == 503)
+        cr_assert(resp_header(r, "Retry-After"), "503 carries Retry-After");
+    resp_free(r);
+    return st;
+}
+
+/* A sample's value in a /metrics scrape (0 when absent). */
+static double metric(const char *series)
+{
+    struct resp *r = req_as(&srv, NULL, "GET", "/metrics", NULL, NULL);
+    cr_assert_eq(r->status, 200);
+    double v = 0;
+    size_t n = strlen(series);
+    for (const char *p = r->body; p && *p;) {
+        if (strncmp(p, series, n) == 0 && p[n] == ' ')
+            v = strtod(p + n + 1, NULL);
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    resp_free(r);
+    return v;
+}
+
+/*
+ * The server's readiness check reads the schema version. Another process
+ * renames that table away: the store no longer answers the check, so
+ * /readyz says 503 while /healthz (the process) still says 200; renamed
+ * back, /readyz is 200 again. (Deleting or chmod-ing the file would not do:
+ * the server keeps it open, and tests run as root.)
+ */
+Test(sqlite_ops, readyz_is_503_while_the_store_does_not_answer)
+{
+    cr_assert_eq(get_status("/readyz", NULL), 200);
+    double errors = metric("kinship_store_errors_total{kind=\"internal\"}") +
+                    metric("kinship_store_errors_total{kind=\"unavailable\"}");
+    char *out = sqlite_answer(db_path(), "ALTER TABLE schema_migrations RENAME TO away;");
+    cr_assert_str_eq(out, "", "%s", out);
+    free(out);
+    char *type = NULL;
+    cr_assert_eq(get_status("/readyz", &type), 503);
+    cr_assert_str_eq(type, "ServiceUnavailable");
+    free(type);
+    cr_assert_eq(get_status("/healthz", NULL), 200, "the process itself is alive");
+    cr_assert_gt(metric("kinship_store_errors_total{kind=\"internal\"}") +
+                     metric("kinship_store_errors_total{kind=\"unavailable\"}"),
+                 errors, "the failed check is a store error in /metrics");
+    out = sqlite_answer(db_path(), "ALTER TABLE away RENAME TO schema_migrations;");
+    cr_assert_str_eq(out, "", "%s", out);
+    free(out);
+    cr_assert_eq(get_status("/readyz", NULL), 200, "ready again");
+}
+
+static const char *body =
+    "{\"legalName\":\"Busy Ltd\",\"address\":{\"line1\":\"1\",\"town\":\"T\",\"postcode\":\"P\","
+    "\"country\":\"GB\"},\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"N\",\"email\":"
+    "\"n@x.io\",\"billingPreference\":\"PRIMARY\"}]}";
+
+Test(sqlite_ops, a_write_that_waits_for_a_lock_counts_busy_retries)
+{
+    double retries = metric("kinship_store_retries_total");
+    double commits = metric("kinship_store_commits_total");
+    char cmd[1200];
+    /* Another process holds the write lock for a second (busy_timeout_ms is 5000). */
+    snprintf(cmd, sizeof(cmd),
+             "(echo 'BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS lock_holder(x);'; sleep 1; "
+             "echo 'ROLLBACK;') | sqlite3 '%s' &",
+             db_path());
+    cr_assert_eq(system(cmd), 0);
+    usleep(300 * 1000);
+    struct resp *r = req(&srv, "POST", "/customers", body, NULL);
+    cr_assert_eq(r->status, 201, "the write waited for the lock: %s", r->body);
+    resp_free(r);
+    cr_assert_gt(metric("kinship_store_retries_total"), retries, "the waits are counted");
+    cr_assert_geq(metric("kinship_store_commits_total"), commits + 1);
+}
+
+/* ---- backup ---- */
+
+struct writer {
+    atomic_int acked, failed;
+    atomic_bool stop;
+};
+
+/* Criterion's assertions belong to the test's thread: this one counts. */
+static void *write_loop(void *arg)
+{
+    struct writer *w = arg;
+    while (!atomic_load(&w->stop)) {
+        struct resp *r = req(&srv, "POST", "/customers", body, NULL);
+        atomic_fetch_add(r->status == 201 ? &w->acked : &w->failed, 1);
+        resp_free(r);
+    }
+    return NULL;
+}
+
+static long long customers_in(const char *db)
+{
+    char *out = sqlite_answer(db, "SELECT count(*) FROM customers;");
+    long long n = atoll(out);
+    free(out);
+    return n;
+}
+
+Test(sqlite_ops, backup_while_writes_go_on_is_consistent_and_restores)
+{
+    /* Rows, and 32 MB of ballast, so that the copy takes a while. */
+    for (int i = 0; i < 150; i++) {
+        struct resp *r = req(&srv, "POST", "/customers", body, NULL);
+        cr_assert_eq(r->status, 201);
+        resp_free(r);
+    }
+    char *out0 = sqlite_answer(db_path(), "CREATE TABLE ballast(b); WITH RECURSIVE n(i) AS "
+                                          "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 32) "
+                                          "INSERT INTO ballast SELECT randomblob(1048576) FROM n;");
+    cr_assert_str_eq(out0, "", "%s", out0);
+    free(out0);
+    long long base = customers_in(db_path());
+    struct writer w = {0};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, write_loop, &w);
+    while (atomic_load(&w.acked) < 20 && !atomic_load(&w.failed))
+        usleep(1000);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/backup.db", srv.dir);
+    long long before = base + atomic_load(&w.acked);
+    const char *args[] = {"backup", path, NULL};
+    cr_assert_eq(kinship_cmd(&srv, args, NULL, 0), 0, "see %s", srv.log);
+    int during = atomic_load(&w.acked);
+    long long after = base + during + 2; /* + the two in flight */
+    cr_log_info("%lld writes were acknowledged while the backup ran", after - 2 - before);
+    while (atomic_load(&w.acked) < 60 && !atomic_load(&w.failed))
+        usleep(1000);
+    atomic_store(&w.stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    cr_assert_eq(atomic_load(&w.failed), 0, "every write during the backup succeeded");
+
+    char *check = sqlite_answer(path, "PRAGMA integrity_check;");
+    cr_assert_str_eq(check, "ok", "the copy is sound: %s", check);
+    free(check);
+    char *mode = sqlite_answer(path, "PRAGMA journal_mode;");
+    cr_assert_str_eq(mode, "delete", "one self-contained file");
+    free(mode);
+    char wal[420];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    cr_assert_neq(access(wal, F_OK), 0, "no -wal beside the copy");
+    long long n = customers_in(path);
+    cr_assert(n >= before && n <= after,
+              "every write acknowledged before the backup began is in it, and nothing from "
+              "after it ended (%lld <= %lld <= %lld)",
+              before, n, after);
+    char *torn = sqlite_answer(path, "SELECT count(*) FROM customers c WHERE (SELECT count(*) "
+                                     "FROM contacts t WHERE t.customer_id = c.id) != 1;");
+    cr_assert_str_eq(torn, "0", "no customer without its contact: writes are whole");
+    free(torn);
+    long long live = customers_in(db_path());
+    cr_assert_gt(live, n, "writes went on during and after the backup");
+
+    /* A backup refuses to overwrite the database itself, or to write nowhere. */
+    const char *self[] = {"backup", db_path(), NULL};
+    cr_assert_eq(kinship_cmd(&srv, self, NULL, 0), 1);
+    cr_assert_eq(customers_in(db_path()), live, "the database is untouched");
+    const char *nowhere[] = {"backup", "/nonexistent-dir/backup.db", NULL};
+    cr_assert_eq(kinship_cmd(&srv, nowhere, NULL, 0), 1);
+    const char *usage[] = {"backup", NULL};
+    cr_assert_eq(kinship_cmd(&srv, usage, NULL, 0), 2);
+
+    /* Restore: stop, put the copy in place (and drop the old WAL), start. */
+    server_stop(&srv, false);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s-wal' '%s-shm'", path, db_path(),
+             db_path(), db_path());
+    cr_assert_eq(system(cmd), 0);
+    server_restart(&srv, NULL);
+    struct resp *r = req(&srv, "GET", "/customers?limit=1", NULL, NULL);
+    cr_assert_eq(r->status, 200, "the key made before the backup works: %s", r->body);
+    cr_assert_eq(page_total(r), n, "the restored database has what the backup had");
+    resp_free(r);
+    r = req(&srv, "POST", "/customers", body, NULL);
+    cr_assert_eq(r->status, 201, "and takes writes");
+    resp_free(r);
+}

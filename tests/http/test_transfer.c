@@ -1,0 +1,534 @@
+/*
+ * kinship export / kinship import: an account made through the API is
+ * exported, imported into a new account, into a new SQLite database and
+ * (with $KINSHIP_TEST_PG_URL) into PostgreSQL, exported again and compared,
+ * and served the same. An import that meets rows already there, or a file
+ * that is not an export, writes nothing. Runs on both stores, so the pg
+ * suite moves PostgreSQL -> SQLite and the http suite SQLite -> PostgreSQL.
+ */
+#include "harness.h"
+#include "cmd.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+TestSuite(transfer, .timeout = 300);
+
+struct data {
+    char key[256];
+    char account[96];
+    char c[5][64]; /* customers; c[3] is archived */
+    char org[64];
+    char archived_contact[64];
+};
+
+static char *post_id(struct server *s, const char *key, const char *path, const char *body,
+                     long want)
+{
+    struct resp *r = req_as(s, key, "POST", path, body, NULL);
+    cr_assert_eq(r->status, want, "POST %s: %ld %s", path, r->status, r->body);
+    char *id = jstr(r->json, "id") ? strdup(jstr(r->json, "id")) : NULL;
+    resp_free(r);
+    return id;
+}
+
+static void unique_name(char *out, size_t cap, const char *tag)
+{
+    static int n;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(out, cap, "%s-%d-%ld-%ld-%d", tag, getpid(), (long)ts.tv_sec, ts.tv_nsec, n++);
+}
+
+/* An account with everything an export carries, made through the API. */
+static void make_data(struct server *s, struct data *d)
+{
+    unique_name(d->account, sizeof(d->account), "transfer");
+    const char *create[] = {"keys", "create", "--account", d->account, NULL};
+    cr_assert_eq(kinship_cmd(s, create, d->key, sizeof(d->key)), 0);
+    d->key[strcspn(d->key, "\n")] = '\0';
+
+    char *id =
+        post_id(s, d->key, "/customers",
+                "{\"legalName\":\"Transfer One Ltd\",\"url\":\"https://one.example\","
+                "\"label\":\"gold\",\"address\":{\"line1\":\"1 Main St\",\"line2\":\"Unit 2\","
+                "\"town\":\"New York\",\"state\":\"NY\",\"postcode\":\"10001\","
+                "\"country\":\"US\"},\"taxStatus\":\"TAX_EXEMPT\","
+                "\"customProperties\":{\"tier\":\"gold\",\"Region\":\"EU\"},"
+                "\"integrationIds\":[{\"service\":\"Xero\",\"id\":\"x-1\"}],"
+                "\"contacts\":[{\"name\":\"Ann\",\"email\":\"ann@one.example\","
+                "\"billingPreference\":\"PRIMARY\"},{\"name\":\"Bob\",\"email\":"
+                "\"bob@one.example\",\"billingPreference\":\"STANDARD\"}]}",
+                201);
+    snprintf(d->c[0], sizeof(d->c[0]), "%s", id);
+    free(id);
+    for (int i = 1; i < 5; i++) {
+        id = make_customer(s, d->key, i == 3 ? "Archived Co" : "Member Co");
+        snprintf(d->c[i], sizeof(d->c[i]), "%s", id);
+        free(id);
+    }
+    /* An archived contact, and a customer replaced by PUT (old contacts archived). */
+    char path[256];
+    snprintf(path, sizeof(path), "/customers/%s/contacts", d->c[0]);
+    id = post_id(s, d->key, path,
+                 "{\"name\":\"Cy\",\"email\":\"cy@one.example\",\"billingPreference\":\"NONE\"}",
+                 201);
+    snprintf(d->archived_contact, sizeof(d->archived_contact), "%s", id);
+    snprintf(path, sizeof(path), "/customers/%s/contacts/%s/archive", d->c[0], id);
+    free(id);
+    free(post_id(s, d->key, path, NULL, 200));
+    snprintf(path, sizeof(path), "/customers/%s", d->c[1]);
+    struct resp *r =
+        req_as(s, d->key, "PUT", path,
+               "{\"legalName\":\"Member Co Renamed\",\"address\":{\"line1\":\"2 Road\","
+               "\"town\":\"York\",\"postcode\":\"YO1\",\"country\":\"GB\"},"
+               "\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Di\",\"email\":"
+               "\"di@two.example\",\"billingPreference\":\"PRIMARY\"}]}",
+               NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    snprintf(path, sizeof(path), "/customers/%s/archive", d->c[3]);
+    free(post_id(s, d->key, path, NULL, 200));
+    /* Aliases: two live, one deleted (not exported: deleted aliases are gone). */
+    char body[512];
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"value\":\"t-one\",\"label\":\"main\"}",
+             d->c[0]);
+    free(post_id(s, d->key, "/customer-aliases", body, 201));
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"value\":\"t-two\"}", d->c[1]);
+    free(post_id(s, d->key, "/customer-aliases", body, 201));
+    snprintf(body, sizeof(body), "{\"customerId\":\"%s\",\"value\":\"t-gone\"}", d->c[2]);
+    id = post_id(s, d->key, "/customer-aliases", body, 201);
+    snprintf(path, sizeof(path), "/customer-aliases/%s", id);
+    free(id);
+    r = req_as(s, d->key, "DELETE", path, NULL, NULL);
+    cr_assert(r->status == 200 || r->status == 204, "%ld %s", r->status, r->body);
+    resp_free(r);
+    /* An organization whose members are not in creation order. */
+    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\",\"%s\"]}", d->c[0],
+             d->c[4], d->c[1]);
+    id = post_id(s, d->key, "/customer-organizations", body, 201);
+    snprintf(d->org, sizeof(d->org), "%s", id);
+    free(id);
+}
+
+/* Runs kinship with args, then --db db; returns stdout (malloc'd) and the
+ * exit status; stderr into *err when err is set (malloc'd). */
+static char *run_db(const char *const *args, const char *db, const char *stdin_path, int *status,
+                    char **err)
+{
+    const char *argv[16];
+    int n = 0;
+    for (int i = 0; args[i] && n < 13; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--db";
+    argv[n++] = db;
+    argv[n] = NULL;
+    struct cmd_result r;
+    cmd_run(argv, NULL, stdin_path, 120, &r);
+    *status = r.status;
+    if (err)
+        *err = r.err;
+    else
+        free(r.err);
+    return r.out;
+}
+
+static char *export_of(const char *db, const char *account)
+{
+    const char *args[] = {"export", "--account", account, NULL};
+    int st;
+    char *err;
+    char *out = run_db(args, db, NULL, &st, &err);
+    cr_assert_eq(st, 0, "export of %s from %s: %s", account, db, err);
+    cr_assert(strstr(err, "exported"), "%s", err);
+    free(err);
+    return out;
+}
+
+static void import_into(const char *db, const char *account, const char *file, bool via_stdin)
+{
+    const char *with_file[] = {"import", "--account", account, file, NULL};
+    const char *with_stdin[] = {"import", "--account", account, NULL};
+    int st;
+    char *err;
+    free(run_db(via_stdin ? with_stdin : with_file, db, via_stdin ? file : NULL, &st, &err));
+    cr_assert_eq(st, 0, "import into %s of %s: %s", account, db, err);
+    cr_assert(strstr(err, "imported"), "%s", err);
+    free(err);
+}
+
+/* Everything after the header line. */
+static const char *body_of(const char *export)
+{
+    const char *nl = strchr(export, '\n');
+    cr_assert(nl, "an export has a header line");
+    return nl + 1;
+}
+
+static void check_header(const char *export, const char *account)
+{
+    char line[1024];
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(export, "\n"), export);
+    json_t *h = json_loads(line, 0, NULL);
+    cr_assert(h, "the header is JSON: %s", line);
+    cr_assert_str_eq(jstr(h, "kind"), "kinship-export");
+    cr_assert_eq(json_integer_value(json_object_get(h, "version")), 1);
+    cr_assert_str_eq(jstr(h, "account"), account);
+    json_decref(h);
+}
+
+/* What the first export of make_data's account must hold. */
+static void check_export(const char *export, const struct data *d)
+{
+    int customers = 0, aliases = 0, orgs = 0;
+    const char *p = body_of(export);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        cr_assert(nl, "every line ends with a newline");
+        char *line = strndup(p, (size_t)(nl - p));
+        json_t *o = json_loads(line, 0, NULL);
+        cr_assert(json_is_object(o), "a line is a JSON object: %s", line);
+        const char *kind = jstr(o, "kind");
+        cr_assert(kind);
+        if (strcmp(kind, "customer") == 0) {
+            cr_assert_eq(aliases + orgs, 0, "customers come first");
+            customers++;
+            const char *id = jstr(o, "id");
+            json_t *contacts = json_object_get(o, "contacts");
+            if (strcmp(id, d->c[0]) == 0) {
+                cr_assert_eq(json_array_size(contacts), 3, "archived contacts too: %s", line);
+                cr_assert_str_eq(jstr(o, "label"), "gold");
+                cr_assert_str_eq(jstr(json_object_get(o, "customProperties"), "Region"), "EU");
+                cr_assert_str_eq(
+                    jstr(json_array_get(json_object_get(o, "integrationIds"), 0), "service"),
+                    "Xero");
+                cr_assert(strstr(line, d->archived_contact));
+            } else if (strcmp(id, d->c[1]) == 0) {
+                cr_assert_eq(json_array_size(contacts), 2, "the replaced contact too: %s", line);
+                cr_assert_str_eq(jstr(o, "legalName"), "Member Co Renamed");
+            } else if (strcmp(id, d->c[3]) == 0) {
+                cr_assert(jstr(o, "archivedAt"), "the archived customer: %s", line);
+            }
+            cr_assert(strlen(jstr(o, "createdAt")) == 24, "times keep milliseconds: %s", line);
+        } else if (strcmp(kind, "alias") == 0) {
+            cr_assert_eq(orgs, 0, "aliases before organizations");
+            aliases++;
+            cr_assert_str_neq(jstr(o, "value"), "t-gone", "deleted aliases are not exported");
+        } else {
+            cr_assert_str_eq(kind, "organization");
+            orgs++;
+            cr_assert_str_eq(jstr(o, "id"), d->org);
+            cr_assert_str_eq(jstr(o, "ownerId"), d->c[0]);
+            json_t *m = json_object_get(o, "memberIds");
+            cr_assert_eq(json_array_size(m), 2);
+            cr_assert_str_eq(json_string_value(json_array_get(m, 0)), d->c[4], "member order kept");
+            cr_assert_str_eq(json_string_value(json_array_get(m, 1)), d->c[1]);
+        }
+        json_decref(o);
+        free(line);
+        p = nl + 1;
+    }
+    cr_assert_eq(customers, 5);
+    cr_assert_eq(aliases, 2);
+    cr_assert_eq(orgs, 1);
+}
+
+/* Drops members that name the account (they differ by design). */
+static void strip_account(json_t *j)
+{
+    if (json_is_object(j)) {
+        json_object_del(j, "sequenceAccountId");
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v) strip_account(v);
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) strip_account(v);
+    }
+}
+
+/* The API answers the same for both accounts, but for their ids. */
+static void same_over_http(struct server *a, const char *key_a, struct server *b, const char *key_b,
+                           const struct data *d)
+{
+    char paths[8][200];
+    int n = 0;
+    snprintf(paths[n++], sizeof(paths[0]), "/customers/%s", d->c[0]);
+    snprintf(paths[n++], sizeof(paths[0]), "/customers/%s", d->c[3]);
+    snprintf(paths[n++], sizeof(paths[0]), "/customers/%s/contacts", d->c[0]);
+    snprintf(paths[n++], sizeof(paths[0]), "/customers?includeArchived=true&limit=100");
+    snprintf(paths[n++], sizeof(paths[0]), "/customer-aliases");
+    snprintf(paths[n++], sizeof(paths[0]), "/customer-organizations/%s", d->org);
+    snprintf(paths[n++], sizeof(paths[0]), "/customers/by-alias/t-one");
+    snprintf(paths[n++], sizeof(paths[0]), "/customer-custom-property-keys");
+    for (int i = 0; i < n; i++) {
+        struct resp *ra = req_as(a, key_a, "GET", paths[i], NULL, NULL);
+        struct resp *rb = req_as(b, key_b, "GET", paths[i], NULL, NULL);
+        cr_assert_eq(ra->status, 200, "%s: %s", paths[i], ra->body);
+        cr_assert_eq(rb->status, 200, "%s: %s", paths[i], rb->body);
+        strip_account(ra->json);
+        strip_account(rb->json);
+        cr_assert(json_equal(ra->json, rb->json), "GET %s answers the same:\n%s\n%s", paths[i],
+                  ra->body, rb->body);
+        resp_free(ra);
+        resp_free(rb);
+    }
+}
+
+static void key_for(const char *db, const char *account, char *out, size_t cap)
+{
+    const char *args[] = {"keys", "create", "--account", account, NULL};
+    int st;
+    char *text = run_db(args, db, NULL, &st, NULL);
+    cr_assert_eq(st, 0);
+    snprintf(out, cap, "%.*s", (int)strcspn(text, "\n"), text);
+    free(text);
+}
+
+Test(transfer, round_trip_into_a_new_account_of_the_same_database)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    struct data d;
+    make_data(&srv, &d);
+    char *first = export_of(srv.db, d.account);
+    check_header(first, d.account);
+    check_export(first, &d);
+    char file[400];
+    snprintf(file, sizeof(file), "%s/export.jsonl", srv.dir);
+    cmd_write_file(file, first);
+
+    char other[96], key[256];
+    unique_name(other, sizeof(other), "transfer-copy");
+    import_into(srv.db, other, file, true);
+    char *second = export_of(srv.db, other);
+    check_header(second, other);
+    cr_assert_str_eq(body_of(second), body_of(first), "the same export but for the header");
+    key_for(srv.db, other, key, sizeof(key));
+    same_over_http(&srv, d.key, &srv, key, &d);
+
+    /* Again into the same account: every id is taken; nothing is written. */
+    const char *again[] = {"import", "--account", other, file, NULL};
+    int st;
+    char *err;
+    free(run_db(again, srv.db, NULL, &st, &err));
+    cr_assert_eq(st, 1, "%s", err);
+    cr_assert(strstr(err, "line 2:") && strstr(err, "nothing was imported"), "%s", err);
+    free(err);
+    char *third = export_of(srv.db, other);
+    cr_assert_str_eq(body_of(third), body_of(first), "the account is unchanged");
+    free(third);
+    free(second);
+    free(first);
+    server_stop(&srv, true);
+}
+
+Test(transfer, one_failing_line_at_the_end_writes_nothing_not_even_the_account)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    struct data d;
+    make_data(&srv, &d);
+    char *first = export_of(srv.db, d.account);
+    /* A second live alias with the value of the first one, last. */
+    size_t n = strlen(first);
+    char *bad = malloc(n + 256);
+    snprintf(bad, n + 256,
+             "%s{\"kind\":\"alias\",\"id\":\"01900000-0000-7000-8000-00000000abcd\","
+             "\"customerId\":\"%s\",\"value\":\"t-one\",\"label\":null,"
+             "\"createdAt\":\"2024-07-30T12:00:00.000Z\"}\n",
+             first, d.c[2]);
+    int lines = 0;
+    for (const char *p = bad; *p; p++)
+        lines += *p == '\n';
+    char file[400];
+    snprintf(file, sizeof(file), "%s/bad.jsonl", srv.dir);
+    cmd_write_file(file, bad);
+    char other[96];
+    unique_name(other, sizeof(other), "transfer-atomic");
+    const char *args[] = {"import", "--account", other, file, NULL};
+    int st;
+    char *err;
+    free(run_db(args, srv.db, NULL, &st, &err));
+    cr_assert_eq(st, 1, "%s", err);
+    char want[64];
+    snprintf(want, sizeof(want), "line %d:", lines);
+    cr_assert(strstr(err, want) && strstr(err, "alias"), "names the last line: %s", err);
+    free(err);
+    const char *exp[] = {"export", "--account", other, NULL};
+    free(run_db(exp, srv.db, NULL, &st, &err));
+    cr_assert_eq(st, 1, "the account was not created either: %s", err);
+    cr_assert(strstr(err, "no account"), "%s", err);
+    free(err);
+    free(bad);
+    free(first);
+    server_stop(&srv, true);
+}
+
+/* Starts a second server on `db`, sharing srv's directory and log. */
+static void start_on(struct server *m, const struct server *srv, const char *db)
+{
+    *m = *srv;
+    snprintf(m->db, sizeof(m->db), "%s", db);
+    m->port = cmd_free_port();
+    server_restart(m, NULL);
+}
+
+static void stop_second(struct server *m)
+{
+    kill(m->pid, SIGTERM);
+    int st;
+    waitpid(m->pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean exit (see %s)", m->log);
+    m->pid = 0;
+}
+
+Test(transfer, round_trip_into_a_new_sqlite_database)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    struct data d;
+    make_data(&srv, &d);
+    char *first = export_of(srv.db, d.account);
+    char file[400], db[450], key[256];
+    snprintf(file, sizeof(file), "%s/export.jsonl", srv.dir);
+    cmd_write_file(file, first);
+    snprintf(db, sizeof(db), "sqlite:%s/moved.db", srv.dir);
+    import_into(db, d.account, file, false);
+    char *second = export_of(db, d.account);
+    cr_assert_str_eq(body_of(second), body_of(first), "the same export from the new database");
+    key_for(db, d.account, key, sizeof(key));
+    struct server m;
+    start_on(&m, &srv, db);
+    same_over_http(&srv, d.key, &m, key, &d);
+    stop_second(&m);
+    free(second);
+    free(first);
+    server_stop(&srv, true);
+}
+
+Test(transfer, moves_to_postgresql_and_back)
+{
+    const char *pg = getenv("KINSHIP_TEST_PG_URL");
+    if (!pg || !*pg)
+        cr_skip_test("KINSHIP_TEST_PG_URL is not set");
+    struct server srv;
+    server_start(&srv, NULL);
+    struct data d;
+    make_data(&srv, &d);
+    char *first = export_of(srv.db, d.account);
+    char file[400], moved[96], key[256];
+    snprintf(file, sizeof(file), "%s/export.jsonl", srv.dir);
+    cmd_write_file(file, first);
+    unique_name(moved, sizeof(moved), "transfer-pg");
+    import_into(pg, moved, file, false);
+    char *second = export_of(pg, moved);
+    cr_assert_str_eq(body_of(second), body_of(first), "the same export from PostgreSQL");
+    key_for(pg, moved, key, sizeof(key));
+    struct server m;
+    start_on(&m, &srv, pg);
+    same_over_http(&srv, d.key, &m, key, &d);
+    stop_second(&m);
+
+    /* And back into a fresh SQLite file. */
+    char db[450];
+    snprintf(file, sizeof(file), "%s/from-pg.jsonl", srv.dir);
+    cmd_write_file(file, second);
+    snprintf(db, sizeof(db), "sqlite:%s/back.db", srv.dir);
+    import_into(db, d.account, file, true);
+    char *third = export_of(db, d.account);
+    cr_assert_str_eq(body_of(third), body_of(first), "the same export after the round trip");
+    free(third);
+    free(second);
+    free(first);
+    server_stop(&srv, true);
+}
+
+Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    static const char header[] = "{\"kind\":\"kinship-export\",\"version\":1,\"account\":\"x\"}\n";
+    static const char customer[] =
+        "{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
+        "\"createdAt\":\"2024-07-30T12:00:00.000Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\","
+        "\"legalName\":\"X\",\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":{}}\n";
+    char ok[2048];
+    snprintf(ok, sizeof(ok), "%s%s", header, customer);
+    struct {
+        char text[4096];
+        const char *want[2];
+    } cases[] = {
+        {"", {"empty"}},
+        {"not json\n", {"line 1:", "not a JSON object"}},
+        {"", {"line 1:", "header"}},
+        {"{\"kind\":\"kinship-export\",\"version\":2}\n", {"line 1:", "version"}},
+        {"", {"line 2:", "customer.id"}},
+        {"", {"line 2:", "customer.createdAt"}},
+        {"", {"line 2:", "unknown kind"}},
+        {"", {"line 2:", "alias.customerId"}},
+        {"", {"line 3:", "organization.memberIds[0]"}},
+        {"", {"line 2:", "customer.taxStatus"}},
+    };
+    snprintf(cases[2].text, sizeof(cases[2].text), "%s", customer);
+    snprintf(cases[4].text, sizeof(cases[4].text), "%s%s", header,
+             "{\"kind\":\"customer\",\"id\":\"nope\"}\n");
+    snprintf(cases[5].text, sizeof(cases[5].text), "%s%s", header,
+             "{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
+             "\"createdAt\":\"2024-02-30T00:00:00Z\"}\n");
+    snprintf(cases[6].text, sizeof(cases[6].text), "%s%s", header, "{\"kind\":\"invoice\"}\n");
+    snprintf(cases[7].text, sizeof(cases[7].text), "%s%s", header,
+             "{\"kind\":\"alias\",\"id\":\"01900000-0000-7000-8000-000000000002\","
+             "\"customerId\":\"01900000-0000-7000-8000-000000000009\",\"value\":\"v\","
+             "\"createdAt\":\"2024-07-30T12:00:00Z\"}\n");
+    snprintf(cases[8].text, sizeof(cases[8].text), "%s%s", ok,
+             "{\"kind\":\"organization\",\"id\":\"01900000-0000-7000-8000-000000000003\","
+             "\"ownerId\":\"01900000-0000-7000-8000-000000000001\",\"memberIds\":[\"x\"],"
+             "\"createdAt\":\"2024-07-30T12:00:00Z\"}\n");
+    snprintf(cases[9].text, sizeof(cases[9].text), "%s%s", header,
+             "{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
+             "\"createdAt\":\"2024-07-30T12:00:00.000Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\","
+             "\"legalName\":\"X\",\"taxStatus\":\"MAYBE\",\"status\":\"ACTIVE\",\"address\":{}}\n");
+    char file[400], names[16][96];
+    snprintf(file, sizeof(file), "%s/input.jsonl", srv.dir);
+    size_t n = sizeof(cases) / sizeof(*cases);
+    for (size_t i = 0; i < n; i++) {
+        cmd_write_file(file, cases[i].text);
+        unique_name(names[i], sizeof(names[i]), "transfer-bad");
+        const char *args[] = {"import", "--account", names[i], file, NULL};
+        int st;
+        char *err;
+        free(run_db(args, srv.db, NULL, &st, &err));
+        cr_assert_eq(st, 1, "case %zu fails: %s", i, err);
+        for (int k = 0; k < 2 && cases[i].want[k]; k++)
+            cr_assert(strstr(err, cases[i].want[k]), "case %zu says %s: %s", i, cases[i].want[k],
+                      err);
+        free(err);
+    }
+    /* The well-formed file is imported (the cases differ from it only where they say). */
+    cmd_write_file(file, ok);
+    char good[96];
+    unique_name(good, sizeof(good), "transfer-good");
+    import_into(srv.db, good, file, false);
+    const char *list[] = {"accounts", "list", NULL};
+    int st;
+    char *out = run_db(list, srv.db, NULL, &st, NULL);
+    cr_assert_eq(st, 0);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_null(strstr(out, names[i]), "case %zu created no account", i);
+    cr_assert(strstr(out, good));
+    free(out);
+    const char *unknown[] = {"export", "--account", "no-such-account-anywhere", NULL};
+    char *err;
+    free(run_db(unknown, srv.db, NULL, &st, &err));
+    cr_assert_eq(st, 1);
+    cr_assert(strstr(err, "no account named"), "%s", err);
+    free(err);
+    const char *usage[] = {"export", NULL};
+    free(run_db(usage, srv.db, NULL, &st, NULL));
+    cr_assert_eq(st, 2, "--account is required");
+    server_stop(&srv, true);
+}
