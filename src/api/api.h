@@ -63,6 +63,7 @@ enum {
     ROUTE_IDEMPOTENT = 1u << 3, /* honours Idempotency-Key */
     ROUTE_WRITE = 1u << 4,      /* changes data: runs on a worker */
     ROUTE_EXTENSION = 1u << 5,  /* kinship's, not Sequence's */
+    ROUTE_NO_STORE = 1u << 6,   /* never touches the store: always answered inline */
 };
 
 #define ROUTE_API (ROUTE_AUTH | ROUTE_VERSIONED)

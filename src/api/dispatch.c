@@ -218,7 +218,10 @@ void api_handle(struct req *r, void *ud)
         break;
     }
     r->route = rt;
-    if (api->defer_all || (rt->flags & ROUTE_WRITE)) {
+    /* Liveness, metrics and the document answer inline even when every
+     * other request waits for a worker: a saturated pool must not make the
+     * server look dead. */
+    if ((rt->flags & ROUTE_WRITE) || (api->defer_all && !(rt->flags & ROUTE_NO_STORE))) {
         req_suspend(r);
         workq_submit(api->workers, run_deferred, c);
         return;

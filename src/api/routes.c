@@ -44,10 +44,10 @@ const struct route api_routes[] = {
     R(DELETE, "/customer-organizations/{id}/members/{customerId}", orgs_member_remove,
       API_DEL | EXT, "organizations.member_remove"),
     /* operations */
-    R(GET, "/healthz", ops_healthz, EXT, "ops.healthz"),
+    R(GET, "/healthz", ops_healthz, EXT | ROUTE_NO_STORE, "ops.healthz"),
     R(GET, "/readyz", ops_readyz, EXT, "ops.readyz"),
-    R(GET, "/metrics", ops_metrics, EXT, "ops.metrics"),
-    R(GET, "/openapi.json", ops_openapi, EXT, "ops.openapi"),
+    R(GET, "/metrics", ops_metrics, EXT | ROUTE_NO_STORE, "ops.metrics"),
+    R(GET, "/openapi.json", ops_openapi, EXT | ROUTE_NO_STORE, "ops.openapi"),
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(*api_routes);

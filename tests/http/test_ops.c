@@ -312,7 +312,8 @@ Test(ops, metrics_are_well_formed_prometheus_text_and_count_what_happens)
     snprintf(labels, sizeof(labels), "version=\"%s\",api_version=\"2024-07-30\"", version);
     cr_assert_eq(sample(&before, "kinship_build_info", labels), 1, "build info: %s", labels);
     cr_assert_geq(sample(&before, "kinship_requests_in_flight", NULL), 1,
-                  "the scrape itself is in flight (%g)", sample(&before, "kinship_requests_in_flight", NULL));
+                  "the scrape itself is in flight (%g)",
+                  sample(&before, "kinship_requests_in_flight", NULL));
 
     /* Some traffic: reads, a write, an error, an unknown route. */
     for (int i = 0; i < 5; i++) {
