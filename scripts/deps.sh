@@ -10,7 +10,7 @@ pkgs=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev
   # tests
   libcriterion-dev libcurl4-openssl-dev postgresql python3 python3-jsonschema
-  sqlite3 curl valgrind clang libclang-rt-14-dev
+  sqlite3 curl valgrind clang libclang-rt-14-dev e2fsprogs
   # benchmarks
   wrk nginx-light
 )

@@ -1,6 +1,6 @@
 /*
- * Resource faults on the SQLite store: disk full and a database locked by
- * another process. Each must answer 503 with
+ * Resource faults on the SQLite store: disk full, database files that can
+ * no longer be written, and a database locked by another process. Each must answer 503 with
  * Retry-After, corrupt nothing, and heal by itself when the fault clears.
  * The database lives on a small tmpfs this test mounts (the suite runs as
  * root, as CI does).
@@ -113,5 +113,33 @@ Test(sqlite_faults, database_locked_by_another_process_is_503_and_heals, .timeou
     usleep(3000 * 1000);
     cr_assert_eq(post(), 201, "the lock is gone: writes succeed again");
     cr_assert_eq(total(), 2);
+    finish();
+}
+
+/* chattr +i makes a file unwritable even for root and even through file
+ * descriptors already open: the server's next commit fails as it would on a
+ * file whose permissions or mount went read-only under it. */
+static int immutable(const char *db, bool on)
+{
+    char cmd[2400];
+    snprintf(cmd, sizeof(cmd), "chattr %si %s %s-wal", on ? "+" : "-", db, db);
+    return system(cmd);
+}
+
+Test(sqlite_faults, database_files_not_writable_is_503_and_heals, .timeout = 180)
+{
+    server_start(&srv, NULL);
+    cr_assert_eq(post(), 201);
+    const char *db = srv.db + strlen("sqlite:");
+    cr_assert_eq(immutable(db, true), 0, "chattr needs root and a file system with attributes");
+    long a = post(), b = post();
+    long long seen = total();
+    immutable(db, false);
+    cr_assert_eq(a, 503, "a write to an unwritable database answers 503");
+    cr_assert_eq(b, 503);
+    cr_assert_eq(seen, 1, "reads go on, and nothing refused was written");
+    cr_assert_eq(post(), 201, "the server heals by itself once the files are writable");
+    cr_assert_eq(total(), 2);
+    snprintf(mnt, sizeof(mnt), "%.*s", (int)(sizeof(mnt) - 1), srv.dir);
     finish();
 }
