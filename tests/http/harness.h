@@ -80,6 +80,9 @@ json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Creates a customer named `name` (a valid full body) and returns its id
  * (malloc'd). */
 char *make_customer(struct server *s, const char *key, const char *name);
+/* Standard base64 (with padding) of the string `in` into out (4/3 of its
+ * length plus 4 bytes): for hand-built Authorization headers. */
+void b64_encode(const char *in, char *out);
 /* The error type of an error response, or "". */
 const char *err_type_of(struct resp *r);
 /* The error's `field` member, or "". */

@@ -30,24 +30,6 @@ static struct server srv;
 static char *known_id; /* a customer whose GET must keep answering */
 static char auth[512]; /* "Authorization: Basic ..." for the first key */
 
-static void b64(const char *in, char *out)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in), o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)in[i + 2];
-        out[o++] = t[(v >> 18) & 63];
-        out[o++] = t[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? t[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
 static void setup(void)
 {
     /* A short request timeout, so that requests that can never complete
@@ -56,7 +38,7 @@ static void setup(void)
     server_start(&srv, extra);
     known_id = make_customer(&srv, NULL, "Raw Co");
     char enc[400];
-    b64(srv.key, enc);
+    b64_encode(srv.key, enc);
     snprintf(auth, sizeof(auth), "Authorization: Basic %s\r\n", enc);
 }
 

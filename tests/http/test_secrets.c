@@ -15,24 +15,6 @@
 
 TestSuite(secrets, .timeout = 120);
 
-static void b64(const char *in, char *out)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in), o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)in[i + 2];
-        out[o++] = t[(v >> 18) & 63];
-        out[o++] = t[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? t[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
 #define MAX_SECRETS 32
 
 struct secrets {
@@ -46,7 +28,7 @@ static void remember_key(struct secrets *s, const char *key)
 {
     const char *secret = strchr(key, ':') + 1;
     snprintf(s->text[s->n++], sizeof(s->text[0]), "%s", secret);
-    b64(key, s->text[s->n++]);
+    b64_encode(key, s->text[s->n++]);
 }
 
 static void expect(struct server *srv, const char *key, const char *path, long status)
@@ -100,7 +82,7 @@ Test(secrets, no_secret_reaches_the_log)
     char h1[1024], h2[1024], h3[1024], enc[512];
     snprintf(h1, sizeof(h1), "Authorization: Basic %s", raw_secret);
     snprintf(h2, sizeof(h2), "Authorization: Bearer %s", raw_secret);
-    b64("not-a-uuid:NoUuidSecretNoUuidSecretNoUuidSecretNoUuid", enc);
+    b64_encode("not-a-uuid:NoUuidSecretNoUuidSecretNoUuidSecretNoUuid", enc);
     snprintf(s.text[s.n++], sizeof(s.text[0]), "%s", "NoUuidSecretNoUuidSecretNoUuidSecretNoUuid");
     snprintf(s.text[s.n++], sizeof(s.text[0]), "%s", enc);
     snprintf(h3, sizeof(h3), "Authorization: Basic %s", enc);
