@@ -134,6 +134,9 @@ void metrics_render_store(struct buf *out, const struct store_stats *st)
          offsetof(struct store_stats, rollbacks)},
         {"kinship_store_retries_total", "Waits on a busy database and retried transactions.",
          offsetof(struct store_stats, retries)},
+        {"kinship_store_checkpoints_total",
+         "WAL checkpoints run beside the writer (SQLite; 0 on PostgreSQL).",
+         offsetof(struct store_stats, checkpoints)},
     };
     for (size_t i = 0; i < sizeof(counters) / sizeof(*counters); i++) {
         family(out, counters[i].name, "counter", counters[i].help);
@@ -155,4 +158,7 @@ void metrics_render_store(struct buf *out, const struct store_stats *st)
     family(out, "kinship_store_write_queue", "gauge",
            "Writes waiting (SQLite: for the writer thread; PostgreSQL: for a connection).");
     buf_printf(out, "kinship_store_write_queue %lld\n", (long long)st->write_queue);
+    family(out, "kinship_store_wal_pages", "gauge",
+           "SQLite: pages in the write-ahead log after the last commit (0 on PostgreSQL).");
+    buf_printf(out, "kinship_store_wal_pages %lld\n", (long long)st->wal_pages);
 }

@@ -75,9 +75,11 @@ struct store_stats {
     uint64_t unavailable; /* calls answered ERR_UNAVAILABLE (down, locked, disk full, ...) */
     uint64_t internal;    /* calls answered ERR_INTERNAL */
     uint64_t retries;     /* waits on a busy database and retried transactions */
+    uint64_t checkpoints; /* SQLite: WAL checkpoints run by the checkpoint thread */
     int64_t pool_in_use;  /* connections handed out now (SQLite: readers) */
     int64_t pool_open;    /* connections open now */
     int64_t pool_max;     /* the most the pool opens (pool_size) */
+    int64_t wal_pages;    /* SQLite: the WAL's size in pages after the last commit */
     int64_t write_queue;  /* writes waiting to run (SQLite: for the writer thread;
                            * PostgreSQL: calls waiting for a connection) */
 };

@@ -107,6 +107,17 @@ Test(sqlite_ops, readyz_is_503_while_the_store_does_not_answer)
     cr_assert_eq(get_status("/readyz", NULL), 200, "ready again");
 }
 
+/* Runs `begin` in the sqlite3 shell on the database in the background, and
+ * `end` `secs` seconds later; returns once `begin` has had time to run. */
+static void hold_in_sqlite3(const char *begin, int secs, const char *end)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "(echo '%s'; sleep %d; echo '%s') | sqlite3 '%s' >/dev/null &",
+             begin, secs, end, db_path());
+    cr_assert_eq(system(cmd), 0);
+    usleep(300 * 1000);
+}
+
 static const char *body =
     "{\"legalName\":\"Busy Ltd\",\"address\":{\"line1\":\"1\",\"town\":\"T\",\"postcode\":\"P\","
     "\"country\":\"GB\"},\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"N\",\"email\":"
@@ -116,19 +127,70 @@ Test(sqlite_ops, a_write_that_waits_for_a_lock_counts_busy_retries)
 {
     double retries = metric("kinship_store_retries_total");
     double commits = metric("kinship_store_commits_total");
-    char cmd[1200];
     /* Another process holds the write lock for a second (busy_timeout_ms is 5000). */
-    snprintf(cmd, sizeof(cmd),
-             "(echo 'BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS lock_holder(x);'; sleep 1; "
-             "echo 'ROLLBACK;') | sqlite3 '%s' &",
-             db_path());
-    cr_assert_eq(system(cmd), 0);
-    usleep(300 * 1000);
+    hold_in_sqlite3("BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS lock_holder(x);", 1, "ROLLBACK;");
     struct resp *r = req(&srv, "POST", "/customers", body, NULL);
     cr_assert_eq(r->status, 201, "the write waited for the lock: %s", r->body);
     resp_free(r);
     cr_assert_gt(metric("kinship_store_retries_total"), retries, "the waits are counted");
     cr_assert_geq(metric("kinship_store_commits_total"), commits + 1);
+}
+
+/* ---- checkpoints ---- */
+
+/*
+ * Writes customers one at a time until the WAL has been checkpointed and
+ * started over (its size in pages falls back), at most `limit` writes.
+ * Returns the largest WAL size seen; *restarted tells whether it fell back.
+ */
+static double write_until_wal_restarts(int limit, bool *restarted)
+{
+    double most = 0;
+    *restarted = false;
+    for (int i = 0; i < limit && !*restarted; i++) {
+        struct resp *r = req(&srv, "POST", "/customers", body, NULL);
+        cr_assert_eq(r->status, 201, "write %d: %s", i, r->body);
+        resp_free(r);
+        double pages = metric("kinship_store_wal_pages");
+        if (pages > most)
+            most = pages;
+        *restarted = most >= 1000 && pages < most / 2;
+    }
+    return most;
+}
+
+Test(sqlite_ops, the_wal_is_checkpointed_beside_the_writer_and_starts_over)
+{
+    double before = metric("kinship_store_checkpoints_total");
+    bool restarted;
+    double most = write_until_wal_restarts(3000, &restarted);
+    cr_assert(restarted, "the WAL started over (it reached %.0f pages)", most);
+    /* One pass of the checkpoint thread and one catch-up of the writer. */
+    cr_assert_geq(metric("kinship_store_checkpoints_total"), before + 2);
+    /* It started over soon after passing 1,000 pages, not at some cap. */
+    cr_assert_lt(most, 1100, "the WAL grew to %.0f pages", most);
+}
+
+Test(sqlite_ops, a_reader_holding_an_old_snapshot_delays_the_checkpoint_not_the_writes)
+{
+    /* Another process reads in one snapshot for 3 seconds. */
+    hold_in_sqlite3("BEGIN; SELECT count(*) FROM customers;", 3, "COMMIT;");
+    /* Writes go on while the snapshot is held; the WAL cannot start over
+     * before the reader leaves. */
+    double most = 0;
+    for (int i = 0; i < 300; i++) {
+        struct resp *r = req(&srv, "POST", "/customers", body, NULL);
+        cr_assert_eq(r->status, 201, "a write while the reader holds its snapshot: %s", r->body);
+        resp_free(r);
+        double pages = metric("kinship_store_wal_pages");
+        if (pages > most)
+            most = pages;
+    }
+    sleep(4); /* the reader has left */
+    bool restarted;
+    double after = write_until_wal_restarts(4000, &restarted);
+    cr_assert(restarted, "the WAL started over once the reader left (%.0f pages, %.0f before)",
+              after, most);
 }
 
 /* ---- backup ---- */
