@@ -197,6 +197,7 @@ static int cmd_serve(int argc, char **argv)
         .cfg = &cfg,
         .workers = workq_create((unsigned)cfg.workers, 256),
         .defer_all = store_blocks(store),
+        .async_writes = !store_blocks(store) && store_writes_async(store),
         .metrics = metrics_create(api_routes_count),
         .ratelimit = ratelimit_create(cfg.rate_limit),
         .openapi = (const char *)kinship_openapi,

@@ -58,26 +58,27 @@ static enum err create_tx(struct store_tx *tx, void *arg)
 
 enum err aliases_create(struct call *c)
 {
-    struct alias_op op = {.c = c, .status = 201};
+    struct alias_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct alias_op){.c = c, .status = 201};
     struct verr ve = {0};
     enum err rc;
-    if ((rc = string_field_parse(c->body, "customerId", true, c->a, &op.customer, &ve)) ||
-        (rc = string_field_parse(c->body, "value", true, c->a, &op.al.value, &ve)) ||
-        (rc = string_field_parse(c->body, "label", false, c->a, &op.al.label, &ve)))
+    if ((rc = string_field_parse(c->body, "customerId", true, c->a, &op->customer, &ve)) ||
+        (rc = string_field_parse(c->body, "value", true, c->a, &op->al.value, &ve)) ||
+        (rc = string_field_parse(c->body, "label", false, c->a, &op->al.label, &ve)))
         return call_fail_verr(c, rc, &ve);
-    if (strlen(op.al.value) > 255)
+    if (strlen(op->al.value) > 255)
         return call_fail(c, ERR_FIELD_INVALID, "value", "value must be at most 255 bytes");
     /* GET /customers/by-alias/{alias} carries the value in the path, where a
      * slash cannot survive proxies that decode %2F. */
-    if (strchr(op.al.value, '/'))
+    if (strchr(op->al.value, '/'))
         return call_fail(c, ERR_FIELD_INVALID, "value", "value must not contain '/'");
-    if (!id_valid(op.customer))
+    if (!id_valid(op->customer))
         return call_fail(c, ERR_CUSTOMER_NOT_FOUND, "customerId",
                          "customerId does not name a customer of this account");
     char *cid = arena_alloc(c->a, ID_LEN + 1);
-    id_normalize(op.customer, cid);
-    op.customer = cid;
-    return call_write(c, create_tx, render_alias, &op);
+    id_normalize(op->customer, cid);
+    op->customer = cid;
+    return call_write(c, create_tx, render_alias, op);
 }
 
 static enum err update_tx(struct store_tx *tx, void *arg)
@@ -93,12 +94,13 @@ static enum err update_tx(struct store_tx *tx, void *arg)
 
 enum err aliases_update(struct call *c)
 {
-    struct alias_op op = {.c = c, .status = 200, .id = call_id_param(c, 0)};
+    struct alias_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct alias_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
     struct verr ve = {0};
-    enum err rc = string_field_parse(c->body, "label", false, c->a, &op.value, &ve);
+    enum err rc = string_field_parse(c->body, "label", false, c->a, &op->value, &ve);
     if (rc)
         return call_fail_verr(c, rc, &ve);
-    return call_write(c, update_tx, render_alias, &op);
+    return call_write(c, update_tx, render_alias, op);
 }
 
 static enum err delete_tx(struct store_tx *tx, void *arg)
@@ -113,8 +115,9 @@ static enum err delete_tx(struct store_tx *tx, void *arg)
 
 enum err aliases_delete(struct call *c)
 {
-    struct alias_op op = {.c = c, .status = 200, .id = call_id_param(c, 0)};
-    return call_write(c, delete_tx, render_alias, &op);
+    struct alias_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct alias_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
+    return call_write(c, delete_tx, render_alias, op);
 }
 
 static enum err list_tx(struct store_tx *tx, void *arg)

@@ -31,6 +31,9 @@ struct api {
     const struct config *cfg;
     struct workq *workers;
     bool defer_all; /* the store may block: run every request on a worker */
+    /* The store commits writes without a waiting thread (SQLite): writes
+     * run inline like reads, and the writer thread answers them. */
+    bool async_writes;
     struct metrics *metrics;
     struct ratelimit *ratelimit; /* NULL: off */
     struct http_server *server;  /* for requests in flight */
@@ -51,6 +54,10 @@ struct call {
     const char *err_field;
     char err_msg[256];
     json_t *err_detail; /* extra members of the error object */
+    /* call_write may queue the write and return before it is done (the
+     * call runs inline and the store writes asynchronously). */
+    bool may_defer;
+    bool deferred; /* it did: the writer thread ends the call */
 };
 
 typedef enum err (*api_handler)(struct call *c);
@@ -94,9 +101,18 @@ enum err call_read(struct call *c, store_fn fn, void *arg);
  * Runs fn atomically with the call's Idempotency-Key; render produces the
  * answer (in the transaction), which becomes the response. A replay sets
  * the header Idempotent-Replayed: true.
+ *
+ * With c->may_defer the write may only be queued: the request is suspended,
+ * c->deferred is set, ERR_OK returned, and the store's writer thread ends
+ * the call (api_call_end) and resumes the request. So a handler returns
+ * call_write's answer and touches nothing after it, and `arg`, like all
+ * fn reads, lives in the call's arena, not on the handler's stack.
  */
 enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *status, char **body),
                     void *arg);
+/* The end of every call: the error response for rc (when not ERR_OK) and
+ * the release of the parsed body. */
+void api_call_end(struct call *c, enum err rc);
 /* Renders `j` into status/body for call_write's render callbacks. */
 void render_json(json_t *j, int status, int *out_status, char **out_body);
 

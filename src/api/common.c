@@ -71,26 +71,48 @@ enum err call_read(struct call *c, store_fn fn, void *arg)
     return store_read(c->api->store, fn, arg);
 }
 
-enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *status, char **body),
-                    void *arg)
+/* A finished write becomes the call's response, or its error. */
+static enum err write_answer(struct call *c, struct store_write *w, enum err rc)
 {
-    struct store_write w = {.fn = fn, .arg = arg, .render = render, .account_id = c->account};
-    if (c->idem_key) {
-        w.idem_key = c->idem_key;
-        memcpy(w.idem_hash, c->idem_hash, IDEM_HASH_LEN);
-    }
-    enum err rc = store_write(c->api->store, &w);
     if (rc) {
-        free(w.body);
+        free(w->body);
+        w->body = NULL;
         if (rc == ERR_IDEMPOTENCY_CONFLICT)
             return call_fail(c, rc, NULL,
                              "Idempotency-Key was already used with a different request");
         return rc;
     }
-    if (w.replayed)
+    if (w->replayed)
         req_add_header(c->req, "Idempotent-Replayed", "true");
-    req_respond(c->req, w.status, w.body, w.body ? strlen(w.body) : 0);
+    req_respond(c->req, w->status, w->body, w->body ? strlen(w->body) : 0);
     return ERR_OK;
+}
+
+/* On the store's writer thread: the end of a deferred call_write. */
+static void write_done(struct store_write *w, enum err rc, void *arg)
+{
+    struct call *c = arg;
+    api_call_end(c, write_answer(c, w, rc));
+    req_resume(c->req);
+}
+
+enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *status, char **body),
+                    void *arg)
+{
+    struct store_write *w = arena_zalloc(c->a, sizeof(*w));
+    *w = (struct store_write){.fn = fn, .arg = arg, .render = render, .account_id = c->account};
+    if (c->idem_key) {
+        w->idem_key = c->idem_key;
+        memcpy(w->idem_hash, c->idem_hash, IDEM_HASH_LEN);
+    }
+    if (c->may_defer) {
+        /* Suspended first: the writer may answer before this returns. */
+        req_suspend(c->req);
+        c->deferred = true;
+        store_write_async(c->api->store, w, write_done, c);
+        return ERR_OK;
+    }
+    return write_answer(c, w, store_write(c->api->store, w));
 }
 
 enum err call_bool_param(struct call *c, const char *name, bool def, bool *out)

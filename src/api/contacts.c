@@ -116,9 +116,10 @@ static enum err parse(struct call *c, struct contact *out)
 
 enum err contacts_create(struct call *c)
 {
-    struct contact_op op = {.c = c, .status = 201, .customer = call_id_param(c, 0)};
-    enum err rc = parse(c, &op.in);
-    return rc ? rc : call_write(c, create_tx, render_contact, &op);
+    struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct contact_op){.c = c, .status = 201, .customer = call_id_param(c, 0)};
+    enum err rc = parse(c, &op->in);
+    return rc ? rc : call_write(c, create_tx, render_contact, op);
 }
 
 static enum err update_tx(struct store_tx *tx, void *arg)
@@ -146,10 +147,11 @@ static enum err update_tx(struct store_tx *tx, void *arg)
 
 enum err contacts_update(struct call *c)
 {
-    struct contact_op op = {
+    struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct contact_op){
         .c = c, .status = 200, .customer = call_id_param(c, 0), .id = call_id_param(c, 1)};
-    enum err rc = parse(c, &op.in);
-    return rc ? rc : call_write(c, update_tx, render_contact, &op);
+    enum err rc = parse(c, &op->in);
+    return rc ? rc : call_write(c, update_tx, render_contact, op);
 }
 
 static enum err archive_tx(struct store_tx *tx, void *arg)
@@ -168,7 +170,8 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
 
 enum err contacts_archive(struct call *c)
 {
-    struct contact_op op = {
+    struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct contact_op){
         .c = c, .status = 200, .customer = call_id_param(c, 0), .id = call_id_param(c, 1)};
-    return call_write(c, archive_tx, render_contact, &op);
+    return call_write(c, archive_tx, render_contact, op);
 }

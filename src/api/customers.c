@@ -95,11 +95,12 @@ static enum err parse_input(struct call *c, struct customer_input *in)
 
 enum err customers_create(struct call *c)
 {
-    struct cust_op op = {.c = c, .status = 201};
-    enum err rc = parse_input(c, &op.in);
+    struct cust_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct cust_op){.c = c, .status = 201};
+    enum err rc = parse_input(c, &op->in);
     if (rc)
         return rc;
-    return call_write(c, create_tx, render_customer, &op);
+    return call_write(c, create_tx, render_customer, op);
 }
 
 static enum err update_tx(struct store_tx *tx, void *arg)
@@ -128,13 +129,14 @@ static enum err update_tx(struct store_tx *tx, void *arg)
 
 enum err customers_update(struct call *c)
 {
-    struct cust_op op = {.c = c, .status = 200, .id = call_id_param(c, 0)};
-    if (!op.id)
+    struct cust_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct cust_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
+    if (!op->id)
         return not_found(c);
-    enum err rc = parse_input(c, &op.in);
+    enum err rc = parse_input(c, &op->in);
     if (rc)
         return rc;
-    return call_write(c, update_tx, render_customer, &op);
+    return call_write(c, update_tx, render_customer, op);
 }
 
 static enum err get_tx(struct store_tx *tx, void *arg)
@@ -167,10 +169,11 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
 
 enum err customers_archive(struct call *c)
 {
-    struct cust_op op = {.c = c, .status = 200, .id = call_id_param(c, 0)};
-    if (!op.id)
+    struct cust_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct cust_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
+    if (!op->id)
         return not_found(c);
-    return call_write(c, archive_tx, render_customer, &op);
+    return call_write(c, archive_tx, render_customer, op);
 }
 
 struct alias_lookup {

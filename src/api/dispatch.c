@@ -174,9 +174,17 @@ static void run(struct call *c)
     if ((rt->flags & ROUTE_IDEMPOTENT) && (rc = check_idempotency(c)))
         goto out;
     rc = ((api_handler)rt->handler)(c);
+    /* A deferred write: the call is the writer thread's now (api_call_end). */
+    if (c->deferred)
+        return;
 out:
+    api_call_end(c, rc);
+}
+
+void api_call_end(struct call *c, enum err rc)
+{
     if (rc)
-        respond_error(r, c, rc);
+        respond_error(c->req, c, rc);
     json_decref(c->body);
     c->body = NULL;
     json_decref(c->err_detail);
@@ -221,11 +229,16 @@ void api_handle(struct req *r, void *ud)
     /* Liveness, metrics and the document answer inline even when every
      * other request waits for a worker: a saturated pool must not make the
      * server look dead. */
-    if ((rt->flags & ROUTE_WRITE) || (api->defer_all && !(rt->flags & ROUTE_NO_STORE))) {
+    /* With asynchronous writes a write runs inline up to its commit, and
+     * no thread waits for the commit (see call_write). */
+    bool inline_write = (rt->flags & ROUTE_WRITE) && api->async_writes;
+    if (!inline_write &&
+        ((rt->flags & ROUTE_WRITE) || (api->defer_all && !(rt->flags & ROUTE_NO_STORE)))) {
         req_suspend(r);
         workq_submit(api->workers, run_deferred, c);
         return;
     }
+    c->may_defer = inline_write;
     run(c);
 }
 

@@ -192,23 +192,24 @@ static enum err parse_ids(struct call *c, const char *field, struct org_op *op)
 
 enum err orgs_create(struct call *c)
 {
-    struct org_op op = {.c = c, .status = 201};
+    struct org_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct org_op){.c = c, .status = 201};
     struct verr ve = {0};
-    enum err rc = string_field_parse(c->body, "ownerId", true, c->a, &op.owner, &ve);
+    enum err rc = string_field_parse(c->body, "ownerId", true, c->a, &op->owner, &ve);
     if (rc)
         return call_fail_verr(c, rc, &ve);
-    if ((rc = parse_ids(c, "memberIds", &op)))
+    if ((rc = parse_ids(c, "memberIds", op)))
         return rc;
-    if (!id_valid(op.owner)) {
-        call_detail(c, "customerIds", id_array(&op.owner, 1));
+    if (!id_valid(op->owner)) {
+        call_detail(c, "customerIds", id_array(&op->owner, 1));
         return call_fail(c, ERR_CUSTOMER_NOT_FOUND, "ownerId",
                          "ownerId does not name a customer of this account");
     }
     char *owner = arena_alloc(c->a, ID_LEN + 1);
-    id_normalize(op.owner, owner);
-    op.owner = owner;
-    op.n = normalize_ids(op.owner, op.ids, op.n);
-    return call_write(c, create_tx, render_org, &op);
+    id_normalize(op->owner, owner);
+    op->owner = owner;
+    op->n = normalize_ids(op->owner, op->ids, op->n);
+    return call_write(c, create_tx, render_org, op);
 }
 
 /* Loads the organization of the path, or answers 404. */
@@ -257,19 +258,34 @@ static enum err members_tx(struct store_tx *tx, void *arg)
         if ((rc = store_org_members_clear(tx, c->account, cur.id)) ||
             (rc = store_org_members_add(tx, c->account, cur.id, ids, n)))
             return rc;
-    } else if ((rc = store_org_members_add(tx, c->account, cur.id, fresh, n_fresh))) {
-        return rc;
+        return store_org_get(tx, c->a, c->account, cur.id, &op->org);
     }
-    return store_org_get(tx, c->a, c->account, cur.id, &op->org);
+    if ((rc = store_org_members_add(tx, c->account, cur.id, fresh, n_fresh)))
+        return rc;
+    /* The new members follow the current ones (R7): the answer is known
+     * without reading the organization again. */
+    op->org = cur;
+    op->org.n_members = cur.n_members + n_fresh;
+    op->org.members = arena_alloc(c->a, (op->org.n_members ? op->org.n_members : 1) *
+                                            sizeof(*op->org.members));
+    if (cur.n_members)
+        memcpy(op->org.members, cur.members, cur.n_members * sizeof(*cur.members));
+    for (size_t i = 0; i < n_fresh; i++) {
+        struct member *m = &op->org.members[cur.n_members + i];
+        memcpy(m->id, fresh[i], ID_LEN + 1);
+        m->name = names[i];
+    }
+    return ERR_OK;
 }
 
 static enum err members_change(struct call *c, bool replace)
 {
-    struct org_op op = {.c = c, .status = 200, .replace = replace, .org_id = call_id_param(c, 0)};
-    enum err rc = parse_ids(c, "customerIds", &op);
+    struct org_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct org_op){.c = c, .status = 200, .replace = replace, .org_id = call_id_param(c, 0)};
+    enum err rc = parse_ids(c, "customerIds", op);
     if (rc)
         return rc;
-    return call_write(c, members_tx, render_org, &op);
+    return call_write(c, members_tx, render_org, op);
 }
 
 enum err orgs_members_add(struct call *c)
@@ -371,8 +387,9 @@ static enum err delete_tx(struct store_tx *tx, void *arg)
 
 enum err orgs_delete(struct call *c)
 {
-    struct org_op op = {.c = c, .status = 200, .org_id = call_id_param(c, 0)};
-    return call_write(c, delete_tx, render_org, &op);
+    struct org_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct org_op){.c = c, .status = 200, .org_id = call_id_param(c, 0)};
+    return call_write(c, delete_tx, render_org, op);
 }
 
 static enum err remove_tx(struct store_tx *tx, void *arg)
@@ -395,11 +412,12 @@ static enum err remove_tx(struct store_tx *tx, void *arg)
 
 enum err orgs_member_remove(struct call *c)
 {
-    struct org_op op = {.c = c,
+    struct org_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct org_op){.c = c,
                         .status = 200,
                         .org_id = call_id_param(c, 0),
                         .remove = call_id_param(c, 1)};
-    return call_write(c, remove_tx, render_org, &op);
+    return call_write(c, remove_tx, render_org, op);
 }
 
 struct list_op {

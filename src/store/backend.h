@@ -39,6 +39,8 @@ struct store_backend {
     /* Runs store__write_body(tx, w) in one durable transaction, retrying
      * it on serialization failures or a busy database. */
     enum err (*write)(struct store *s, struct store_write *w);
+    /* store_write_async; NULL when the backend has only `write`. */
+    void (*write_async)(struct store *s, struct store_write *w, store_write_done done, void *arg);
     /* Fills the counters and gauges of struct store_stats and sets
      * out->counted; NULL when the backend keeps none (store.c then reports
      * only what it knows). */

@@ -84,6 +84,19 @@ enum err store_write(struct store *s, struct store_write *w)
     return s->be->write(s, w);
 }
 
+bool store_writes_async(const struct store *s)
+{
+    return s->be->write_async != NULL;
+}
+
+void store_write_async(struct store *s, struct store_write *w, store_write_done done, void *arg)
+{
+    w->replayed = false;
+    w->status = 0;
+    w->body = NULL;
+    s->be->write_async(s, w, done, arg);
+}
+
 enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a)
 {
     const struct store_backend *be = tx->be;

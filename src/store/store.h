@@ -125,6 +125,22 @@ struct store_write {
 /* ERR_IDEMPOTENCY_CONFLICT when idem_key was used with another hash. */
 enum err store_write(struct store *s, struct store_write *w);
 
+/* The end of a store_write_async: `w` as store_write leaves it, and what
+ * store_write would return. */
+typedef void (*store_write_done)(struct store_write *w, enum err rc, void *arg);
+
+/* True when the backend has store_write_async (SQLite). */
+bool store_writes_async(const struct store *s);
+
+/*
+ * store_write without waiting, for a backend of store_writes_async: queues
+ * `w` and returns; `done` is called exactly once, on the store's writer
+ * thread, after the commit that holds the write (or after its failure).
+ * `w` and everything its function reads must live until then. When the
+ * store is closing, `done` is called at once with ERR_UNAVAILABLE.
+ */
+void store_write_async(struct store *s, struct store_write *w, store_write_done done, void *arg);
+
 /* ---- accounts and API clients -------------------------------------- */
 
 struct client_row {

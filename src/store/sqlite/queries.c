@@ -1675,6 +1675,7 @@ static const struct store_backend backend = {
     .ping = store__sqlite_ping,
     .read = store__sqlite_read,
     .write = store__sqlite_write,
+    .write_async = store__sqlite_write_async,
     .stats = store__sqlite_stats,
     .idem_get = idem_get,
     .idem_put = idem_put,

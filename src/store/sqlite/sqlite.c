@@ -48,11 +48,15 @@ enum ck_state {
     CK_CATCH_UP, /* the writer copies the rest before its next batch */
 };
 
+/* A queued write: a waiting caller's (on its stack, woken through `cv`) or
+ * an asynchronous one (on the heap, ended by calling `end`). */
 struct job {
     struct store_write *w;
     enum err rc;
     bool done;
     pthread_cond_t cv; /* signalled under the store's mutex when done */
+    store_write_done end;
+    void *end_arg;
     struct job *next;
 };
 
@@ -662,14 +666,62 @@ static void *writer_main(void *arg)
         if (atomic_load(&s->ck_state) == CK_CATCH_UP)
             writer_catch_up(s);
         run_batch(s, s->batch, n);
+        /* Asynchronous writes end here, outside the lock: their callbacks
+         * answer requests. */
+        for (size_t i = 0; i < n; i++) {
+            struct job *j = s->batch[i];
+            if (!j->end)
+                continue;
+            count(&s->n_writes, 1);
+            count_answer(s, j->rc);
+            j->end(j->w, j->rc, j->end_arg);
+            free(j);
+            s->batch[i] = NULL;
+        }
         pthread_mutex_lock(&s->mu);
         for (size_t i = 0; i < n; i++) {
+            if (!s->batch[i])
+                continue;
             s->batch[i]->done = true;
             pthread_cond_signal(&s->batch[i]->cv);
         }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Appends j to the writer's FIFO; the caller holds s->mu. */
+static void enqueue(struct sqlite_store *s, struct job *j)
+{
+    if (s->tail)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    s->queued++;
+    pthread_cond_signal(&s->wake);
+}
+
+void store__sqlite_write_async(struct store *base, struct store_write *w, store_write_done end,
+                               void *arg)
+{
+    struct sqlite_store *s = (struct sqlite_store *)base;
+    struct job *j = xcalloc(1, sizeof(*j));
+    j->w = w;
+    j->rc = ERR_INTERNAL;
+    j->end = end;
+    j->end_arg = arg;
+    pthread_mutex_lock(&s->mu);
+    bool stopping = s->stopping;
+    if (!stopping)
+        enqueue(s, j);
+    pthread_mutex_unlock(&s->mu);
+    if (stopping) {
+        count(&s->n_writes, 1);
+        count_answer(s, ERR_UNAVAILABLE);
+        end(w, ERR_UNAVAILABLE, arg);
+        free(j);
+    }
 }
 
 enum err store__sqlite_write(struct store *base, struct store_write *w)
@@ -686,13 +738,7 @@ enum err store__sqlite_write(struct store *base, struct store_write *w)
     if (s->stopping) {
         j.rc = ERR_UNAVAILABLE;
     } else {
-        if (s->tail)
-            s->tail->next = &j;
-        else
-            s->head = &j;
-        s->tail = &j;
-        s->queued++;
-        pthread_cond_signal(&s->wake);
+        enqueue(s, &j);
         while (!j.done)
             pthread_cond_wait(&j.cv, &s->mu);
     }

@@ -78,6 +78,8 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
 void store__sqlite_close(struct store *s);
 bool store__sqlite_ping(struct store *s);
 enum err store__sqlite_read(struct store *s, store_fn fn, void *arg);
+void store__sqlite_write_async(struct store *s, struct store_write *w, store_write_done done,
+                               void *arg);
 enum err store__sqlite_write(struct store *s, struct store_write *w);
 
 #endif
