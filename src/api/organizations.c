@@ -178,7 +178,9 @@ static enum err create_tx(struct store_tx *tx, void *arg)
 static void render_org(void *arg, int *status, char **body)
 {
     struct org_op *op = arg;
-    render_json(organization_render(&op->org), op->status, status, body);
+    size_t len;
+    *status = op->status;
+    *body = organization_render_text(&op->org, &len);
 }
 
 static enum err parse_ids(struct call *c, const char *field, struct org_op *op)
