@@ -641,9 +641,13 @@ static void plan_make(struct plan *p, uint64_t customers, uint64_t orgs, uint64_
     if (q > customers)
         die("%" PRIu64 " organizations need %" PRIu64 " customers; --customers is %" PRIu64,
             orgs, q, customers);
-    p->perm_a = 1000003;
+    /* A multiplier near n/phi, coprime with n: consecutive role positions
+     * land far apart. (1000003 was used before; it is 3 modulo 10,000 and
+     * 1,000,000, which put the big organization's members on every third
+     * customer of one stretch, and list pages there named 33 of them.) */
+    p->perm_a = (uint64_t)((double)customers * 0.6180339887498949) | 1;
     while (gcd(p->perm_a, customers) != 1)
-        p->perm_a += 2;
+        p->perm_a++;
     p->perm_a %= customers;
     if (!p->perm_a)
         p->perm_a = 1;

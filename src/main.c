@@ -16,6 +16,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -149,6 +150,20 @@ static enum err open_store(const struct config *cfg, struct store **out)
     return rc;
 }
 
+/*
+ * Answers of a few MB (a list page that names members of an organization of
+ * 10,000) are built and freed on every thread. glibc raises its mmap
+ * threshold after the first such free and then keeps the freed memory in
+ * its per-thread heaps: in `make bench` with a million customers the server
+ * stayed at 270 MiB after the load. A fixed threshold gives large buffers
+ * back to the system as soon as they are freed.
+ */
+static void tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct config cfg;
@@ -163,6 +178,7 @@ static int cmd_serve(int argc, char **argv)
         }
     if ((rc = load_config(&cfg, argc, argv, rest, &n_rest)))
         goto out_cfg;
+    tune_malloc();
     if (n_rest) {
         fprintf(stderr, "kinship serve: unknown argument '%s' (see kinship serve --help)\n",
                 rest[0]);

@@ -3,6 +3,7 @@
  * alias, and the account's custom property keys.
  */
 #include "api.h"
+#include "../core/buf.h"
 #include "../core/clock.h"
 #include "../domain/render.h"
 
@@ -320,17 +321,32 @@ enum err customers_list(struct call *c)
     bool none = billing && strcmp(billing, "ACTIVE") == 0;
     if (!none && (rc = call_read(c, list_tx, &op)))
         return rc;
-    json_t *items = json_array();
-    for (size_t i = 0; i < op.n; i++)
-        json_array_append_new(items, customer_render_list_item(&op.items[i], c->a));
     const char *after = NULL, *before = NULL;
     if (op.n) {
         after = page_cursor(c, sort_name, desc, op.keys[op.n - 1], op.items[op.n - 1].id,
                             op.pr.has_next);
         before = page_cursor(c, sort_name, desc, op.keys[0], op.items[0].id, op.pr.has_prev);
     }
-    call_json(c, 200,
-              json_pack("{s:o,s:o}", "items", items, "pagination",
-                        pagination_render(after, before, op.pr.total)));
+    /* {"items":[...],"pagination":{...}}, the items written as text: a page
+     * of 100 customers, each with its organizations and their members, was
+     * most of the list's time as jansson objects. */
+    struct buf b;
+    buf_init(&b, (size_t)1 << 30);
+    buf_puts(&b, "{\"items\":[");
+    for (size_t i = 0; i < op.n; i++) {
+        if (i)
+            buf_puts(&b, ",");
+        customer_render_list_text(&b, &op.items[i], c->a);
+    }
+    buf_puts(&b, "],\"pagination\":");
+    json_t *pagination = pagination_render(after, before, op.pr.total);
+    size_t plen;
+    char *ptext = api_dump(pagination, &plen);
+    json_decref(pagination);
+    buf_append(&b, ptext, plen);
+    free(ptext);
+    buf_puts(&b, "}");
+    size_t len = b.len;
+    req_respond(c->req, 200, buf_steal(&b), len);
     return ERR_OK;
 }

@@ -92,23 +92,98 @@ static void put_member(struct buf *b, const struct member *m)
     buf_puts(b, "}");
 }
 
+static void put_org(struct buf *b, const struct organization *o)
+{
+    buf_puts(b, "{\"id\":");
+    put_string(b, o->id);
+    buf_puts(b, ",\"owner\":");
+    put_member(b, &o->owner);
+    buf_puts(b, ",\"members\":[");
+    for (size_t i = 0; i < o->n_members; i++) {
+        if (i)
+            buf_puts(b, ",");
+        put_member(b, &o->members[i]);
+    }
+    buf_puts(b, "]}");
+}
+
 char *organization_render_text(const struct organization *o, size_t *len)
 {
     struct buf b;
     buf_init(&b, (size_t)1 << 30);
-    buf_puts(&b, "{\"id\":");
-    put_string(&b, o->id);
-    buf_puts(&b, ",\"owner\":");
-    put_member(&b, &o->owner);
-    buf_puts(&b, ",\"members\":[");
-    for (size_t i = 0; i < o->n_members; i++) {
-        if (i)
-            buf_puts(&b, ",");
-        put_member(&b, &o->members[i]);
-    }
-    buf_puts(&b, "]}");
+    put_org(&b, o);
     *len = b.len;
     return buf_steal(&b);
+}
+
+/* ,"k":"v" when v is set (set_str's rule); `first` leaves out the comma. */
+static void put_field(struct buf *b, const char *k, const char *v, bool *first)
+{
+    if (!v)
+        return;
+    if (!*first)
+        buf_puts(b, ",");
+    *first = false;
+    put_string(b, k);
+    buf_puts(b, ":");
+    put_string(b, v);
+}
+
+/* ,"k":"<ISO time>" when ms is set (set_time's rule). */
+static void put_time(struct buf *b, const char *k, int64_t ms)
+{
+    if (!ms)
+        return;
+    char iso[ISO_LEN + 1];
+    clock_iso(ms, iso);
+    bool first = false;
+    put_field(b, k, iso, &first);
+}
+
+void customer_render_list_text(struct buf *b, const struct customer *c, struct arena *a)
+{
+    /* The fields and their order are customer_common's. */
+    bool first = false;
+    buf_puts(b, "{\"id\":");
+    put_string(b, c->id);
+    put_time(b, "createdAt", c->created_at);
+    buf_puts(b, ",\"organizations\":[");
+    for (size_t i = 0; i < c->n_orgs; i++) {
+        if (i)
+            buf_puts(b, ",");
+        put_org(b, &c->orgs[i]);
+    }
+    buf_puts(b, "]");
+    put_field(b, "legalName", c->legal_name, &first);
+    buf_puts(b, ",\"address\":{");
+    bool in = true;
+    put_field(b, "line1", c->address.line1, &in);
+    put_field(b, "line2", c->address.line2, &in);
+    put_field(b, "town", c->address.town, &in);
+    put_field(b, "state", c->address.state, &in);
+    put_field(b, "postcode", c->address.postcode, &in);
+    put_field(b, "country", c->address.country, &in);
+    buf_puts(b, "}");
+    put_field(b, "url", c->url, &first);
+    if (c->url)
+        put_field(b, "domain", url_domain(c->url, a), &first);
+    put_field(b, "label", c->label, &first);
+    buf_puts(b, ",\"integrationIds\":[");
+    for (size_t i = 0; i < c->n_integrations; i++) {
+        buf_puts(b, i ? ",{" : "{");
+        in = true;
+        put_field(b, "service", c->integrations[i].service, &in);
+        put_field(b, "id", c->integrations[i].id, &in);
+        buf_puts(b, ",\"isPending\":false}");
+    }
+    buf_puts(b, "]");
+    put_time(b, "archivedAt", c->archived_at);
+    put_field(b, "taxStatus", tax_status_name(c->tax_status), &first);
+    buf_puts(b, ",\"customProperties\":{");
+    in = true;
+    for (size_t i = 0; i < c->n_props; i++)
+        put_field(b, c->props[i].key, c->props[i].value, &in);
+    buf_puts(b, "}}");
 }
 
 json_t *contact_render(const struct contact *c)

@@ -22,6 +22,11 @@ json_t *organization_render(const struct organization *o);
  * organization_render would dump, written straight into a buffer: large
  * organizations skip building thousands of JSON objects. malloc'd. */
 char *organization_render_text(const struct organization *o, size_t *len);
+/* customer_render_list_item as compact JSON text, appended to `b`: byte for
+ * byte what jansson would dump, without building the objects of the
+ * customer's organizations and their members. */
+struct buf;
+void customer_render_list_text(struct buf *b, const struct customer *c, struct arena *a);
 /* CustomerAliasResponseModel; CustomerAlias when `full` is false. */
 json_t *alias_render(const struct alias *al, bool full);
 /* PaginationMeta5; NULL cursors are left out. */

@@ -231,20 +231,54 @@ enum err store_customer_briefs(struct store_tx *tx, struct arena *a, const char 
 }
 
 /* The organizations `c` is a member of, each whole. */
+/* Organizations already read in one transaction (a list page's members
+ * often share one), so that each is read once. */
+struct org_seen {
+    const struct organization **orgs;
+    size_t n, cap;
+};
+
+/* Reads the organizations `ids` (org_ids_of_member's answer) into c. */
+static enum err attach_orgs(struct store_tx *tx, struct arena *a, const char *account,
+                            struct customer *c, const char **ids, size_t n,
+                            struct org_seen *seen)
+{
+    enum err rc;
+    c->orgs = n ? arena_zalloc(a, n * sizeof(*c->orgs)) : NULL;
+    c->n_orgs = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct organization *known = NULL;
+        for (size_t k = 0; seen && k < seen->n && !known; k++)
+            if (strcmp(seen->orgs[k]->id, ids[i]) == 0)
+                known = seen->orgs[k];
+        if (known) {
+            c->orgs[i] = *known; /* the members are shared, read-only */
+            continue;
+        }
+        if ((rc = tx->be->org_get(tx, a, account, ids[i], &c->orgs[i])))
+            return rc;
+        if (seen) {
+            if (seen->n == seen->cap) {
+                size_t cap = seen->cap ? 2 * seen->cap : 16;
+                const struct organization **grown = arena_alloc(a, cap * sizeof(*grown));
+                if (seen->n)
+                    memcpy(grown, seen->orgs, seen->n * sizeof(*grown));
+                seen->orgs = grown;
+                seen->cap = cap;
+            }
+            seen->orgs[seen->n++] = &c->orgs[i];
+        }
+    }
+    return ERR_OK;
+}
+
 static enum err load_orgs(struct store_tx *tx, struct arena *a, const char *account,
-                          struct customer *c)
+                          struct customer *c, struct org_seen *seen)
 {
     const char **ids = NULL;
     size_t n = 0;
     enum err rc = tx->be->org_ids_of_member(tx, a, account, c->id, &ids, &n);
-    if (rc)
-        return rc;
-    c->orgs = n ? arena_zalloc(a, n * sizeof(*c->orgs)) : NULL;
-    c->n_orgs = n;
-    for (size_t i = 0; i < n; i++)
-        if ((rc = tx->be->org_get(tx, a, account, ids[i], &c->orgs[i])))
-            return rc;
-    return ERR_OK;
+    return rc ? rc : attach_orgs(tx, a, account, c, ids, n, seen);
 }
 
 enum err store_customer_get(struct store_tx *tx, struct arena *a, const char *account,
@@ -256,19 +290,35 @@ enum err store_customer_get(struct store_tx *tx, struct arena *a, const char *ac
         (rc = tx->be->contact_list(tx, a, account, id, false, &out->contacts, &out->n_contacts)) ||
         (rc = tx->be->customer_props(tx, a, account, id, &out->props, &out->n_props)))
         return rc;
-    return load_orgs(tx, a, account, out);
+    return load_orgs(tx, a, account, out, NULL);
 }
 
 enum err store_customer_list(struct store_tx *tx, struct arena *a, const char *account,
                              const struct customer_query *q, struct customer **items,
                              const char ***keys, size_t *n, struct page_result *pr)
 {
-    enum err rc = tx->be->customer_list_rows(tx, a, account, q, items, keys, n, pr);
+    const struct store_backend *be = tx->be;
+    enum err rc = be->customer_list_rows(tx, a, account, q, items, keys, n, pr);
+    if (rc || !*n)
+        return rc;
+    struct org_seen seen = {0};
+    struct customer *cs = *items;
+    if (be->customers_props && be->customers_org_ids) {
+        /* Two statements for the page, then each organization once. */
+        const char ***ids = arena_zalloc(a, *n * sizeof(*ids));
+        size_t *n_ids = arena_zalloc(a, *n * sizeof(*n_ids));
+        if ((rc = be->customers_props(tx, a, account, cs, *n)) ||
+            (rc = be->customers_org_ids(tx, a, account, cs, *n, ids, n_ids)))
+            return rc;
+        for (size_t i = 0; rc == ERR_OK && i < *n; i++)
+            rc = attach_orgs(tx, a, account, &cs[i], ids[i], n_ids[i], &seen);
+        return rc;
+    }
     for (size_t i = 0; rc == ERR_OK && i < *n; i++) {
-        struct customer *c = &(*items)[i];
-        rc = tx->be->customer_props(tx, a, account, c->id, &c->props, &c->n_props);
+        struct customer *c = &cs[i];
+        rc = be->customer_props(tx, a, account, c->id, &c->props, &c->n_props);
         if (rc == ERR_OK)
-            rc = load_orgs(tx, a, account, c);
+            rc = load_orgs(tx, a, account, c, &seen);
     }
     return rc;
 }

@@ -1421,3 +1421,56 @@ Test(customers_api, custom_property_keys_are_the_accounts_distinct_keys_sorted)
     free(one);
     free(two);
 }
+
+/*
+ * A list item is the customer as GET /customers/{id} answers it, without
+ * contacts and status: its own properties and organizations, however the
+ * page's rows were read (on PostgreSQL: two statements for the whole page).
+ */
+Test(customers_api, list_items_carry_each_customers_own_properties_and_organizations)
+{
+    char *a = create("Item A", NULL, "\"customProperties\":{\"tier\":\"gold\",\"k\":\"1\"}");
+    char *b = create("Item B", NULL, NULL);
+    char *c = create("Item C", NULL, "\"customProperties\":{\"tier\":\"tin\"}");
+    char *d = create("Item D", NULL, NULL);
+    char body[512];
+    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\",\"%s\"]}", a, b, c);
+    struct resp *r = req(&srv, "POST", "/customer-organizations", body, NULL);
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    resp_free(r);
+    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", d, c);
+    r = req(&srv, "POST", "/customer-organizations", body, NULL);
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    resp_free(r);
+
+    struct resp *list = req(&srv, "GET", "/customers?limit=100", NULL, NULL);
+    cr_assert_eq(list->status, 200, "%s", list->body);
+    json_t *items = json_object_get(list->json, "items");
+    const char *ids[] = {a, b, c, d};
+    for (size_t k = 0; k < 4; k++) {
+        json_t *item = NULL;
+        for (size_t i = 0; i < json_array_size(items) && !item; i++)
+            if (strcmp(jstr(json_array_get(items, i), "id"), ids[k]) == 0)
+                item = json_array_get(items, i);
+        cr_assert(item, "%s is listed", ids[k]);
+        struct resp *one = get_customer(ids[k]);
+        cr_assert_eq(one->status, 200);
+        json_object_del(one->json, "contacts");
+        json_object_del(one->json, "status");
+        cr_assert(json_equal(item, one->json), "item %zu: %s\nvs %s", k,
+                  json_dumps(item, JSON_COMPACT), one->body);
+        resp_free(one);
+    }
+    resp_free(list);
+    /* c is in two organizations; a has two properties. */
+    struct resp *one = get_customer(c);
+    cr_assert_eq(json_array_size(json_object_get(one->json, "organizations")), 2);
+    resp_free(one);
+    one = get_customer(a);
+    cr_assert_eq(json_object_size(json_object_get(one->json, "customProperties")), 2);
+    resp_free(one);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}

@@ -803,3 +803,62 @@ Test(org_limits, members_per_organization)
     for (int i = 0; i < 6; i++)
         free(c[i]);
 }
+
+/* PUT /customers with the same fields as make_customer and a new name
+ * (`name_json`: the name as JSON string content, escapes included). */
+static void rename_customer(const char *id, const char *name_json)
+{
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"legalName\":\"%s\",\"address\":{\"line1\":\"1 Main St\",\"town\":\"Leeds\","
+             "\"postcode\":\"LS1 1AA\",\"country\":\"GB\"},\"taxStatus\":\"TAXED\","
+             "\"contacts\":[{\"name\":\"Ann\",\"email\":\"ann@example.com\","
+             "\"billingPreference\":\"PRIMARY\"}]}",
+             name_json);
+    struct resp *r = reqf(&srv, "PUT", body, "/customers/%s", id);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+}
+
+/* The name at members[i] (or the owner's, i < 0) of organization id. */
+static char *member_name(const char *id, int i)
+{
+    struct resp *r = get_org(id);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    json_t *m = i < 0 ? json_object_get(r->json, "owner")
+                      : json_array_get(json_object_get(r->json, "members"), (size_t)i);
+    char *name = strdup(jstr(m, "name"));
+    resp_free(r);
+    return name;
+}
+
+Test(org_members, renamed_customers_show_their_new_names_in_every_organization)
+{
+    char *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = make_customer(&srv, NULL, i == 0 ? "Owner Old" : "Member Old");
+    char *a = org(c[0], IDS(c[1], c[2]));
+    char *b = org(c[2], IDS(c[1]));
+    rename_customer(c[1], "Member \\\"New\\\"");
+    rename_customer(c[0], "Owner New");
+    char *n;
+    cr_assert_str_eq((n = member_name(a, 0)), "Member \"New\"");
+    free(n);
+    cr_assert_str_eq((n = member_name(b, 0)), "Member \"New\"", "in the second one too");
+    free(n);
+    cr_assert_str_eq((n = member_name(a, 1)), "Member Old", "the other member keeps its name");
+    free(n);
+    cr_assert_str_eq((n = member_name(a, -1)), "Owner New");
+    free(n);
+    /* And in the organizations of a customer list item. */
+    struct resp *r = reqf(&srv, "GET", NULL, "/customers/%s", c[2]);
+    json_t *orgs = json_object_get(r->json, "organizations");
+    cr_assert_eq(json_array_size(orgs), 1);
+    json_t *m0 = json_array_get(json_object_get(json_array_get(orgs, 0), "members"), 0);
+    cr_assert_str_eq(jstr(m0, "name"), "Member \"New\"");
+    resp_free(r);
+    free(a);
+    free(b);
+    for (int i = 0; i < 3; i++)
+        free(c[i]);
+}

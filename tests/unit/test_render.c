@@ -1,8 +1,10 @@
-/* The direct organization renderer writes exactly what jansson would. */
+/* The direct renderers (organizations, customer list items) write exactly
+ * what jansson would. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/core/buf.h"
 #include "../../src/domain/render.h"
 
 static void same(const struct organization *o)
@@ -37,4 +39,63 @@ Test(render, organization_text_matches_jansson)
     same(&o);
     o.n_members = 0;
     same(&o);
+}
+
+static void same_list_item(const struct customer *c)
+{
+    struct arena *a = arena_create();
+    json_t *j = customer_render_list_item(c, a);
+    char *want = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct buf b;
+    buf_init(&b, (size_t)1 << 24);
+    customer_render_list_text(&b, c, a);
+    char *got = buf_steal(&b);
+    cr_assert_str_eq(got, want);
+    free(got);
+    free(want);
+    json_decref(j);
+    arena_destroy(a);
+}
+
+Test(render, customer_list_item_text_matches_jansson)
+{
+    struct member ms[2] = {{.name = "M \"one\""}, {.name = "caf\xc3\xa9\n"}};
+    strcpy(ms[0].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a01");
+    strcpy(ms[1].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a02");
+    struct organization orgs[2] = {{.members = ms, .n_members = 2}, {.members = NULL}};
+    strcpy(orgs[0].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4aff");
+    strcpy(orgs[0].owner.id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4aee");
+    orgs[0].owner.name = "Owner\\Inc";
+    strcpy(orgs[1].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4afe");
+    strcpy(orgs[1].owner.id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4aed");
+    orgs[1].owner.name = "";
+    struct integration_id ints[2] = {{"Stripe", "cus_\"1"}, {"Xero", "x\t2"}};
+    struct property props[2] = {{"region", "emea"}, {"seg\"ment", "sm\x01b"}};
+    struct customer c = {
+        .created_at = 1721000000000,
+        .legal_name = "Acme \"Widgets\" Ltd",
+        .address = {.line1 = "1 High St", .town = "Leeds", .postcode = "LS1", .country = "GB"},
+        .tax_status = TAX_TAXED,
+        .orgs = orgs,
+        .n_orgs = 2,
+        .integrations = ints,
+        .n_integrations = 2,
+        .props = props,
+        .n_props = 2,
+        .url = "https://www.acme.example/path?q=1",
+        .label = "Enterprise",
+        .archived_at = 1722000000000,
+    };
+    strcpy(c.id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a00");
+    same_list_item(&c);
+    /* The optional parts absent, the lists empty. */
+    c.url = NULL;
+    c.label = NULL;
+    c.archived_at = 0;
+    c.n_orgs = 0;
+    c.n_integrations = 0;
+    c.n_props = 0;
+    c.address.line2 = "Floor 2";
+    c.address.state = "Yorks";
+    same_list_item(&c);
 }

@@ -77,6 +77,9 @@
                        " WHERE account_id = $1 AND id = x.id OFFSET 0) c")                         \
     X(CUSTOMER_PROPS, "SELECT key, value FROM customer_properties"                                 \
                       " WHERE account_id = $1 AND customer_id = $2 ORDER BY key")                  \
+    X(CUSTOMERS_PROPS, "SELECT customer_id, key, value FROM customer_properties"                   \
+                       " WHERE account_id = $1 AND customer_id = ANY ($2::text[])"                 \
+                       " ORDER BY customer_id, key")                                               \
     X(PROPERTY_KEYS, "SELECT DISTINCT key FROM customer_properties WHERE account_id = $1"          \
                      " ORDER BY key")                                                              \
     X(CONTACT_LIST, "SELECT " CONTACT_COLS " FROM contacts"                                        \
@@ -128,6 +131,11 @@
                          " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"           \
                          " WHERE m.account_id = $1 AND m.customer_id = $2"                         \
                          " ORDER BY o.created_at, o.id")                                           \
+    X(CUSTOMERS_ORG_IDS, "SELECT m.customer_id, o.id FROM organization_members m CROSS JOIN LATERAL" \
+                         " (SELECT id, created_at FROM organizations"                              \
+                         " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"           \
+                         " WHERE m.account_id = $1 AND m.customer_id = ANY ($2::text[])"           \
+                         " ORDER BY m.customer_id, o.created_at, o.id")                            \
     X(ORG_MEMBERS_ADD,                                                                             \
       "INSERT INTO organization_members (account_id, organization_id, customer_id, position)"      \
       " SELECT $1, $2, x.id, b.base + x.ord"                                                       \
@@ -1555,6 +1563,90 @@ static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const ch
     return ERR_OK;
 }
 
+/* The index in items of the customer `id` (rows come sorted by customer,
+ * items in the page's order); n when absent. */
+static size_t item_of(const struct customer *items, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].id, id) == 0)
+            return i;
+    return n;
+}
+
+/* One statement for a page's customers: the rows of `st` carry the
+ * customer id in column 0; *first and *count give each item's rows. */
+static PGresult *run_for_items(struct store_tx *tx, struct arena *a, int st, const char *account,
+                               const struct customer *items, size_t n, int **first, int **count,
+                               enum err *rc)
+{
+    const char **ids = arena_alloc(a, (n ? n : 1) * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = items[i].id;
+    struct store__pg_params p = {0};
+    store__pg_text(&p, account);
+    store__pg_text(&p, ids_array(tx, ids, n));
+    PGresult *r = run(tx, st, &p, rc);
+    if (!r)
+        return NULL;
+    *first = arena_zalloc(a, (n ? n : 1) * sizeof(**first));
+    *count = arena_zalloc(a, (n ? n : 1) * sizeof(**count));
+    int rows = PQntuples(r);
+    for (int row = 0; row < rows;) {
+        int end = row + 1;
+        const char *id = PQgetvalue(r, row, 0);
+        while (end < rows && strcmp(PQgetvalue(r, end, 0), id) == 0)
+            end++;
+        size_t k = item_of(items, n, id);
+        if (k < n) {
+            (*first)[k] = row;
+            (*count)[k] = end - row;
+        }
+        row = end;
+    }
+    return r;
+}
+
+static enum err customers_props(struct store_tx *tx, struct arena *a, const char *account,
+                                struct customer *items, size_t n)
+{
+    int *first, *count;
+    enum err rc;
+    PGresult *r = run_for_items(tx, a, ST_CUSTOMERS_PROPS, account, items, n, &first, &count, &rc);
+    if (!r)
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        struct customer *c = &items[k];
+        c->n_props = (size_t)count[k];
+        c->props = count[k] ? arena_zalloc(a, (size_t)count[k] * sizeof(*c->props)) : NULL;
+        for (int i = 0; i < count[k]; i++) {
+            c->props[i].key = str0(a, r, first[k] + i, 1);
+            c->props[i].value = str0(a, r, first[k] + i, 2);
+        }
+    }
+    PQclear(r);
+    return ERR_OK;
+}
+
+static enum err customers_org_ids(struct store_tx *tx, struct arena *a, const char *account,
+                                  const struct customer *items, size_t n, const char ***ids,
+                                  size_t *n_ids)
+{
+    int *first, *count;
+    enum err rc;
+    PGresult *r =
+        run_for_items(tx, a, ST_CUSTOMERS_ORG_IDS, account, items, n, &first, &count, &rc);
+    if (!r)
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        n_ids[k] = (size_t)count[k];
+        ids[k] = count[k] ? arena_zalloc(a, (size_t)count[k] * sizeof(**ids)) : NULL;
+        for (int i = 0; i < count[k]; i++)
+            ids[k][i] = str0(a, r, first[k] + i, 1);
+    }
+    PQclear(r);
+    return ERR_OK;
+}
+
 static enum err org_members_add(struct store_tx *tx, const char *account, const char *org_id,
                                 const char *const *ids, size_t n)
 {
@@ -1702,6 +1794,8 @@ const struct store_backend store__pg_backend = {
     .org_get = org_get,
     .org_id_by_owner = org_id_by_owner,
     .org_ids_of_member = org_ids_of_member,
+    .customers_props = customers_props,
+    .customers_org_ids = customers_org_ids,
     .org_members_add = org_members_add,
     .org_members_clear = org_members_clear,
     .org_member_remove = org_member_remove,

@@ -149,9 +149,37 @@ static const char v2[] =
     "    WHERE account_id = OLD.account_id;"
     "END;";
 
+/*
+ * 3: each membership row keeps its customer's legal name, kept by a
+ * trigger when the customer is renamed, so that reading an organization is
+ * one range of organization_members and not a lookup in customers per
+ * member: the members of a large organization are spread over the whole
+ * customers table, and with a million customers reading 10,000 of them by
+ * id took 100 ms. Rows written without a name (by hand, by an old import)
+ * get it from the second trigger.
+ */
+static const char v3[] =
+    "ALTER TABLE organization_members ADD COLUMN member_name TEXT;"
+    "UPDATE organization_members SET member_name = (SELECT legal_name FROM customers c"
+    "  WHERE c.account_id = organization_members.account_id"
+    "  AND c.id = organization_members.customer_id);"
+    "CREATE TRIGGER member_name_rename AFTER UPDATE OF legal_name ON customers"
+    "  WHEN OLD.legal_name IS NOT NEW.legal_name BEGIN"
+    "  UPDATE organization_members SET member_name = NEW.legal_name"
+    "    WHERE account_id = NEW.account_id AND customer_id = NEW.id;"
+    "END;"
+    "CREATE TRIGGER member_name_fill AFTER INSERT ON organization_members"
+    "  WHEN NEW.member_name IS NULL BEGIN"
+    "  UPDATE organization_members SET member_name = (SELECT legal_name FROM customers c"
+    "    WHERE c.account_id = NEW.account_id AND c.id = NEW.customer_id)"
+    "    WHERE account_id = NEW.account_id AND organization_id = NEW.organization_id"
+    "    AND customer_id = NEW.customer_id;"
+    "END;";
+
 const struct store__sqlite_migration store__sqlite_migrations[] = {
     {1, v1},
     {2, v2},
+    {3, v3},
 };
 
 const size_t store__sqlite_n_migrations =

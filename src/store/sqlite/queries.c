@@ -158,11 +158,11 @@ static const char *const sql[Q__COUNT] = {
     [Q_ORG_GET] = "SELECT o.id, o.owner_id, o.created_at, c.legal_name FROM organizations o "
                   "LEFT JOIN customers c ON c.account_id = o.account_id AND c.id = o.owner_id "
                   "WHERE o.account_id = ?1 AND o.id = ?2",
-    [Q_ORG_MEMBERS] = "SELECT m.customer_id, c.legal_name FROM organization_members m "
-                      "LEFT JOIN customers c "
-                      "ON c.account_id = m.account_id AND c.id = m.customer_id "
-                      "WHERE m.account_id = ?1 AND m.organization_id = ?2 "
-                      "ORDER BY m.position",
+    /* The names are kept on the membership rows (migration 3): a large
+     * organization's members are spread over the customers table. */
+    [Q_ORG_MEMBERS] = "SELECT customer_id, member_name FROM organization_members "
+                      "WHERE account_id = ?1 AND organization_id = ?2 "
+                      "ORDER BY position",
     [Q_ORG_BY_OWNER] = "SELECT id FROM organizations WHERE account_id = ?1 AND owner_id = ?2",
     [Q_ORGS_OF_MEMBER] = "SELECT o.id FROM organization_members m JOIN organizations o "
                          "ON o.account_id = m.account_id AND o.id = m.organization_id "
@@ -171,8 +171,9 @@ static const char *const sql[Q__COUNT] = {
     [Q_ORG_MAX_POSITION] = "SELECT COALESCE(MAX(position), 0) FROM organization_members "
                            "WHERE account_id = ?1 AND organization_id = ?2",
     [Q_ORG_MEMBER_INSERT] = "INSERT INTO organization_members "
-                            "(account_id, organization_id, customer_id, position) "
-                            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                            "(account_id, organization_id, customer_id, position, member_name) "
+                            "VALUES (?1, ?2, ?3, ?4, (SELECT legal_name FROM customers "
+                            "WHERE account_id = ?1 AND id = ?3)) ON CONFLICT DO NOTHING",
     [Q_ORG_MEMBERS_CLEAR] = "DELETE FROM organization_members "
                             "WHERE account_id = ?1 AND organization_id = ?2",
     [Q_ORG_MEMBER_REMOVE] = "DELETE FROM organization_members "
