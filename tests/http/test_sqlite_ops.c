@@ -300,3 +300,38 @@ Test(sqlite_ops, backup_while_writes_go_on_is_consistent_and_restores)
     cr_assert_eq(r->status, 201, "and takes writes");
     resp_free(r);
 }
+
+/* ---- migrations ---- */
+
+Test(sqlite_ops, migration_3_gives_existing_memberships_their_names)
+{
+    char *owner = make_customer(&srv, NULL, "Mig Owner");
+    char *m = make_customer(&srv, NULL, "Mig Member");
+    char org_body[256];
+    snprintf(org_body, sizeof(org_body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", owner, m);
+    struct resp *r = req(&srv, "POST", "/customer-organizations", org_body, NULL);
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    char *org = strdup(jstr(r->json, "id"));
+    resp_free(r);
+    /* Back to schema 2: no names on the memberships, no triggers. (The
+     * database stays where it is after a kill; a stop would remove it.) */
+    server_kill(&srv);
+    char *out = sqlite_answer(db_path(),
+                              "DROP TRIGGER member_name_rename; DROP TRIGGER member_name_fill; "
+                              "ALTER TABLE organization_members DROP COLUMN member_name; "
+                              "DELETE FROM schema_migrations WHERE version = 3;");
+    cr_assert_str_eq(out, "", "%s", out);
+    free(out);
+    server_restart(&srv, NULL);
+    r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    json_t *m0 = json_array_get(json_object_get(r->json, "members"), 0);
+    cr_assert_str_eq(jstr(m0, "name"), "Mig Member", "%s", r->body);
+    resp_free(r);
+    out = sqlite_answer(db_path(), "SELECT MAX(version) FROM schema_migrations;");
+    cr_assert_str_eq(out, "3");
+    free(out);
+    free(org);
+    free(owner);
+    free(m);
+}
