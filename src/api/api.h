@@ -30,6 +30,9 @@ struct api {
     struct store *store;
     const struct config *cfg;
     struct workq *workers;
+    /* SQLite: list pages run here, one thread per core, in arrival order;
+     * NULL on PostgreSQL, where every request goes to `workers`. */
+    struct workq *page_workers;
     bool defer_all; /* the store may block: run every request on a worker */
     /* The store commits writes without a waiting thread (SQLite): writes
      * run inline like reads, and the writer thread answers them. */
@@ -58,6 +61,10 @@ struct call {
      * call runs inline and the store writes asynchronously). */
     bool may_defer;
     bool deferred; /* it did: the writer thread ends the call */
+    /* A read request's one transaction, from the credentials check to the
+     * answer: call_read and auth_check use it when set. */
+    struct store_tx *tx;
+    bool ran; /* the checks and the handler ran (inside tx) */
 };
 
 typedef enum err (*api_handler)(struct call *c);
@@ -71,6 +78,7 @@ enum {
     ROUTE_WRITE = 1u << 4,      /* changes data: runs on a worker */
     ROUTE_EXTENSION = 1u << 5,  /* kinship's, not Sequence's */
     ROUTE_NO_STORE = 1u << 6,   /* never touches the store: always answered inline */
+    ROUTE_PAGE = 1u << 7,       /* a page of items: runs on a worker, even on SQLite */
 };
 
 #define ROUTE_API (ROUTE_AUTH | ROUTE_VERSIONED)

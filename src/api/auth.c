@@ -90,7 +90,7 @@ enum err auth_check(struct call *c)
     l.client_id = id;
     uint8_t given[SECRET_HASH_LEN];
     secret_hash(secret, secret_len, given);
-    rc = store_read(c->api->store, lookup_fn, &l);
+    rc = c->tx ? lookup_fn(c->tx, &l) : store_read(c->api->store, lookup_fn, &l);
     if (rc == ERR_NOT_FOUND || (rc == ERR_OK && (!secret_hash_equal(given, l.hash) || l.revoked_at))) {
         rc = unauthorized(c, "unknown or revoked API client");
         goto out;

@@ -68,6 +68,8 @@ const char *call_id_param(struct call *c, int i)
 
 enum err call_read(struct call *c, store_fn fn, void *arg)
 {
+    if (c->tx)
+        return fn(c->tx, arg);
     return store_read(c->api->store, fn, arg);
 }
 

@@ -153,7 +153,7 @@ static enum err check_idempotency(struct call *c)
 }
 
 /* Everything after routing: may wait on the store. */
-static void run(struct call *c)
+static void run_checks(struct call *c)
 {
     struct req *r = c->req;
     const struct route *rt = r->route;
@@ -179,6 +179,34 @@ static void run(struct call *c)
         return;
 out:
     api_call_end(c, rc);
+}
+
+static enum err run_in_tx(struct store_tx *tx, void *arg)
+{
+    struct call *c = arg;
+    c->tx = tx;
+    c->ran = true;
+    run_checks(c);
+    c->tx = NULL;
+    return ERR_OK;
+}
+
+/*
+ * A read that needs credentials runs in one store transaction, the client
+ * lookup included: one snapshot for the whole answer, and on SQLite one
+ * pair of WAL read locks instead of two (they are system calls, and showed
+ * in the profile of GET /customers/{id}).
+ */
+static void run(struct call *c)
+{
+    const struct route *rt = c->req->route;
+    if (!(rt->flags & ROUTE_AUTH) || (rt->flags & ROUTE_WRITE)) {
+        run_checks(c);
+        return;
+    }
+    enum err rc = store_read(c->api->store, run_in_tx, c);
+    if (rc && !c->ran)
+        api_call_end(c, rc);
 }
 
 void api_call_end(struct call *c, enum err rc)
@@ -232,6 +260,16 @@ void api_handle(struct req *r, void *ud)
     /* With asynchronous writes a write runs inline up to its commit, and
      * no thread waits for the commit (see call_write). */
     bool inline_write = (rt->flags & ROUTE_WRITE) && api->async_writes;
+    /* A page (up to 100 customers, each with its organizations whole) may
+     * take milliseconds: on a thread of its own it does not hold up the
+     * polling thread's other connections. A few threads, not the 64
+     * workers: 64 pages at once on 2 cores took turns and stretched the
+     * p99 of each (180-260 ms against 65-95 ms). */
+    if ((rt->flags & ROUTE_PAGE) && api->page_workers) {
+        req_suspend(r);
+        workq_submit(api->page_workers, run_deferred, c);
+        return;
+    }
     if (!inline_write &&
         ((rt->flags & ROUTE_WRITE) || (api->defer_all && !(rt->flags & ROUTE_NO_STORE)))) {
         req_suspend(r);

@@ -11,10 +11,11 @@
 #define API_BODY (ROUTE_API | ROUTE_JSON_BODY | ROUTE_IDEMPOTENT | ROUTE_WRITE)
 #define API_POST (ROUTE_API | ROUTE_IDEMPOTENT | ROUTE_WRITE)
 #define API_DEL (ROUTE_API | ROUTE_WRITE)
+#define API_PAGE (ROUTE_API | ROUTE_PAGE)
 #define EXT ROUTE_EXTENSION
 
 const struct route api_routes[] = {
-    R(GET, "/customers", customers_list, API_READ, "customers.list"),
+    R(GET, "/customers", customers_list, API_PAGE, "customers.list"),
     R(POST, "/customers", customers_create, API_BODY, "customers.create"),
     R(GET, "/customers/by-alias/{alias}", customers_by_alias, API_READ, "customers.by_alias"),
     R(GET, "/customers/{id}", customers_get, API_READ, "customers.get"),
@@ -28,7 +29,7 @@ const struct route api_routes[] = {
     R(PUT, "/customers/{customer}/contacts/{id}", contacts_update, API_BODY, "contacts.update"),
     R(POST, "/customers/{customer}/contacts/{id}/archive", contacts_archive, API_POST,
       "contacts.archive"),
-    R(GET, "/customer-aliases", aliases_list, API_READ, "aliases.list"),
+    R(GET, "/customer-aliases", aliases_list, API_PAGE, "aliases.list"),
     R(POST, "/customer-aliases", aliases_create, API_BODY, "aliases.create"),
     R(PUT, "/customer-aliases/{id}", aliases_update, API_BODY, "aliases.update"),
     R(DELETE, "/customer-aliases/{id}", aliases_delete, API_DEL, "aliases.delete"),
@@ -38,7 +39,7 @@ const struct route api_routes[] = {
     R(PUT, "/customer-organizations/{id}/members", orgs_members_replace, API_BODY,
       "organizations.members_replace"),
     /* kinship extensions */
-    R(GET, "/customer-organizations", orgs_list, API_READ | EXT, "organizations.list"),
+    R(GET, "/customer-organizations", orgs_list, API_PAGE | EXT, "organizations.list"),
     R(GET, "/customer-organizations/{id}", orgs_get, API_READ | EXT, "organizations.get"),
     R(DELETE, "/customer-organizations/{id}", orgs_delete, API_DEL | EXT, "organizations.delete"),
     R(DELETE, "/customer-organizations/{id}/members/{customerId}", orgs_member_remove,

@@ -17,7 +17,7 @@ const struct cfg_setting cfg_settings[] = {
     {"threads", CFG_INT, "0", 0, 256, NULL, OFF(threads),
      "HTTP polling threads (0: one per core)"},
     {"workers", CFG_INT, "64", 1, 4096, NULL, OFF(workers),
-     "worker threads for requests that wait on PostgreSQL (SQLite requests never wait on one)"},
+     "worker threads for requests that wait on PostgreSQL (SQLite needs none)"},
     {"body_limit", CFG_INT, "1048576", 1024, 1073741824, NULL, OFF(body_limit),
      "largest request body in bytes (larger: 413)"},
     {"header_limit", CFG_INT, "32768", 4096, 1048576, NULL, OFF(header_limit),
