@@ -154,7 +154,7 @@ static double write_until_wal_restarts(int limit, bool *restarted)
         double pages = metric("kinship_store_wal_pages");
         if (pages > most)
             most = pages;
-        *restarted = most >= 4000 && pages < most / 2;
+        *restarted = most >= 1000 && pages < most / 2;
     }
     return most;
 }
@@ -167,8 +167,8 @@ Test(sqlite_ops, the_wal_is_checkpointed_beside_the_writer_and_starts_over)
     cr_assert(restarted, "the WAL started over (it reached %.0f pages)", most);
     /* One pass of the checkpoint thread and one catch-up of the writer. */
     cr_assert_geq(metric("kinship_store_checkpoints_total"), before + 2);
-    /* It started over soon after passing 4,000 pages, not at some cap. */
-    cr_assert_lt(most, 4400, "the WAL grew to %.0f pages", most);
+    /* It started over soon after passing 1,000 pages, not at some cap. */
+    cr_assert_lt(most, 1100, "the WAL grew to %.0f pages", most);
 }
 
 Test(sqlite_ops, a_reader_holding_an_old_snapshot_delays_the_checkpoint_not_the_writes)

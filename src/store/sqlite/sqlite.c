@@ -437,12 +437,8 @@ out:
 
 /* ---- the checkpointer ---- */
 
-/* WAL pages that start a checkpoint (16 MiB of 4 KiB pages; SQLite's own
- * autocheckpoint is at 1,000). Each checkpoint ends with a short catch-up
- * in the writer; at 1,000 pages those came every few dozen batches under
- * load, and at 4,000 the writes at 64 connections ran 15-20% faster in
- * alternating runs of make bench. */
-#define CHECKPOINT_PAGES 4000
+/* WAL pages that start a checkpoint: SQLite's own autocheckpoint size. */
+#define CHECKPOINT_PAGES 1000
 
 /*
  * The writer connection's WAL hook, called in the writer thread after each
