@@ -214,8 +214,8 @@ static int cmd_serve(int argc, char **argv)
         .workers = workq_create((unsigned)cfg.workers, 256),
         .defer_all = store_blocks(store),
         .async_writes = !store_blocks(store) && store_writes_async(store),
-        .page_workers = store_blocks(store) ? NULL
-                                            : workq_create((unsigned)(cores > 0 ? cores : 1), 256),
+        .page_workers =
+            store_blocks(store) ? NULL : workq_create((unsigned)(cores > 0 ? cores : 1), 256),
         .metrics = metrics_create(api_routes_count),
         .ratelimit = ratelimit_create(cfg.rate_limit),
         .openapi = (const char *)kinship_openapi,

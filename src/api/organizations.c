@@ -268,8 +268,8 @@ static enum err members_tx(struct store_tx *tx, void *arg)
      * without reading the organization again. */
     op->org = cur;
     op->org.n_members = cur.n_members + n_fresh;
-    op->org.members = arena_alloc(c->a, (op->org.n_members ? op->org.n_members : 1) *
-                                            sizeof(*op->org.members));
+    op->org.members =
+        arena_alloc(c->a, (op->org.n_members ? op->org.n_members : 1) * sizeof(*op->org.members));
     if (cur.n_members)
         memcpy(op->org.members, cur.members, cur.n_members * sizeof(*cur.members));
     for (size_t i = 0; i < n_fresh; i++) {
@@ -415,10 +415,8 @@ static enum err remove_tx(struct store_tx *tx, void *arg)
 enum err orgs_member_remove(struct call *c)
 {
     struct org_op *op = arena_zalloc(c->a, sizeof(*op));
-    *op = (struct org_op){.c = c,
-                        .status = 200,
-                        .org_id = call_id_param(c, 0),
-                        .remove = call_id_param(c, 1)};
+    *op = (struct org_op){
+        .c = c, .status = 200, .org_id = call_id_param(c, 0), .remove = call_id_param(c, 1)};
     return call_write(c, remove_tx, render_org, op);
 }
 

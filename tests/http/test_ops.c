@@ -279,22 +279,14 @@ Test(ops, metrics_are_well_formed_prometheus_text_and_count_what_happens)
     scrape(&srv, &before);
     check_families(&before);
     static const char *const families[] = {
-        "kinship_build_info",
-        "kinship_requests_in_flight",
-        "kinship_requests_total",
-        "kinship_request_duration_seconds",
-        "kinship_store_info",
-        "kinship_store_pool_max_connections",
-        "kinship_store_writes_total",
-        "kinship_store_write_batches_total",
-        "kinship_store_commits_total",
-        "kinship_store_rollbacks_total",
-        "kinship_store_retries_total",
-        "kinship_store_checkpoints_total",
-        "kinship_store_errors_total",
-        "kinship_store_pool_connections",
-        "kinship_store_write_queue",
-        "kinship_store_wal_pages",
+        "kinship_build_info",          "kinship_requests_in_flight",
+        "kinship_requests_total",      "kinship_request_duration_seconds",
+        "kinship_store_info",          "kinship_store_pool_max_connections",
+        "kinship_store_writes_total",  "kinship_store_write_batches_total",
+        "kinship_store_commits_total", "kinship_store_rollbacks_total",
+        "kinship_store_retries_total", "kinship_store_checkpoints_total",
+        "kinship_store_errors_total",  "kinship_store_pool_connections",
+        "kinship_store_write_queue",   "kinship_store_wal_pages",
     };
     for (size_t i = 0; i < sizeof(families) / sizeof(*families); i++)
         cr_assert(family_type(&before, families[i]), "the exposition has %s", families[i]);

@@ -316,10 +316,10 @@ Test(sqlite_ops, migration_3_gives_existing_memberships_their_names)
     /* Back to schema 2: no names on the memberships, no triggers. (The
      * database stays where it is after a kill; a stop would remove it.) */
     server_kill(&srv);
-    char *out = sqlite_answer(db_path(),
-                              "DROP TRIGGER member_name_rename; DROP TRIGGER member_name_fill; "
-                              "ALTER TABLE organization_members DROP COLUMN member_name; "
-                              "DELETE FROM schema_migrations WHERE version = 3;");
+    char *out =
+        sqlite_answer(db_path(), "DROP TRIGGER member_name_rename; DROP TRIGGER member_name_fill; "
+                                 "ALTER TABLE organization_members DROP COLUMN member_name; "
+                                 "DELETE FROM schema_migrations WHERE version = 3;");
     cr_assert_str_eq(out, "", "%s", out);
     free(out);
     server_restart(&srv, NULL);

@@ -131,11 +131,12 @@
                          " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"           \
                          " WHERE m.account_id = $1 AND m.customer_id = $2"                         \
                          " ORDER BY o.created_at, o.id")                                           \
-    X(CUSTOMERS_ORG_IDS, "SELECT m.customer_id, o.id FROM organization_members m CROSS JOIN LATERAL" \
-                         " (SELECT id, created_at FROM organizations"                              \
-                         " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"           \
-                         " WHERE m.account_id = $1 AND m.customer_id = ANY ($2::text[])"           \
-                         " ORDER BY m.customer_id, o.created_at, o.id")                            \
+    X(CUSTOMERS_ORG_IDS,                                                                           \
+      "SELECT m.customer_id, o.id FROM organization_members m CROSS JOIN LATERAL"                  \
+      " (SELECT id, created_at FROM organizations"                                                 \
+      " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"                              \
+      " WHERE m.account_id = $1 AND m.customer_id = ANY ($2::text[])"                              \
+      " ORDER BY m.customer_id, o.created_at, o.id")                                               \
     X(ORG_MEMBERS_ADD,                                                                             \
       "INSERT INTO organization_members (account_id, organization_id, customer_id, position)"      \
       " SELECT $1, $2, x.id, b.base + x.ord"                                                       \

@@ -85,7 +85,7 @@ struct sqlite_store {
     /* The checkpointer: woken by the writer's WAL hook, see checkpointer_main. */
     pthread_mutex_t ckmu;
     pthread_cond_t ckwake;
-    atomic_int ck_state;    /* enum ck_state; moves under ckmu */
+    atomic_int ck_state; /* enum ck_state; moves under ckmu */
     bool ck_stopping, ck_running;
     int64_t ck_next;        /* WAL pages that start the next pass (the writer's) */
     atomic_llong wal_pages; /* the WAL's size after the last commit */
@@ -536,15 +536,14 @@ static void writer_catch_up(struct sqlite_store *s)
 static enum err checkpointer_start(struct sqlite_store *s)
 {
     s->ck_next = CHECKPOINT_PAGES;
-    int src = sqlite3_open_v2(s->path, &s->ckdb,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                              NULL);
+    int src =
+        sqlite3_open_v2(s->path, &s->ckdb,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
     if (src == SQLITE_OK)
         src = sqlite3_exec(s->ckdb, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     if (src != SQLITE_OK) {
-        log_kv(LOG_ERROR, "cannot open the SQLite checkpoint connection", "path", s->path,
-               "detail", s->ckdb ? sqlite3_errmsg(s->ckdb) : sqlite3_errstr(src),
-               (const char *)NULL);
+        log_kv(LOG_ERROR, "cannot open the SQLite checkpoint connection", "path", s->path, "detail",
+               s->ckdb ? sqlite3_errmsg(s->ckdb) : sqlite3_errstr(src), (const char *)NULL);
         return ERR_UNAVAILABLE;
     }
     if (pthread_create(&s->ckpt, NULL, checkpointer_main, s) != 0) {
