@@ -21,7 +21,9 @@ struct cust_op {
 static void render_customer(void *arg, int *status, char **body)
 {
     struct cust_op *op = arg;
-    render_json(customer_render(&op->out, op->c->a), op->status, status, body);
+    size_t len;
+    *status = op->status;
+    *body = customer_render_text(&op->out, op->c->a, &len);
 }
 
 static enum err not_found(struct call *c)
@@ -155,7 +157,9 @@ enum err customers_get(struct call *c)
     enum err rc = call_read(c, get_tx, &op);
     if (rc)
         return rc;
-    call_json(c, 200, customer_render(&op.out, c->a));
+    size_t len;
+    char *body = customer_render_text(&op.out, c->a, &len);
+    req_respond(c->req, 200, body, len);
     return ERR_OK;
 }
 

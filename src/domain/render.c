@@ -140,7 +140,8 @@ static void put_time(struct buf *b, const char *k, int64_t ms)
     put_field(b, k, iso, &first);
 }
 
-void customer_render_list_text(struct buf *b, const struct customer *c, struct arena *a)
+/* customer_common's fields, without the closing brace. */
+static void put_customer_common(struct buf *b, const struct customer *c, struct arena *a)
 {
     /* The fields and their order are customer_common's. */
     bool first = false;
@@ -183,7 +184,46 @@ void customer_render_list_text(struct buf *b, const struct customer *c, struct a
     in = true;
     for (size_t i = 0; i < c->n_props; i++)
         put_field(b, c->props[i].key, c->props[i].value, &in);
-    buf_puts(b, "}}");
+    buf_puts(b, "}");
+}
+
+void customer_render_list_text(struct buf *b, const struct customer *c, struct arena *a)
+{
+    put_customer_common(b, c, a);
+    buf_puts(b, "}");
+}
+
+static void put_contact(struct buf *b, const struct contact *ct)
+{
+    bool first = false;
+    buf_puts(b, "{\"id\":");
+    put_string(b, ct->id);
+    put_field(b, "name", ct->name, &first);
+    put_field(b, "email", ct->email, &first);
+    put_field(b, "billingPreference", billing_pref_name(ct->pref), &first);
+    put_time(b, "createdAt", ct->created_at);
+    put_time(b, "updatedAt", ct->updated_at);
+    put_time(b, "archivedAt", ct->archived_at);
+    buf_puts(b, "}");
+}
+
+char *customer_render_text(const struct customer *c, struct arena *a, size_t *len)
+{
+    struct buf b;
+    buf_init(&b, (size_t)1 << 30);
+    put_customer_common(&b, c, a);
+    buf_puts(&b, ",\"contacts\":[");
+    for (size_t i = 0; i < c->n_contacts; i++) {
+        if (i)
+            buf_puts(&b, ",");
+        put_contact(&b, &c->contacts[i]);
+    }
+    bool first = false;
+    buf_puts(&b, "]");
+    put_field(&b, "status", customer_status_name(c->status), &first);
+    buf_puts(&b, "}");
+    *len = b.len;
+    return buf_steal(&b);
 }
 
 json_t *contact_render(const struct contact *c)

@@ -27,6 +27,8 @@ char *organization_render_text(const struct organization *o, size_t *len);
  * customer's organizations and their members. */
 struct buf;
 void customer_render_list_text(struct buf *b, const struct customer *c, struct arena *a);
+/* customer_render as compact JSON text (malloc'd), byte for byte. */
+char *customer_render_text(const struct customer *c, struct arena *a, size_t *len);
 /* CustomerAliasResponseModel; CustomerAlias when `full` is false. */
 json_t *alias_render(const struct alias *al, bool full);
 /* PaginationMeta5; NULL cursors are left out. */

@@ -41,6 +41,22 @@ Test(render, organization_text_matches_jansson)
     same(&o);
 }
 
+/* customer_render_text against customer_render. */
+static void same_customer(const struct customer *c)
+{
+    struct arena *a = arena_create();
+    json_t *j = customer_render(c, a);
+    char *want = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t len;
+    char *got = customer_render_text(c, a, &len);
+    cr_assert_str_eq(got, want);
+    cr_assert_eq(len, strlen(want));
+    free(got);
+    free(want);
+    json_decref(j);
+    arena_destroy(a);
+}
+
 static void same_list_item(const struct customer *c)
 {
     struct arena *a = arena_create();
@@ -57,7 +73,7 @@ static void same_list_item(const struct customer *c)
     arena_destroy(a);
 }
 
-Test(render, customer_list_item_text_matches_jansson)
+Test(render, customer_and_list_item_text_match_jansson)
 {
     struct member ms[2] = {{.name = "M \"one\""}, {.name = "caf\xc3\xa9\n"}};
     strcpy(ms[0].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a01");
@@ -86,8 +102,20 @@ Test(render, customer_list_item_text_matches_jansson)
         .label = "Enterprise",
         .archived_at = 1722000000000,
     };
+    struct contact cts[2] = {
+        {.name = "Ann \"A\"", .email = "ann@x.io", .pref = BILLING_PRIMARY,
+         .created_at = 1721000000000, .updated_at = 1721000100000},
+        {.name = "Bob\n", .email = "bob@x.io", .pref = BILLING_STANDARD,
+         .created_at = 1721000000000, .updated_at = 1721000200000, .archived_at = 1721000300000},
+    };
+    strcpy(cts[0].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4ac0");
+    strcpy(cts[1].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4ac1");
+    c.contacts = cts;
+    c.n_contacts = 2;
+    c.status = CUSTOMER_ACTIVE;
     strcpy(c.id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a00");
     same_list_item(&c);
+    same_customer(&c);
     /* The optional parts absent, the lists empty. */
     c.url = NULL;
     c.label = NULL;
@@ -98,4 +126,6 @@ Test(render, customer_list_item_text_matches_jansson)
     c.address.line2 = "Floor 2";
     c.address.state = "Yorks";
     same_list_item(&c);
+    c.n_contacts = 0;
+    same_customer(&c);
 }
