@@ -331,26 +331,15 @@ enum err customers_list(struct call *c)
                             op.pr.has_next);
         before = page_cursor(c, sort_name, desc, op.keys[0], op.items[0].id, op.pr.has_prev);
     }
-    /* {"items":[...],"pagination":{...}}, the items written as text: a page
-     * of 100 customers, each with its organizations and their members, was
-     * most of the list's time as jansson objects. */
-    struct buf b;
-    buf_init(&b, (size_t)1 << 30);
-    buf_puts(&b, "{\"items\":[");
+    /* A page of 100 customers, each with its organizations and their
+     * members, was most of the list's time as jansson objects. */
+    struct buf items;
+    buf_init(&items, (size_t)1 << 30);
     for (size_t i = 0; i < op.n; i++) {
         if (i)
-            buf_puts(&b, ",");
-        customer_render_list_text(&b, &op.items[i], c->a);
+            buf_puts(&items, ",");
+        customer_render_list_text(&items, &op.items[i], c->a);
     }
-    buf_puts(&b, "],\"pagination\":");
-    json_t *pagination = pagination_render(after, before, op.pr.total);
-    size_t plen;
-    char *ptext = api_dump(pagination, &plen);
-    json_decref(pagination);
-    buf_append(&b, ptext, plen);
-    free(ptext);
-    buf_puts(&b, "}");
-    size_t len = b.len;
-    req_respond(c->req, 200, buf_steal(&b), len);
+    call_page_text(c, &items, after, before, op.pr.total);
     return ERR_OK;
 }

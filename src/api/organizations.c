@@ -5,6 +5,7 @@
  * transaction, so that what is checked is what is written.
  */
 #include "api.h"
+#include "../core/buf.h"
 #include "../core/clock.h"
 #include "../domain/render.h"
 
@@ -457,16 +458,18 @@ enum err orgs_list(struct call *c)
     if ((rc = id_filter(c, "ownerId", &op.owner)) || (rc = id_filter(c, "memberId", &op.member)) ||
         (rc = call_page(c, "id", true, &op.pq)) || (rc = call_read(c, list_tx, &op)))
         return rc;
-    json_t *items = json_array();
-    for (size_t i = 0; i < op.n; i++)
-        json_array_append_new(items, organization_render(&op.items[i]));
+    struct buf items;
+    buf_init(&items, (size_t)1 << 30);
+    for (size_t i = 0; i < op.n; i++) {
+        if (i)
+            buf_puts(&items, ",");
+        organization_render_into(&items, &op.items[i]);
+    }
     const char *after = op.n ? page_cursor(c, "id", true, NULL, op.items[op.n - 1].id,
                                            op.pr.has_next)
                              : NULL;
     const char *before = op.n ? page_cursor(c, "id", true, NULL, op.items[0].id, op.pr.has_prev)
                               : NULL;
-    call_json(c, 200,
-              json_pack("{s:o,s:o}", "items", items, "pagination",
-                        pagination_render(after, before, op.pr.total)));
+    call_page_text(c, &items, after, before, op.pr.total);
     return ERR_OK;
 }

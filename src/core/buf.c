@@ -31,7 +31,8 @@ bool buf_append(struct buf *b, const void *p, size_t n)
         b->data = xrealloc(b->data, cap);
         b->cap = cap;
     }
-    memcpy(b->data + b->len, p, n);
+    if (n) /* p may be NULL then (an empty buffer's data) */
+        memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return true;

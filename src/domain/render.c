@@ -92,7 +92,7 @@ static void put_member(struct buf *b, const struct member *m)
     buf_puts(b, "}");
 }
 
-static void put_org(struct buf *b, const struct organization *o)
+void organization_render_into(struct buf *b, const struct organization *o)
 {
     buf_puts(b, "{\"id\":");
     put_string(b, o->id);
@@ -111,7 +111,7 @@ char *organization_render_text(const struct organization *o, size_t *len)
 {
     struct buf b;
     buf_init(&b, (size_t)1 << 30);
-    put_org(&b, o);
+    organization_render_into(&b, o);
     *len = b.len;
     return buf_steal(&b);
 }
@@ -152,7 +152,7 @@ static void put_customer_common(struct buf *b, const struct customer *c, struct 
     for (size_t i = 0; i < c->n_orgs; i++) {
         if (i)
             buf_puts(b, ",");
-        put_org(b, &c->orgs[i]);
+        organization_render_into(b, &c->orgs[i]);
     }
     buf_puts(b, "]");
     put_field(b, "legalName", c->legal_name, &first);

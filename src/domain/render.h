@@ -1,6 +1,12 @@
 /*
  * Domain structs into the JSON shapes of the 2024-07-30 schemas. Each
- * function returns a new reference the caller owns (json_decref).
+ * json_t function returns a new reference the caller owns (json_decref).
+ *
+ * Customers and organizations also have *_text renderers that write the
+ * same compact JSON straight into a buffer; the server answers with those.
+ * customer_render, customer_render_list_item and organization_render stay
+ * as the readable definition of each shape: tests/unit/test_render.c holds
+ * the text renderers byte-equal to them.
  */
 #ifndef KINSHIP_DOMAIN_RENDER_H
 #define KINSHIP_DOMAIN_RENDER_H
@@ -27,6 +33,8 @@ char *organization_render_text(const struct organization *o, size_t *len);
  * customer's organizations and their members. */
 struct buf;
 void customer_render_list_text(struct buf *b, const struct customer *c, struct arena *a);
+/* organization_render_text, appended to `b`. */
+void organization_render_into(struct buf *b, const struct organization *o);
 /* customer_render as compact JSON text (malloc'd), byte for byte. */
 char *customer_render_text(const struct customer *c, struct arena *a, size_t *len);
 /* CustomerAliasResponseModel; CustomerAlias when `full` is false. */
