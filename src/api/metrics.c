@@ -116,6 +116,21 @@ void metrics_render_store(struct buf *out, const struct store_stats *st)
     family(out, "kinship_store_pool_max_connections", "gauge",
            "Most connections the store opens (pool_size; SQLite: readers).");
     buf_printf(out, "kinship_store_pool_max_connections %lld\n", (long long)st->pool_max);
+    family(out, "kinship_store_org_cache_lookups_total", "counter",
+           "Organization reads that looked in the organization cache, by result.");
+    buf_printf(out, "kinship_store_org_cache_lookups_total{result=\"hit\"} %llu\n",
+               (unsigned long long)st->org_cache_hits);
+    buf_printf(out, "kinship_store_org_cache_lookups_total{result=\"miss\"} %llu\n",
+               (unsigned long long)st->org_cache_misses);
+    family(out, "kinship_store_org_cache_entries", "gauge",
+           "Organizations held by the organization cache.");
+    buf_printf(out, "kinship_store_org_cache_entries %lld\n", (long long)st->org_cache_entries);
+    family(out, "kinship_store_org_cache_bytes", "gauge",
+           "Memory held by the organization cache, and its budget (org_cache).");
+    buf_printf(out, "kinship_store_org_cache_bytes{kind=\"used\"} %lld\n",
+               (long long)st->org_cache_bytes);
+    buf_printf(out, "kinship_store_org_cache_bytes{kind=\"budget\"} %lld\n",
+               (long long)st->org_cache_budget);
     if (!st->counted)
         return;
     static const struct {

@@ -48,6 +48,9 @@ struct organization {
     struct member *members; /* in the order they were added (R7) */
     size_t n_members;
     int64_t created_at;
+    /* The store's revision tag of everything above (see src/store/orgcache.h);
+     * 0 from a store that keeps none. */
+    int64_t rev;
 };
 
 struct customer {

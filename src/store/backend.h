@@ -10,11 +10,13 @@
 #include "store.h"
 
 struct store_backend;
+struct org_cache;
 
 /* Every backend's store and transaction structs start with these. */
 struct store {
     const struct store_backend *be;
     struct store_options opt;
+    struct org_cache *orgs; /* store.c's; NULL when off or without org_rev */
 };
 
 struct store_tx {
@@ -113,8 +115,14 @@ struct store_backend {
 
     enum err (*org_insert)(struct store_tx *tx, const char *account,
                            const struct organization *o);
+    /* The whole organization, rev included. */
     enum err (*org_get)(struct store_tx *tx, struct arena *a, const char *account, const char *id,
                         struct organization *out);
+    /* Only the rev of the organization's row (ERR_NOT_FOUND when there is
+     * none). A backend that sets it must write a fresh random rev in every
+     * statement that changes what the organization shows: its members,
+     * their order and names, its owner's name. NULL: no rev, no cache. */
+    enum err (*org_rev)(struct store_tx *tx, const char *account, const char *id, int64_t *rev);
     enum err (*org_id_by_owner)(struct store_tx *tx, const char *account, const char *owner_id,
                                 char out[ID_LEN + 1]);
     /* Ids of the organizations the customer is a member of, oldest first. */

@@ -4,6 +4,7 @@
  * whole customers and organizations, and the idempotency protocol.
  */
 #include "backend.h"
+#include "orgcache.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 
@@ -17,25 +18,35 @@ void store_options_default(struct store_options *o)
     o->busy_timeout_ms = 5000;
     o->batch_max = 256;
     o->connect_timeout_s = 5;
+    o->org_cache_bytes = (size_t)8 << 20;
 }
 
 enum err store_open(const char *url, const struct store_options *o, struct store **out)
 {
+    enum err rc;
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        return store__pg_open(url, o, out);
-    if (strncmp(url, "sqlite:", 7) == 0)
-        url += 7;
-    if (*url == '\0') {
-        log_kv(LOG_ERROR, "empty database path", (const char *)NULL);
-        return ERR_UNAVAILABLE;
+        rc = store__pg_open(url, o, out);
+    else {
+        if (strncmp(url, "sqlite:", 7) == 0)
+            url += 7;
+        if (*url == '\0') {
+            log_kv(LOG_ERROR, "empty database path", (const char *)NULL);
+            return ERR_UNAVAILABLE;
+        }
+        rc = store__sqlite_open(url, o, out);
     }
-    return store__sqlite_open(url, o, out);
+    if (rc == ERR_OK && (*out)->be->org_rev)
+        (*out)->orgs = org_cache_create(o->org_cache_bytes);
+    return rc;
 }
 
 void store_close(struct store *s)
 {
-    if (s)
-        s->be->close(s);
+    if (!s)
+        return;
+    struct org_cache *orgs = s->orgs;
+    s->be->close(s); /* waits for every call in flight */
+    org_cache_destroy(orgs);
 }
 
 const char *store_kind(const struct store *s)
@@ -60,6 +71,13 @@ void store_stats(struct store *s, struct store_stats *out)
     out->pool_max = s->opt.pool_size;
     if (s->be->stats)
         s->be->stats(s, out);
+    struct org_cache_stats cs;
+    org_cache_stats(s->orgs, &cs);
+    out->org_cache_hits = cs.hits;
+    out->org_cache_misses = cs.misses;
+    out->org_cache_entries = (int64_t)cs.entries;
+    out->org_cache_bytes = (int64_t)cs.bytes;
+    out->org_cache_budget = (int64_t)cs.budget;
 }
 
 enum err store_backup(struct store *s, const char *path)
@@ -230,7 +248,29 @@ enum err store_customer_briefs(struct store_tx *tx, struct arena *a, const char 
     return n ? tx->be->customer_briefs(tx, a, account, ids, n, out) : ERR_OK;
 }
 
-/* The organizations `c` is a member of, each whole. */
+/*
+ * One whole organization: from the cache when it holds the revision this
+ * transaction sees, else from the backend (and then into the cache).
+ */
+static enum err org_read(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                         struct organization *out)
+{
+    struct org_cache *oc = tx->s->orgs;
+    enum err rc;
+    if (oc) {
+        int64_t rev;
+        if ((rc = tx->be->org_rev(tx, account, id, &rev)))
+            return rc;
+        if (org_cache_get(oc, account, id, rev, a, out))
+            return ERR_OK;
+    }
+    if ((rc = tx->be->org_get(tx, a, account, id, out)))
+        return rc;
+    if (oc)
+        org_cache_put(oc, account, out);
+    return ERR_OK;
+}
+
 /* Organizations already read in one transaction (a list page's members
  * often share one), so that each is read once. */
 struct org_seen {
@@ -255,7 +295,7 @@ static enum err attach_orgs(struct store_tx *tx, struct arena *a, const char *ac
             c->orgs[i] = *known; /* the members are shared, read-only */
             continue;
         }
-        if ((rc = tx->be->org_get(tx, a, account, ids[i], &c->orgs[i])))
+        if ((rc = org_read(tx, a, account, ids[i], &c->orgs[i])))
             return rc;
         if (seen) {
             if (seen->n == seen->cap) {
@@ -403,7 +443,7 @@ enum err store_org_insert(struct store_tx *tx, const char *account, const struct
 enum err store_org_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
                        struct organization *out)
 {
-    return tx->be->org_get(tx, a, account, id, out);
+    return org_read(tx, a, account, id, out);
 }
 
 enum err store_org_id_by_owner(struct store_tx *tx, const char *account, const char *owner_id,
@@ -460,7 +500,7 @@ enum err store_org_list(struct store_tx *tx, struct arena *a, const char *accoun
         return rc;
     *out = *n ? arena_zalloc(a, *n * sizeof(**out)) : NULL;
     for (size_t i = 0; i < *n; i++)
-        if ((rc = tx->be->org_get(tx, a, account, ids[i], &(*out)[i])))
+        if ((rc = org_read(tx, a, account, ids[i], &(*out)[i])))
             return rc;
     return ERR_OK;
 }

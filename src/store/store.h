@@ -39,6 +39,7 @@ struct store_options {
     int busy_timeout_ms;  /* how long one statement may wait for a lock */
     int batch_max;        /* SQLite: most writes that share one commit */
     int connect_timeout_s;
+    size_t org_cache_bytes; /* memory for whole organizations between requests; 0: none */
 };
 
 void store_options_default(struct store_options *o);
@@ -82,6 +83,9 @@ struct store_stats {
     int64_t wal_pages;    /* SQLite: the WAL's size in pages after the last commit */
     int64_t write_queue;  /* writes waiting to run (SQLite: for the writer thread;
                            * PostgreSQL: calls waiting for a connection) */
+    /* The organization cache (always filled; zeros when it is off). */
+    uint64_t org_cache_hits, org_cache_misses;
+    int64_t org_cache_entries, org_cache_bytes, org_cache_budget;
 };
 
 /* Fills `out` (see struct store_stats). Takes no lock that a request holds

@@ -279,14 +279,25 @@ Test(ops, metrics_are_well_formed_prometheus_text_and_count_what_happens)
     scrape(&srv, &before);
     check_families(&before);
     static const char *const families[] = {
-        "kinship_build_info",          "kinship_requests_in_flight",
-        "kinship_requests_total",      "kinship_request_duration_seconds",
-        "kinship_store_info",          "kinship_store_pool_max_connections",
-        "kinship_store_writes_total",  "kinship_store_write_batches_total",
-        "kinship_store_commits_total", "kinship_store_rollbacks_total",
-        "kinship_store_retries_total", "kinship_store_checkpoints_total",
-        "kinship_store_errors_total",  "kinship_store_pool_connections",
-        "kinship_store_write_queue",   "kinship_store_wal_pages",
+        "kinship_build_info",
+        "kinship_requests_in_flight",
+        "kinship_requests_total",
+        "kinship_request_duration_seconds",
+        "kinship_store_info",
+        "kinship_store_pool_max_connections",
+        "kinship_store_writes_total",
+        "kinship_store_write_batches_total",
+        "kinship_store_commits_total",
+        "kinship_store_rollbacks_total",
+        "kinship_store_retries_total",
+        "kinship_store_checkpoints_total",
+        "kinship_store_errors_total",
+        "kinship_store_pool_connections",
+        "kinship_store_write_queue",
+        "kinship_store_wal_pages",
+        "kinship_store_org_cache_lookups_total",
+        "kinship_store_org_cache_entries",
+        "kinship_store_org_cache_bytes",
     };
     for (size_t i = 0; i < sizeof(families) / sizeof(*families); i++)
         cr_assert(family_type(&before, families[i]), "the exposition has %s", families[i]);
@@ -305,6 +316,8 @@ Test(ops, metrics_are_well_formed_prometheus_text_and_count_what_happens)
     char labels[256];
     snprintf(labels, sizeof(labels), "version=\"%s\",api_version=\"2024-07-30\"", version);
     cr_assert_eq(sample(&before, "kinship_build_info", labels), 1, "build info: %s", labels);
+    cr_assert_eq(sample(&before, "kinship_store_org_cache_bytes", "kind=\"budget\""),
+                 on_pg() ? 0 : 8 << 20, "org_cache's default, 8 MiB (none on PostgreSQL)");
     cr_assert_geq(sample(&before, "kinship_requests_in_flight", NULL), 1,
                   "the scrape itself is in flight (%g)",
                   sample(&before, "kinship_requests_in_flight", NULL));

@@ -862,3 +862,115 @@ Test(org_members, renamed_customers_show_their_new_names_in_every_organization)
     for (int i = 0; i < 3; i++)
         free(c[i]);
 }
+
+/* "Owner:Member1,Member2": the names an organization object shows. */
+static char *names_of(json_t *o)
+{
+    char out[1024];
+    size_t off =
+        (size_t)snprintf(out, sizeof(out), "%s:", jstr(json_object_get(o, "owner"), "name"));
+    json_t *ms = json_object_get(o, "members");
+    for (size_t i = 0; i < json_array_size(ms) && off < sizeof(out); i++)
+        off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", i ? "," : "",
+                                jstr(json_array_get(ms, i), "name"));
+    return strdup(out);
+}
+
+/*
+ * The organization as each read shows it: GET /customer-organizations/{id},
+ * the organizations of GET /customers/{member} and of that customer's list
+ * item. All three must agree; returns the names (or "gone").
+ */
+static char *seen(const char *org_id, const char *member)
+{
+    struct resp *r = get_org(org_id);
+    if (r->status == 404) {
+        resp_free(r);
+        r = reqf(&srv, "GET", NULL, "/customers/%s", member);
+        cr_assert_eq(json_array_size(json_object_get(r->json, "organizations")), 0, "%s", r->body);
+        resp_free(r);
+        return strdup("gone");
+    }
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    char *want = names_of(r->json);
+    resp_free(r);
+    r = reqf(&srv, "GET", NULL, "/customers/%s", member);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    json_t *orgs = json_object_get(r->json, "organizations");
+    cr_assert_eq(json_array_size(orgs), 1, "%s", r->body);
+    char *got = names_of(json_array_get(orgs, 0));
+    cr_assert_str_eq(got, want, "GET /customers/{id} agrees with the organization");
+    free(got);
+    resp_free(r);
+    r = req(&srv, "GET", "/customers?limit=100", NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    json_t *items = json_object_get(r->json, "items");
+    bool found = false;
+    for (size_t i = 0; i < json_array_size(items) && !found; i++) {
+        json_t *it = json_array_get(items, i);
+        if (strcmp(jstr(it, "id"), member) != 0)
+            continue;
+        found = true;
+        got = names_of(json_array_get(json_object_get(it, "organizations"), 0));
+        cr_assert_str_eq(got, want, "the list item agrees with the organization");
+        free(got);
+    }
+    cr_assert(found, "the member is on the first page");
+    resp_free(r);
+    return want;
+}
+
+#define EXPECT_SEEN(org_id, member, want)                                                          \
+    do {                                                                                           \
+        char *s_ = seen(org_id, member);                                                           \
+        cr_assert_str_eq(s_, want);                                                                \
+        free(s_);                                                                                  \
+        s_ = seen(org_id, member); /* a second time: from the cache, where there is one */         \
+        cr_assert_str_eq(s_, want);                                                                \
+        free(s_);                                                                                  \
+    } while (0)
+
+/*
+ * Kinship keeps organizations it has read in memory (the organization
+ * cache). Every change must show on the next read, in every shape that
+ * carries the organization, however often it was read before.
+ */
+Test(org_members, every_change_shows_on_the_next_read)
+{
+    char *c[4];
+    for (int i = 0; i < 4; i++)
+        c[i] = make_customer(&srv, NULL, i == 0 ? "Boss" : "M");
+    rename_customer(c[1], "One");
+    rename_customer(c[2], "Two");
+    rename_customer(c[3], "Three");
+    char *id = org(c[0], IDS(c[1]));
+    EXPECT_SEEN(id, c[1], "Boss:One");
+
+    struct resp *r = members("POST", id, IDS(c[2]));
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    EXPECT_SEEN(id, c[1], "Boss:One,Two");
+
+    r = reqf(&srv, "DELETE", NULL, "/customer-organizations/%s/members/%s", id, c[1]);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    EXPECT_SEEN(id, c[2], "Boss:Two");
+
+    r = members("PUT", id, IDS(c[3], c[2]));
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    EXPECT_SEEN(id, c[2], "Boss:Three,Two");
+
+    rename_customer(c[2], "Two B");
+    EXPECT_SEEN(id, c[3], "Boss:Three,Two B");
+    rename_customer(c[0], "Boss B");
+    EXPECT_SEEN(id, c[3], "Boss B:Three,Two B");
+
+    r = reqf(&srv, "DELETE", NULL, "/customer-organizations/%s", id);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    EXPECT_SEEN(id, c[3], "gone");
+    free(id);
+    for (int i = 0; i < 4; i++)
+        free(c[i]);
+}

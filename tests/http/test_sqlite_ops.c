@@ -303,7 +303,7 @@ Test(sqlite_ops, backup_while_writes_go_on_is_consistent_and_restores)
 
 /* ---- migrations ---- */
 
-Test(sqlite_ops, migration_3_gives_existing_memberships_their_names)
+Test(sqlite_ops, migrations_3_and_4_upgrade_existing_organizations)
 {
     char *owner = make_customer(&srv, NULL, "Mig Owner");
     char *m = make_customer(&srv, NULL, "Mig Member");
@@ -313,13 +313,16 @@ Test(sqlite_ops, migration_3_gives_existing_memberships_their_names)
     cr_assert_eq(r->status, 201, "%s", r->body);
     char *org = strdup(jstr(r->json, "id"));
     resp_free(r);
-    /* Back to schema 2: no names on the memberships, no triggers. (The
-     * database stays where it is after a kill; a stop would remove it.) */
+    /* Back to schema 2: no names on the memberships, no revision tags, no
+     * triggers. (The database stays where it is after a kill; a stop would
+     * remove it.) */
     server_kill(&srv);
     char *out =
         sqlite_answer(db_path(), "DROP TRIGGER member_name_rename; DROP TRIGGER member_name_fill; "
+                                 "DROP TRIGGER organization_rev_rename; "
                                  "ALTER TABLE organization_members DROP COLUMN member_name; "
-                                 "DELETE FROM schema_migrations WHERE version = 3;");
+                                 "ALTER TABLE organizations DROP COLUMN rev; "
+                                 "DELETE FROM schema_migrations WHERE version >= 3;");
     cr_assert_str_eq(out, "", "%s", out);
     free(out);
     server_restart(&srv, NULL);
@@ -329,8 +332,29 @@ Test(sqlite_ops, migration_3_gives_existing_memberships_their_names)
     cr_assert_str_eq(jstr(m0, "name"), "Mig Member", "%s", r->body);
     resp_free(r);
     out = sqlite_answer(db_path(), "SELECT MAX(version) FROM schema_migrations;");
-    cr_assert_str_eq(out, "3");
+    cr_assert_str_eq(out, "4");
     free(out);
+    /* Migration 4 tagged the organization: a rename of its member changes
+     * the tag, and the next read shows the new name. */
+    char *before = sqlite_answer(db_path(), "SELECT rev FROM organizations;");
+    cr_assert_str_neq(before, "0", "a random tag, not the column's default");
+    char put[512];
+    snprintf(put, sizeof(put),
+             "{\"legalName\":\"Mig Renamed\",\"address\":{\"line1\":\"1 Main St\","
+             "\"town\":\"Leeds\",\"postcode\":\"LS1 1AA\",\"country\":\"GB\"},"
+             "\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Ann\","
+             "\"email\":\"ann@example.com\",\"billingPreference\":\"PRIMARY\"}]}");
+    r = reqf(&srv, "PUT", put, "/customers/%s", m);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    out = sqlite_answer(db_path(), "SELECT rev FROM organizations;");
+    cr_assert_str_neq(out, before, "the rename wrote a new tag");
+    free(out);
+    free(before);
+    r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
+    m0 = json_array_get(json_object_get(r->json, "members"), 0);
+    cr_assert_str_eq(jstr(m0, "name"), "Mig Renamed", "%s", r->body);
+    resp_free(r);
     free(org);
     free(owner);
     free(m);

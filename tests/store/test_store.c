@@ -1372,6 +1372,91 @@ Test(store, organizations)
     cr_assert_eq(W(&o), ERR_OK);
 }
 
+/* The names of org_id's owner and members as store `s` reads them,
+ * "owner:m1,m2". */
+static const char *org_names(struct store *s, const char *org_id)
+{
+    struct op o = {.k = OP_ORG_GET, .acct = acct_a, .id = org_id};
+    cr_assert_eq(store_read(s, op_fn, &o), ERR_OK);
+    struct buf_names {
+        char text[512];
+        size_t len;
+    } b = {.len = 0};
+    b.len += (size_t)snprintf(b.text, sizeof(b.text), "%s:", o.org_out.owner.name);
+    for (size_t i = 0; i < o.org_out.n_members && b.len < sizeof(b.text); i++)
+        b.len += (size_t)snprintf(b.text + b.len, sizeof(b.text) - b.len, "%s%s", i ? "," : "",
+                                  o.org_out.members[i].name);
+    return arena_strdup(A, b.text);
+}
+
+/*
+ * Two stores on one database, as two kinship processes (or a running
+ * server and `kinship import`) would be: what one changes, the other reads
+ * at once, whatever it read (and may keep in its organization cache)
+ * before. And an unchanged organization read twice comes from the cache
+ * the second time, where the store keeps one.
+ */
+Test(store, a_second_store_never_reads_a_stale_organization)
+{
+    struct store_options opt;
+    store_options_default(&opt);
+    struct store *S2;
+    cr_assert_eq(store_open(url, &opt, &S2), ERR_OK);
+    struct customer *owner = insert_customer("Owner", 0);
+    struct customer *m[3];
+    for (int i = 0; i < 3; i++)
+        m[i] = insert_customer(arena_printf(A, "m%d", i), i + 1);
+    struct organization *org = insert_org(owner->id, (const char *[]){m[0]->id}, 1, 10);
+
+    cr_assert_str_eq(org_names(S2, org->id), "Owner:m0");
+    struct store_stats st0, st1;
+    store_stats(S2, &st0);
+    cr_assert_str_eq(org_names(S2, org->id), "Owner:m0");
+    store_stats(S2, &st1);
+    if (is_sqlite()) {
+        cr_assert_eq(st1.org_cache_hits, st0.org_cache_hits + 1, "the second read is a hit");
+        cr_assert_gt(st1.org_cache_entries, 0);
+        cr_assert_gt(st1.org_cache_bytes, 0);
+    }
+
+    const char *add[] = {m[1]->id, m[2]->id};
+    struct op o = {.k = OP_ORG_MEMBERS_ADD, .acct = acct_a, .id = org->id, .ids = add, .n_ids = 2};
+    cr_assert_eq(W(&o), ERR_OK);
+    cr_assert_str_eq(org_names(S2, org->id), "Owner:m0,m1,m2", "an addition");
+
+    o = (struct op){.k = OP_ORG_MEMBER_REMOVE, .acct = acct_a, .id = org->id, .id2 = m[1]->id};
+    cr_assert_eq(W(&o), ERR_OK);
+    cr_assert_str_eq(org_names(S2, org->id), "Owner:m0,m2", "a removal");
+
+    struct customer u = *m[2];
+    u.legal_name = "m2 renamed";
+    u.contacts = NULL; /* the update would insert them again */
+    u.n_contacts = 0;
+    o = (struct op){.k = OP_CUSTOMER_UPDATE, .acct = acct_a, .customer = &u};
+    cr_assert_eq(W(&o), ERR_OK);
+    cr_assert_str_eq(org_names(S2, org->id), "Owner:m0,m2 renamed", "a member's new name");
+    u = *owner;
+    u.legal_name = "Owner renamed";
+    u.contacts = NULL;
+    u.n_contacts = 0;
+    o = (struct op){.k = OP_CUSTOMER_UPDATE, .acct = acct_a, .customer = &u};
+    cr_assert_eq(W(&o), ERR_OK);
+    cr_assert_str_eq(org_names(S2, org->id), "Owner renamed:m0,m2 renamed", "the owner's");
+    struct customer g = get_customer(acct_a, m[0]->id);
+    cr_assert_eq(g.n_orgs, 1);
+    cr_assert_str_eq(g.orgs[0].owner.name, "Owner renamed", "in the customer's organizations");
+
+    o = (struct op){.k = OP_ORG_MEMBERS_CLEAR, .acct = acct_a, .id = org->id};
+    cr_assert_eq(W(&o), ERR_OK);
+    cr_assert_str_eq(org_names(S2, org->id), "Owner renamed:", "a clear");
+
+    o = (struct op){.k = OP_ORG_DELETE, .acct = acct_a, .id = org->id};
+    cr_assert_eq(W(&o), ERR_OK);
+    o = (struct op){.k = OP_ORG_GET, .acct = acct_a, .id = org->id};
+    cr_assert_eq(store_read(S2, op_fn, &o), ERR_NOT_FOUND, "a deletion");
+    store_close(S2);
+}
+
 Test(store, org_ids_of_member_oldest_first)
 {
     struct customer *kid = insert_customer("kid", 0);

@@ -176,10 +176,30 @@ static const char v3[] =
     "    AND customer_id = NEW.customer_id;"
     "END;";
 
+/*
+ * 4: each organization's revision tag, for the organization cache
+ * (src/store/orgcache.h). The store writes a fresh random() into rev with
+ * every change to what the organization shows; this trigger covers a
+ * rename of its owner or of a member. Existing rows get random tags too.
+ */
+static const char v4[] =
+    "ALTER TABLE organizations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE organizations SET rev = random();"
+    "CREATE TRIGGER organization_rev_rename AFTER UPDATE OF legal_name ON customers"
+    "  WHEN OLD.legal_name IS NOT NEW.legal_name BEGIN"
+    "  UPDATE organizations SET rev = random()"
+    "    WHERE account_id = NEW.account_id AND owner_id = NEW.id;"
+    "  UPDATE organizations SET rev = random()"
+    "    WHERE account_id = NEW.account_id AND id IN (SELECT organization_id"
+    "      FROM organization_members WHERE account_id = NEW.account_id"
+    "      AND customer_id = NEW.id);"
+    "END;";
+
 const struct store__sqlite_migration store__sqlite_migrations[] = {
     {1, v1},
     {2, v2},
     {3, v3},
+    {4, v4},
 };
 
 const size_t store__sqlite_n_migrations =

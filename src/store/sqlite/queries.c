@@ -61,6 +61,8 @@ enum q {
     Q_ORG_MEMBER_COUNT,
     Q_ORG_DELETE,
     Q_ORG_REACHES,
+    Q_ORG_REV,
+    Q_ORG_BUMP,
     Q__COUNT
 };
 
@@ -153,9 +155,14 @@ static const char *const sql[Q__COUNT] = {
     [Q_ALIAS_UPDATE] = "UPDATE aliases SET label = ?3, deleted_at = ?4 "
                        "WHERE account_id = ?1 AND id = ?2",
 
-    [Q_ORG_INSERT] = "INSERT INTO organizations (account_id, id, owner_id, created_at) "
-                     "VALUES (?1, ?2, ?3, ?4)",
-    [Q_ORG_GET] = "SELECT o.id, o.owner_id, o.created_at, c.legal_name FROM organizations o "
+    /* rev (migration 4): every statement that changes what an organization
+     * shows writes a fresh random() into it: this insert, Q_ORG_BUMP after
+     * member changes, and the rename trigger. See src/store/orgcache.h. */
+    [Q_ORG_INSERT] = "INSERT INTO organizations (account_id, id, owner_id, created_at, rev) "
+                     "VALUES (?1, ?2, ?3, ?4, random())",
+    [Q_ORG_REV] = "SELECT rev FROM organizations WHERE account_id = ?1 AND id = ?2",
+    [Q_ORG_BUMP] = "UPDATE organizations SET rev = random() WHERE account_id = ?1 AND id = ?2",
+    [Q_ORG_GET] = "SELECT o.id, o.owner_id, o.created_at, c.legal_name, o.rev FROM organizations o "
                   "LEFT JOIN customers c ON c.account_id = o.account_id AND c.id = o.owner_id "
                   "WHERE o.account_id = ?1 AND o.id = ?2",
     /* The names are kept on the membership rows (migration 3): a large
@@ -1457,11 +1464,24 @@ static enum err alias_update(struct store_tx *tx, const char *account, const str
 
 /* ---- organizations ---- */
 
-/* Appends members after the last position, skipping present ones. The ids
- * come from `ids`, or from `members` when ids is NULL. */
+/* Writes a fresh rev on the organization (see Q_ORG_INSERT). */
+static enum err org_bump(struct store__sqlite_conn *c, const char *account, const char *org_id)
+{
+    sqlite3_stmt *st = NULL;
+    enum err rc = prep(c, Q_ORG_BUMP, &st);
+    if (rc)
+        return rc;
+    if (bind_acct(st, account, org_id))
+        return bind_failed(c, st);
+    return run(c, st, NULL);
+}
+
+/* Appends members after the last position, skipping present ones, and
+ * counts those added in *added. The ids come from `ids`, or from `members`
+ * when ids is NULL. */
 static enum err members_append(struct store__sqlite_conn *c, const char *account,
                                const char *org_id, const char *const *ids,
-                               const struct member *members, size_t n)
+                               const struct member *members, size_t n, size_t *added)
 {
     sqlite3_stmt *st = NULL;
     enum err rc = prep(c, Q_ORG_MAX_POSITION, &st);
@@ -1473,6 +1493,7 @@ static enum err members_append(struct store__sqlite_conn *c, const char *account
     int64_t pos = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     if ((rc = finish(c, st, src)) || (rc = prep(c, Q_ORG_MEMBER_INSERT, &st)))
         return rc;
+    *added = 0;
     for (size_t i = 0; i < n; i++) {
         const char *id = ids ? ids[i] : members[i].id;
         if (bind_acct(st, account, org_id) | bind_str(st, 3, id) |
@@ -1481,8 +1502,10 @@ static enum err members_append(struct store__sqlite_conn *c, const char *account
         if ((rc = run(c, st, NULL)))
             return rc;
         /* Ids already members were skipped and take no position. */
-        if (sqlite3_changes(c->db) > 0)
+        if (sqlite3_changes(c->db) > 0) {
             pos++;
+            ++*added;
+        }
     }
     return ERR_OK;
 }
@@ -1503,13 +1526,34 @@ static enum err org_insert(struct store_tx *tx, const char *account, const struc
         return ERR_ORGANIZATION_EXISTS;
     if (rc || !o->n_members)
         return rc;
-    return members_append(c, account, o->id, NULL, o->members, o->n_members);
+    size_t added; /* the insert wrote the rev */
+    return members_append(c, account, o->id, NULL, o->members, o->n_members, &added);
 }
 
 static enum err org_members_add(struct store_tx *tx, const char *account, const char *org_id,
                                 const char *const *ids, size_t n)
 {
-    return members_append(TX_CONN(tx), account, org_id, ids, NULL, n);
+    struct store__sqlite_conn *c = TX_CONN(tx);
+    size_t added;
+    enum err rc = members_append(c, account, org_id, ids, NULL, n, &added);
+    return rc || !added ? rc : org_bump(c, account, org_id);
+}
+
+static enum err org_rev(struct store_tx *tx, const char *account, const char *id, int64_t *rev)
+{
+    struct store__sqlite_conn *c = TX_CONN(tx);
+    sqlite3_stmt *st = NULL;
+    enum err rc = prep(c, Q_ORG_REV, &st);
+    if (rc)
+        return rc;
+    if (bind_acct(st, account, id))
+        return bind_failed(c, st);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *rev = sqlite3_column_int64(st, 0);
+    if ((rc = finish(c, st, src)))
+        return rc;
+    return src == SQLITE_ROW ? ERR_OK : ERR_NOT_FOUND;
 }
 
 static enum err org_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
@@ -1529,6 +1573,7 @@ static enum err org_get(struct store_tx *tx, struct arena *a, const char *accoun
         col_id(st, 1, o.owner.id);
         o.created_at = sqlite3_column_int64(st, 2);
         o.owner.name = col_str(a, st, 3);
+        o.rev = sqlite3_column_int64(st, 4);
     }
     if ((rc = finish(c, st, src)))
         return rc;
@@ -1598,9 +1643,8 @@ static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const ch
     return ERR_OK;
 }
 
-static enum err org_members_clear(struct store_tx *tx, const char *account, const char *org_id)
+static enum err members_clear(struct store__sqlite_conn *c, const char *account, const char *org_id)
 {
-    struct store__sqlite_conn *c = TX_CONN(tx);
     sqlite3_stmt *st = NULL;
     enum err rc = prep(c, Q_ORG_MEMBERS_CLEAR, &st);
     if (rc)
@@ -1608,6 +1652,13 @@ static enum err org_members_clear(struct store_tx *tx, const char *account, cons
     if (bind_acct(st, account, org_id))
         return bind_failed(c, st);
     return run(c, st, NULL);
+}
+
+static enum err org_members_clear(struct store_tx *tx, const char *account, const char *org_id)
+{
+    struct store__sqlite_conn *c = TX_CONN(tx);
+    enum err rc = members_clear(c, account, org_id);
+    return rc ? rc : org_bump(c, account, org_id);
 }
 
 static enum err org_member_remove(struct store_tx *tx, const char *account, const char *org_id,
@@ -1620,7 +1671,9 @@ static enum err org_member_remove(struct store_tx *tx, const char *account, cons
         return rc;
     if (bind_acct(st, account, org_id) | bind_str(st, 3, customer_id))
         return bind_failed(c, st);
-    return run_changes(c, st, NULL);
+    if ((rc = run_changes(c, st, NULL)))
+        return rc;
+    return org_bump(c, account, org_id);
 }
 
 static enum err org_member_count(struct store_tx *tx, const char *account, const char *org_id,
@@ -1642,7 +1695,7 @@ static enum err org_member_count(struct store_tx *tx, const char *account, const
 static enum err org_delete(struct store_tx *tx, const char *account, const char *org_id)
 {
     struct store__sqlite_conn *c = TX_CONN(tx);
-    enum err rc = org_members_clear(tx, account, org_id);
+    enum err rc = members_clear(c, account, org_id);
     sqlite3_stmt *st = NULL;
     if (rc || (rc = prep(c, Q_ORG_DELETE, &st)))
         return rc;
@@ -1706,6 +1759,7 @@ static const struct store_backend backend = {
     .alias_update = alias_update,
     .org_insert = org_insert,
     .org_get = org_get,
+    .org_rev = org_rev,
     .org_id_by_owner = org_id_by_owner,
     .org_ids_of_member = org_ids_of_member,
     .org_members_add = org_members_add,
