@@ -121,12 +121,15 @@ enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *
 /* The end of every call: the error response for rc (when not ERR_OK) and
  * the release of the parsed body. */
 void api_call_end(struct call *c, enum err rc);
-/* Answers 200 with {"items":[...],"pagination":{...}}, the items already
- * written as JSON text into `items` (comma-separated); takes over `items`.
- * Pages are the largest answers: their items skip jansson's objects. */
+/* A list page, {"items":[...],"pagination":{...}}, written as text into
+ * one buffer: call_page_begin starts it, the caller appends the items
+ * (comma-separated JSON), call_page_end closes it and answers 200 with it
+ * (taking the buffer over). Pages are the largest answers: their items
+ * skip jansson's objects, and the body is never copied whole. */
 struct buf;
-void call_page_text(struct call *c, struct buf *items, const char *after, const char *before,
-                    int64_t total);
+void call_page_begin(struct buf *b);
+void call_page_end(struct call *c, struct buf *b, const char *after, const char *before,
+                   int64_t total);
 /* Renders `j` into status/body for call_write's render callbacks. */
 void render_json(json_t *j, int status, int *out_status, char **out_body);
 

@@ -43,24 +43,25 @@ char *api_dump(const json_t *j, size_t *len)
     return s;
 }
 
-void call_page_text(struct call *c, struct buf *items, const char *after, const char *before,
-                    int64_t total)
+void call_page_begin(struct buf *b)
 {
-    struct buf b;
-    buf_init(&b, (size_t)1 << 30);
-    buf_puts(&b, "{\"items\":[");
-    buf_append(&b, items->data, items->len);
-    buf_fini(items);
-    buf_puts(&b, "],\"pagination\":");
+    buf_init(b, (size_t)1 << 30);
+    buf_puts(b, "{\"items\":[");
+}
+
+void call_page_end(struct call *c, struct buf *b, const char *after, const char *before,
+                   int64_t total)
+{
+    buf_puts(b, "],\"pagination\":");
     json_t *pagination = pagination_render(after, before, total);
     size_t plen;
     char *ptext = api_dump(pagination, &plen);
     json_decref(pagination);
-    buf_append(&b, ptext, plen);
+    buf_append(b, ptext, plen);
     free(ptext);
-    buf_puts(&b, "}");
-    size_t len = b.len;
-    req_respond(c->req, 200, buf_steal(&b), len);
+    buf_puts(b, "}");
+    size_t len = b->len;
+    req_respond(c->req, 200, buf_steal(b), len);
 }
 
 void call_json(struct call *c, int status, json_t *body)

@@ -333,13 +333,13 @@ enum err customers_list(struct call *c)
     }
     /* A page of 100 customers, each with its organizations and their
      * members, was most of the list's time as jansson objects. */
-    struct buf items;
-    buf_init(&items, (size_t)1 << 30);
+    struct buf page;
+    call_page_begin(&page);
     for (size_t i = 0; i < op.n; i++) {
         if (i)
-            buf_puts(&items, ",");
-        customer_render_list_text(&items, &op.items[i], c->a);
+            buf_puts(&page, ",");
+        customer_render_list_text(&page, &op.items[i], c->a);
     }
-    call_page_text(c, &items, after, before, op.pr.total);
+    call_page_end(c, &page, after, before, op.pr.total);
     return ERR_OK;
 }

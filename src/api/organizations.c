@@ -458,18 +458,18 @@ enum err orgs_list(struct call *c)
     if ((rc = id_filter(c, "ownerId", &op.owner)) || (rc = id_filter(c, "memberId", &op.member)) ||
         (rc = call_page(c, "id", true, &op.pq)) || (rc = call_read(c, list_tx, &op)))
         return rc;
-    struct buf items;
-    buf_init(&items, (size_t)1 << 30);
+    struct buf page;
+    call_page_begin(&page);
     for (size_t i = 0; i < op.n; i++) {
         if (i)
-            buf_puts(&items, ",");
-        organization_render_into(&items, &op.items[i]);
+            buf_puts(&page, ",");
+        organization_render_into(&page, &op.items[i]);
     }
     const char *after = op.n ? page_cursor(c, "id", true, NULL, op.items[op.n - 1].id,
                                            op.pr.has_next)
                              : NULL;
     const char *before = op.n ? page_cursor(c, "id", true, NULL, op.items[0].id, op.pr.has_prev)
                               : NULL;
-    call_page_text(c, &items, after, before, op.pr.total);
+    call_page_end(c, &page, after, before, op.pr.total);
     return ERR_OK;
 }

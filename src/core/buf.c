@@ -20,7 +20,7 @@ void buf_fini(struct buf *b)
     buf_init(b, b->limit);
 }
 
-bool buf_append(struct buf *b, const void *p, size_t n)
+bool buf__grow(struct buf *b, size_t n)
 {
     if (n > b->limit || b->len > b->limit - n)
         return false;
@@ -28,19 +28,12 @@ bool buf_append(struct buf *b, const void *p, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
             cap *= 2;
+        if (b->limit < (size_t)-1 && cap > b->limit + 1)
+            cap = b->limit + 1;
         b->data = xrealloc(b->data, cap);
         b->cap = cap;
     }
-    if (n) /* p may be NULL then (an empty buffer's data) */
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
     return true;
-}
-
-bool buf_puts(struct buf *b, const char *s)
-{
-    return buf_append(b, s, strlen(s));
 }
 
 bool buf_printf(struct buf *b, const char *fmt, ...)

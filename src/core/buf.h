@@ -7,17 +7,41 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
     char *data; /* NUL-terminated whenever len > 0 */
-    size_t len, cap, limit;
+    size_t len, cap, limit; /* cap is never more than limit + 1 */
 };
 
 void buf_init(struct buf *b, size_t limit);
 void buf_fini(struct buf *b);
-/* Appends `n` bytes. Returns false, changing nothing, past the limit. */
-bool buf_append(struct buf *b, const void *p, size_t n);
-bool buf_puts(struct buf *b, const char *s);
+/* Makes room for `n` more bytes and the NUL; false past the limit. */
+bool buf__grow(struct buf *b, size_t n);
+
+/*
+ * Appends `n` bytes. Returns false, changing nothing, past the limit.
+ * Inline: the renderers append a few bytes at a time, and `perf` on a list
+ * page put a tenth of the time in the call. Since cap never passes
+ * limit + 1, fitting in cap is within the limit.
+ */
+static inline bool buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (n >= b->cap - b->len && !buf__grow(b, n))
+        return false;
+    if (n) /* p may be NULL then (an empty buffer's data) */
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+/* Appends a C string; its length folds to a constant for a literal. */
+static inline bool buf_puts(struct buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
 bool buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the bytes to the caller (free() them) and empties `b`. */
 char *buf_steal(struct buf *b);

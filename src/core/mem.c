@@ -63,9 +63,16 @@ struct block {
     _Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
+struct release {
+    struct release *next;
+    void (*fn)(void *);
+    void *arg;
+};
+
 struct arena {
     struct block *head;
     size_t total;
+    struct release *releases; /* in the arena's own blocks, latest first */
 };
 
 static struct block *block_new(size_t size)
@@ -82,11 +89,31 @@ struct arena *arena_create(void)
     struct arena *a = xmalloc(sizeof(*a));
     a->head = block_new(ARENA_BLOCK);
     a->total = 0;
+    a->releases = NULL;
     return a;
+}
+
+void arena_on_release(struct arena *a, void (*fn)(void *), void *arg)
+{
+    struct release *r = arena_alloc(a, sizeof(*r));
+    r->fn = fn;
+    r->arg = arg;
+    r->next = a->releases;
+    a->releases = r;
+}
+
+static void run_releases(struct arena *a)
+{
+    while (a->releases) {
+        struct release *r = a->releases;
+        a->releases = r->next;
+        r->fn(r->arg);
+    }
 }
 
 void arena_reset(struct arena *a)
 {
+    run_releases(a);
     struct block *b = a->head;
     while (b->next) {
         struct block *next = b->next;
@@ -102,6 +129,7 @@ void arena_destroy(struct arena *a)
 {
     if (!a)
         return;
+    run_releases(a);
     struct block *b = a->head;
     while (b) {
         struct block *next = b->next;

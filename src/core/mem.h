@@ -30,6 +30,9 @@ void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Calls fn(arg) when `a` is next reset, or destroyed, latest registered
+ * first: for things a request holds that are not arena memory. */
+void arena_on_release(struct arena *a, void (*fn)(void *), void *arg);
 /* Bytes handed out by `a` so far (for tests and metrics). */
 size_t arena_used(const struct arena *a);
 

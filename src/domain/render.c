@@ -54,11 +54,22 @@ json_t *organization_render(const struct organization *org)
     return o;
 }
 
+/* The bytes a JSON string escapes; the NUL ends the scan too. */
+static const unsigned char escaped[256] = {[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1};
+
 /* A JSON string as jansson writes it: quote, backslash and control bytes
  * escaped, everything else (UTF-8 included) as is. */
 static void put_string(struct buf *b, const char *s)
 {
+    size_t n = 0;
+    while (!escaped[(unsigned char)s[n]])
+        n++;
     buf_append(b, "\"", 1);
+    if (!s[n]) { /* nothing to escape: the common case */
+        buf_append(b, s, n);
+        buf_append(b, "\"", 1);
+        return;
+    }
     const char *run = s;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p >= 0x20 && *p != '"' && *p != '\\')

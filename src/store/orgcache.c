@@ -1,8 +1,7 @@
 /*
  * The organization cache: a chained hash table over (account, id) and a
  * least-recently-used list, under one mutex. An entry is one allocation:
- * the header, the member array, then every name, so that copying it out is
- * two memcpy calls and a pass that moves the name pointers.
+ * the header, the member array, then every name.
  */
 #include "orgcache.h"
 
@@ -14,14 +13,13 @@
 struct entry {
     struct entry *hnext;       /* hash chain */
     struct entry *prev, *next; /* LRU list, most recent first */
-    unsigned refs;             /* the table's one while linked, plus readers copying */
+    unsigned refs;             /* the table's one while linked, plus readers' arenas */
+    struct org_cache *cache;
     uint64_t hash;
     size_t size; /* counted against the budget */
     int64_t rev;
     char account[ID_LEN + 1];
     struct organization org; /* members and names point into this allocation */
-    const char *names;       /* the names, end to end, each with its NUL */
-    size_t names_len;
 };
 
 struct org_cache {
@@ -31,6 +29,8 @@ struct org_cache {
     struct entry *head, *tail;
     size_t entries, bytes, budget;
     uint64_t hits, misses;
+    size_t held; /* entries out of the table that readers' arenas still hold */
+    bool closed; /* destroyed: the last release frees the cache */
 };
 
 static uint64_t key_hash(const char *account, const char *id)
@@ -58,17 +58,39 @@ struct org_cache *org_cache_create(size_t budget)
     return oc;
 }
 
+static void cache_free(struct org_cache *oc)
+{
+    free(oc->buckets);
+    pthread_mutex_destroy(&oc->mu);
+    free(oc);
+}
+
+static struct entry *unlink_entry(struct org_cache *oc, struct entry *e);
+
+/* Entries an arena still holds (a reader that outlives the store, as a
+ * test's arena may) are freed by their last release, and the cache with
+ * the last of them. */
 void org_cache_destroy(struct org_cache *oc)
 {
     if (!oc)
         return;
-    for (struct entry *e = oc->head, *next; e; e = next) {
-        next = e->next;
-        free(e);
+    struct entry *dead = NULL, *v;
+    pthread_mutex_lock(&oc->mu);
+    while (oc->head)
+        if ((v = unlink_entry(oc, oc->head))) {
+            v->hnext = dead;
+            dead = v;
+        }
+    oc->closed = true;
+    bool last = oc->held == 0;
+    pthread_mutex_unlock(&oc->mu);
+    while (dead) {
+        v = dead->hnext;
+        free(dead);
+        dead = v;
     }
-    free(oc->buckets);
-    pthread_mutex_destroy(&oc->mu);
-    free(oc);
+    if (last)
+        cache_free(oc);
 }
 
 /* Under the mutex. */
@@ -115,13 +137,27 @@ static struct entry *unlink_entry(struct org_cache *oc, struct entry *e)
     lru_remove(oc, e);
     oc->entries--;
     oc->bytes -= e->size;
-    return --e->refs == 0 ? e : NULL;
+    if (--e->refs == 0)
+        return e;
+    oc->held++;
+    return NULL;
 }
 
-/* Moves the pointer `s` from inside [from, from + n) to the same offset of `to`. */
-static const char *moved(const char *s, const char *from, char *to)
+/* An arena release: the reader is done with the entry. */
+static void entry_release(void *arg)
 {
-    return s ? to + (s - from) : NULL;
+    struct entry *e = arg;
+    struct org_cache *oc = e->cache;
+    pthread_mutex_lock(&oc->mu);
+    bool last = --e->refs == 0;
+    if (last)
+        oc->held--; /* only entries out of the table reach 0 here */
+    bool cache_last = oc->closed && oc->held == 0;
+    pthread_mutex_unlock(&oc->mu);
+    if (last)
+        free(e);
+    if (last && cache_last)
+        cache_free(oc);
 }
 
 bool org_cache_get(struct org_cache *oc, const char *account, const char *id, int64_t rev,
@@ -140,26 +176,9 @@ bool org_cache_get(struct org_cache *oc, const char *account, const char *id, in
     lru_remove(oc, e);
     lru_push(oc, e);
     pthread_mutex_unlock(&oc->mu);
-
-    /* The entry cannot change or go while we hold a reference. */
+    /* The entry cannot change or go while the arena holds it. */
+    arena_on_release(a, entry_release, e);
     *out = e->org;
-    size_t n = e->org.n_members;
-    char *names = arena_alloc(a, e->names_len ? e->names_len : 1);
-    memcpy(names, e->names, e->names_len);
-    out->owner.name = moved(e->org.owner.name, e->names, names);
-    out->members = NULL;
-    if (n) {
-        out->members = arena_alloc(a, n * sizeof(*out->members));
-        memcpy(out->members, e->org.members, n * sizeof(*out->members));
-        for (size_t i = 0; i < n; i++)
-            out->members[i].name = moved(e->org.members[i].name, e->names, names);
-    }
-
-    pthread_mutex_lock(&oc->mu);
-    bool last = --e->refs == 0;
-    pthread_mutex_unlock(&oc->mu);
-    if (last)
-        free(e);
     return true;
 }
 
@@ -190,8 +209,6 @@ void org_cache_put(struct org_cache *oc, const char *account, const struct organ
     e->org = *o;
     e->org.members = (struct member *)(e + 1);
     char *at = (char *)e->org.members + members_size;
-    e->names = at;
-    e->names_len = names_len;
     e->org.owner.name = put_name(&at, o->owner.name);
     for (size_t i = 0; i < o->n_members; i++) {
         e->org.members[i] = o->members[i];
@@ -204,6 +221,7 @@ void org_cache_put(struct org_cache *oc, const char *account, const struct organ
     e->size = size;
     e->hash = key_hash(account, o->id);
     e->refs = 1;
+    e->cache = oc;
 
     /* What leaves the table is freed after the mutex is released; hnext
      * is free to chain it once it is unlinked. */

@@ -13,9 +13,10 @@
  * simply never asked for again, and age out. This holds across processes
  * and across kinship instances sharing one database.
  *
- * Thread-safe; one mutex, held for lookups and list moves only: copies in
- * and out of an entry run outside it (entries are immutable and
- * reference-counted).
+ * Thread-safe; one mutex, held for lookups and list moves only. Entries
+ * are immutable and reference-counted: a reader holds the one it found
+ * until its arena is released, and renders straight from it, so a
+ * 10,000-member organization is never copied per request.
  */
 #ifndef KINSHIP_STORE_ORGCACHE_H
 #define KINSHIP_STORE_ORGCACHE_H
@@ -40,9 +41,10 @@ struct org_cache *org_cache_create(size_t budget);
 void org_cache_destroy(struct org_cache *oc);
 
 /*
- * Copies the organization (account, id) at revision `rev` into `out`,
- * every string and the member array in `a`; false (counted as a miss) when
- * the cache does not hold that revision.
+ * Fills `out` with the organization (account, id) at revision `rev`; its
+ * member array and names are the cache's, held (even if evicted meanwhile)
+ * until `a` is reset or destroyed. False (counted as a miss) when the cache
+ * does not hold that revision.
  */
 bool org_cache_get(struct org_cache *oc, const char *account, const char *id, int64_t rev,
                    struct arena *a, struct organization *out);

@@ -1,9 +1,9 @@
 /*
  * The organization cache (src/store/orgcache.c): what goes in comes out
- * whole and owned by the caller's arena, only at the revision it was put
- * at, only for its account; the budget holds, least recently used first;
- * and readers and writers on several threads leave it consistent (the
- * ASan run checks the reference counting).
+ * whole, held for the reader's arena (evicted or not), only at the
+ * revision it was put at, only for its account; the budget holds, least
+ * recently used first; and readers and writers on several threads leave it
+ * consistent (the ASan run checks the reference counting).
  */
 #include <criterion/criterion.h>
 
@@ -69,9 +69,9 @@ Test(orgcache, gives_back_a_copy_at_the_same_revision_only)
     org_cache_put(oc, ACCT, &o);
     cr_assert(org_cache_get(oc, ACCT, o.id, 42, out, &got));
     expect_same(&got, &o);
-    cr_assert_neq(got.members, o.members, "the caller's own array");
+    cr_assert_neq(got.members, o.members, "the cache's own array");
     cr_assert_neq((void *)got.owner.name, (void *)o.owner.name, "and its own strings");
-    /* The copy outlives what was put. */
+    /* What was read outlives what was put. */
     struct organization want = mk(out, 1, 3, 42);
     arena_destroy(a);
     expect_same(&got, &want);
@@ -151,6 +151,29 @@ Test(orgcache, keeps_to_its_budget_least_recently_used_out_first)
     org_cache_destroy(oc);
 }
 
+/* An entry a reader holds stays whole after it leaves the cache, until the
+ * reader's arena lets it go. */
+Test(orgcache, a_held_entry_outlives_its_eviction)
+{
+    struct arena *a = arena_create(), *reader = arena_create();
+    struct organization o = mk(a, 1, 5, 9);
+    struct org_cache *oc = org_cache_create(1 << 20);
+    org_cache_put(oc, ACCT, &o);
+    struct organization got;
+    cr_assert(org_cache_get(oc, ACCT, o.id, 9, reader, &got));
+    struct organization next = mk(a, 1, 2, 10);
+    org_cache_put(oc, ACCT, &next); /* replaces, and so evicts, revision 9 */
+    struct org_cache_stats st;
+    org_cache_stats(oc, &st);
+    cr_assert_eq(st.entries, 1);
+    expect_same(&got, &o);
+    arena_destroy(reader); /* the last holder: the entry is freed (ASan checks) */
+    cr_assert(org_cache_get(oc, ACCT, o.id, 10, a, &got));
+    expect_same(&got, &next);
+    arena_destroy(a);
+    org_cache_destroy(oc);
+}
+
 /* Threads putting new revisions and reading whatever is there: every hit
  * must be a whole, consistent organization of the revision asked for. */
 static struct org_cache *shared;
@@ -193,4 +216,21 @@ Test(orgcache, stays_consistent_under_threads)
     cr_assert_gt(st.misses, 0);
     cr_assert_leq(st.bytes, st.budget);
     org_cache_destroy(shared);
+}
+
+/* A reader's arena may outlive the cache (a store closed first): what it
+ * holds stays readable, and the last release frees it all (ASan checks). */
+Test(orgcache, a_reader_may_outlive_the_cache)
+{
+    struct arena *a = arena_create(), *reader = arena_create();
+    struct organization o = mk(a, 3, 4, 1), p = mk(a, 4, 1, 1);
+    struct org_cache *oc = org_cache_create(1 << 20);
+    org_cache_put(oc, ACCT, &o);
+    org_cache_put(oc, ACCT, &p);
+    struct organization got;
+    cr_assert(org_cache_get(oc, ACCT, o.id, 1, reader, &got));
+    org_cache_destroy(oc);
+    expect_same(&got, &o);
+    arena_destroy(reader);
+    arena_destroy(a);
 }
