@@ -440,6 +440,17 @@ enum err store_org_insert(struct store_tx *tx, const char *account, const struct
     return tx->be->org_insert(tx, account, o);
 }
 
+enum err store_org_remember(struct store_tx *tx, const char *account, struct organization *o)
+{
+    struct org_cache *oc = tx->s->orgs;
+    if (!oc)
+        return ERR_OK;
+    enum err rc = tx->be->org_rev(tx, account, o->id, &o->rev);
+    if (rc == ERR_OK)
+        org_cache_put(oc, account, o);
+    return rc;
+}
+
 enum err store_org_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
                        struct organization *out)
 {

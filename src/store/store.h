@@ -292,6 +292,13 @@ enum err store_org_insert(struct store_tx *tx, const char *account, const struct
 /* With owner and member names. ERR_NOT_FOUND for an unknown id. */
 enum err store_org_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
                        struct organization *out);
+/*
+ * Tells the store that `o` is exactly what store_org_get would return in
+ * this transaction now (a write that has just changed it knows), so that
+ * the next read of it needs no rows. Sets o->rev. A no-op without an
+ * organization cache; errors are the rev lookup's.
+ */
+enum err store_org_remember(struct store_tx *tx, const char *account, struct organization *o);
 /* The id of the organization `owner_id` owns; ERR_NOT_FOUND when none. */
 enum err store_org_id_by_owner(struct store_tx *tx, const char *account, const char *owner_id,
                                char out[ID_LEN + 1]);

@@ -359,3 +359,122 @@ Test(sqlite_ops, migrations_3_and_4_upgrade_existing_organizations)
     free(owner);
     free(m);
 }
+
+/* ---- the organization cache against the rows ---- */
+
+/* sqlite_answer for SQL that needs quotes: the statement goes through a file. */
+static char *sqlite_answer_file(const char *db, const char *sql)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s.sql", db);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(sql, f);
+    fclose(f);
+    char cmd[2600];
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s' < '%s' 2>&1", db, path);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    char *out = calloc(1, 65536);
+    size_t n = fread(out, 1, 65535, p);
+    out[n] = '\0';
+    pclose(p);
+    out[strcspn(out, "\n")] = '\0';
+    remove(path);
+    return out;
+}
+
+/* "owner:id=name,id=name" of organization `id`, from its rows. */
+static char *org_from_rows(const char *id)
+{
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT legal_name FROM customers c WHERE c.id = o.owner_id) || ':' ||"
+             " COALESCE((SELECT group_concat(customer_id || '=' || member_name, ',') FROM"
+             " (SELECT customer_id, member_name FROM organization_members m"
+             " WHERE m.organization_id = o.id ORDER BY position)), '')"
+             " FROM organizations o WHERE o.id = '%s';",
+             id);
+    return sqlite_answer_file(db_path(), sql);
+}
+
+/* The same from an answer's organization object. */
+static char *org_from_json(json_t *o)
+{
+    char *out = calloc(1, 65536);
+    size_t off = (size_t)snprintf(out, 65536, "%s:", jstr(json_object_get(o, "owner"), "name"));
+    json_t *ms = json_object_get(o, "members");
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i);
+        off += (size_t)snprintf(out + off, 65536 - off, "%s%s=%s", i ? "," : "", jstr(m, "id"),
+                                jstr(m, "name"));
+    }
+    return out;
+}
+
+static void expect_rows_agree(const char *org, const char *what)
+{
+    struct resp *r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    char *answer = org_from_json(r->json), *rows = org_from_rows(org);
+    cr_assert_str_eq(answer, rows, "%s: the answer is what the rows hold", what);
+    free(answer);
+    free(rows);
+    resp_free(r);
+}
+
+/*
+ * A write that changes an organization leaves it in the organization cache
+ * as it knows it, and the next reads start from there: what they answer
+ * must be exactly what the rows hold, after adds of new, present and
+ * repeated members, a removal, a rename, and a failed write.
+ */
+Test(sqlite_ops, organizations_read_from_memory_match_their_rows)
+{
+    char *owner = make_customer(&srv, NULL, "Rows Owner");
+    char *c[6];
+    for (int i = 0; i < 6; i++)
+        c[i] = make_customer(&srv, NULL, i % 2 ? "Odd \\\"Member\\\"" : "Even Member");
+    char rb[1024];
+    snprintf(rb, sizeof(rb), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", owner, c[0]);
+    struct resp *r = req(&srv, "POST", "/customer-organizations", rb, NULL);
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    char *org = strdup(jstr(r->json, "id"));
+    resp_free(r);
+    expect_rows_agree(org, "created");
+
+    static const int adds[][3] = {{1, -1, -1}, {0, 2, 3}, {3, 3, 4}, {4, 1, 5}};
+    for (size_t k = 0; k < sizeof(adds) / sizeof(*adds); k++) {
+        size_t off = (size_t)snprintf(rb, sizeof(rb), "{\"customerIds\":[");
+        for (int j = 0; j < 3 && adds[k][j] >= 0; j++)
+            off += (size_t)snprintf(rb + off, sizeof(rb) - off, "%s\"%s\"", j ? "," : "",
+                                    c[adds[k][j]]);
+        snprintf(rb + off, sizeof(rb) - off, "]}");
+        r = reqf(&srv, "POST", rb, "/customer-organizations/%s/members", org);
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        char *answer = org_from_json(r->json), *rows = org_from_rows(org);
+        cr_assert_str_eq(answer, rows, "add %zu: the write's answer is what the rows hold", k);
+        free(answer);
+        free(rows);
+        resp_free(r);
+        expect_rows_agree(org, "after an add");
+    }
+    r = reqf(&srv, "DELETE", NULL, "/customer-organizations/%s/members/%s", org, c[2]);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    expect_rows_agree(org, "after a removal");
+    /* A write that fails (an unknown customer) changes nothing. */
+    snprintf(rb, sizeof(rb),
+             "{\"customerIds\":[\"%s\",\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\"]}", c[2]);
+    r = reqf(&srv, "POST", rb, "/customer-organizations/%s/members", org);
+    cr_assert_eq(r->status, 400, "%s", r->body);
+    resp_free(r);
+    expect_rows_agree(org, "after a failed add");
+    r = reqf(&srv, "POST", NULL, "/customer-organizations/%s/members", org); /* no body */
+    resp_free(r);
+    expect_rows_agree(org, "after a bad request");
+    free(org);
+    free(owner);
+    for (int i = 0; i < 6; i++)
+        free(c[i]);
+}
