@@ -18,7 +18,7 @@ void store_options_default(struct store_options *o)
     o->busy_timeout_ms = 5000;
     o->batch_max = 256;
     o->connect_timeout_s = 5;
-    o->org_cache_bytes = (size_t)8 << 20;
+    o->org_cache_bytes = (size_t)4 << 20;
 }
 
 enum err store_open(const char *url, const struct store_options *o, struct store **out)

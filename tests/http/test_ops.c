@@ -317,7 +317,7 @@ Test(ops, metrics_are_well_formed_prometheus_text_and_count_what_happens)
     snprintf(labels, sizeof(labels), "version=\"%s\",api_version=\"2024-07-30\"", version);
     cr_assert_eq(sample(&before, "kinship_build_info", labels), 1, "build info: %s", labels);
     cr_assert_eq(sample(&before, "kinship_store_org_cache_bytes", "kind=\"budget\""),
-                 on_pg() ? 0 : 8 << 20, "org_cache's default, 8 MiB (none on PostgreSQL)");
+                 on_pg() ? 0 : 4 << 20, "org_cache's default, 4 MiB (none on PostgreSQL)");
     cr_assert_geq(sample(&before, "kinship_requests_in_flight", NULL), 1,
                   "the scrape itself is in flight (%g)",
                   sample(&before, "kinship_requests_in_flight", NULL));
