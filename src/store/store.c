@@ -498,6 +498,17 @@ enum err store_org_reaches(struct store_tx *tx, const char *account, const char 
         *out = true;
         return ERR_OK;
     }
+    /* Nothing sits below a customer that owns no organization, and most
+     * customers added to one own none: one index lookup instead of the
+     * recursive walk, which `perf` put at a third of a members add. */
+    char org_id[ID_LEN + 1];
+    enum err rc = tx->be->org_id_by_owner(tx, account, ancestor, org_id);
+    if (rc == ERR_NOT_FOUND) {
+        *out = false;
+        return ERR_OK;
+    }
+    if (rc)
+        return rc;
     return tx->be->org_reaches(tx, account, ancestor, descendant, out);
 }
 

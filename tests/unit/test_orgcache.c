@@ -203,7 +203,7 @@ static void *churn(void *arg)
 
 Test(orgcache, stays_consistent_under_threads)
 {
-    /* A small budget, so that entries are evicted while others copy them. */
+    /* A small budget, so that entries are evicted while others hold them. */
     shared = org_cache_create(8 * 1024);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
@@ -212,8 +212,9 @@ Test(orgcache, stays_consistent_under_threads)
         pthread_join(t[i], NULL);
     struct org_cache_stats st;
     org_cache_stats(shared, &st);
-    cr_assert_gt(st.hits, 0);
-    cr_assert_gt(st.misses, 0);
+    /* Every lookup counted once, whoever won the races (how many hit
+     * depends on the scheduling, so it is not asserted). */
+    cr_assert_eq(st.hits + st.misses, 4 * 4000);
     cr_assert_leq(st.bytes, st.budget);
     org_cache_destroy(shared);
 }

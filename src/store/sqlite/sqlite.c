@@ -328,9 +328,11 @@ static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sql
         src = exec(c, "PRAGMA cache_size=-32768;");
     /* A reader only reads: a write through it would be a bug. */
     if (src == SQLITE_OK && !writer)
-        /* 16 MiB of page cache per reader (the default is 2 MiB): hot
-         * customers and organizations stay in memory. */
-        src = exec(c, "PRAGMA query_only=ON; PRAGMA cache_size=-16384;");
+        /* 8 MiB of page cache per reader (the default is 2 MiB): hot
+         * customers and organizations stay in memory. 16 MiB was no
+         * faster with a million customers (docs/performance.md), and four
+         * busy readers then held 64 MiB. */
+        src = exec(c, "PRAGMA query_only=ON; PRAGMA cache_size=-8192;");
     if (src != SQLITE_OK) {
         log_kv(LOG_ERROR, "cannot configure the SQLite connection", "path", s->path, "detail",
                sqlite3_errmsg(c->db), (const char *)NULL);
