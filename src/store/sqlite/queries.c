@@ -1622,6 +1622,13 @@ static enum err org_id_by_owner(struct store_tx *tx, const char *account, const 
     return one_id(c, st, out);
 }
 
+/* True when the organization (at_a, id_a) comes after (at_b, id_b) in
+ * org_ids_of_member's order: created_at, then id. */
+static bool org_after(int64_t at_a, const char *id_a, int64_t at_b, const char *id_b)
+{
+    return at_a > at_b || (at_a == at_b && strcmp(id_a, id_b) > 0);
+}
+
 static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const char *account,
                                   const char *customer_id, const char ***out, size_t *n)
 {
@@ -1646,9 +1653,7 @@ static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const ch
         return rc;
     /* Oldest first, then by id: an insertion sort of a handful of rows. */
     for (size_t i = 1; i < len; i++)
-        for (size_t j = i; j > 0 && (at[j - 1] > at[j] ||
-                                     (at[j - 1] == at[j] && strcmp(v[j - 1], v[j]) > 0));
-             j--) {
+        for (size_t j = i; j > 0 && org_after(at[j - 1], v[j - 1], at[j], v[j]); j--) {
             const char *sv = v[j];
             int64_t sa = at[j];
             v[j] = v[j - 1];
