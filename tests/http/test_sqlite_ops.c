@@ -34,17 +34,26 @@ static const char *db_path(void)
     return srv.db + 7;
 }
 
+/* The first line sqlite3 prints for `sql` (any quoting: the statement
+ * goes through a file, not the shell). */
 static char *sqlite_answer(const char *db, const char *sql)
 {
-    char cmd[1200];
-    snprintf(cmd, sizeof(cmd), "sqlite3 '%s' '%s' 2>&1", db, sql);
+    char path[1200];
+    snprintf(path, sizeof(path), "%s.sql", db);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(sql, f);
+    fclose(f);
+    char cmd[2600];
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s' < '%s' 2>&1", db, path);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
-    char *out = calloc(1, 4096);
-    size_t n = fread(out, 1, 4095, p);
+    char *out = calloc(1, 65536);
+    size_t n = fread(out, 1, 65535, p);
     out[n] = '\0';
     pclose(p);
     out[strcspn(out, "\n")] = '\0';
+    remove(path);
     return out;
 }
 
@@ -362,28 +371,6 @@ Test(sqlite_ops, migrations_3_and_4_upgrade_existing_organizations)
 
 /* ---- the organization cache against the rows ---- */
 
-/* sqlite_answer for SQL that needs quotes: the statement goes through a file. */
-static char *sqlite_answer_file(const char *db, const char *sql)
-{
-    char path[1200];
-    snprintf(path, sizeof(path), "%s.sql", db);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs(sql, f);
-    fclose(f);
-    char cmd[2600];
-    snprintf(cmd, sizeof(cmd), "sqlite3 '%s' < '%s' 2>&1", db, path);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    char *out = calloc(1, 65536);
-    size_t n = fread(out, 1, 65535, p);
-    out[n] = '\0';
-    pclose(p);
-    out[strcspn(out, "\n")] = '\0';
-    remove(path);
-    return out;
-}
-
 /* "owner:id=name,id=name" of organization `id`, from its rows. */
 static char *org_from_rows(const char *id)
 {
@@ -395,7 +382,7 @@ static char *org_from_rows(const char *id)
              " WHERE m.organization_id = o.id ORDER BY position)), '')"
              " FROM organizations o WHERE o.id = '%s';",
              id);
-    return sqlite_answer_file(db_path(), sql);
+    return sqlite_answer(db_path(), sql);
 }
 
 /* The same from an answer's organization object. */
