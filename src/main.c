@@ -144,6 +144,7 @@ static enum err open_store(const struct config *cfg, struct store **out)
     so.pool_size = (int)cfg->pool_size;
     so.busy_timeout_ms = (int)cfg->busy_timeout_ms;
     so.batch_max = (int)cfg->batch_max;
+    so.checkpoint_pages = (int)cfg->checkpoint_pages;
     so.org_cache_bytes = (size_t)cfg->org_cache << 20;
     enum err rc = store_open(cfg->db, &so, out);
     if (rc)

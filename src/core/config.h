@@ -27,6 +27,7 @@ struct config {
     long pool_size;
     long busy_timeout_ms;
     long batch_max;
+    long checkpoint_pages;
     long org_cache;
     long members_per_request;
     long members_per_organization;

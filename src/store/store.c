@@ -17,6 +17,7 @@ void store_options_default(struct store_options *o)
     o->pool_size = 8;
     o->busy_timeout_ms = 5000;
     o->batch_max = 256;
+    o->checkpoint_pages = 16000;
     o->connect_timeout_s = 5;
     o->org_cache_bytes = (size_t)4 << 20;
 }

@@ -150,6 +150,36 @@ static const char v2[] =
     "END;";
 
 /*
+ * The triggers that keep names and revision tags on organization rows,
+ * made by migrations 3 and 4 and made again by 5 when it rebuilds the
+ * table they name.
+ */
+#define TRIGGER_MEMBER_NAME_RENAME                                                                 \
+    "CREATE TRIGGER member_name_rename AFTER UPDATE OF legal_name ON customers"                    \
+    "  WHEN OLD.legal_name IS NOT NEW.legal_name BEGIN"                                            \
+    "  UPDATE organization_members SET member_name = NEW.legal_name"                               \
+    "    WHERE account_id = NEW.account_id AND customer_id = NEW.id;"                              \
+    "END;"
+#define TRIGGER_MEMBER_NAME_FILL                                                                   \
+    "CREATE TRIGGER member_name_fill AFTER INSERT ON organization_members"                         \
+    "  WHEN NEW.member_name IS NULL BEGIN"                                                         \
+    "  UPDATE organization_members SET member_name = (SELECT legal_name FROM customers c"          \
+    "    WHERE c.account_id = NEW.account_id AND c.id = NEW.customer_id)"                          \
+    "    WHERE account_id = NEW.account_id AND organization_id = NEW.organization_id"              \
+    "    AND customer_id = NEW.customer_id;"                                                       \
+    "END;"
+#define TRIGGER_ORGANIZATION_REV_RENAME                                                            \
+    "CREATE TRIGGER organization_rev_rename AFTER UPDATE OF legal_name ON customers"               \
+    "  WHEN OLD.legal_name IS NOT NEW.legal_name BEGIN"                                            \
+    "  UPDATE organizations SET rev = random()"                                                    \
+    "    WHERE account_id = NEW.account_id AND owner_id = NEW.id;"                                 \
+    "  UPDATE organizations SET rev = random()"                                                    \
+    "    WHERE account_id = NEW.account_id AND id IN (SELECT organization_id"                      \
+    "      FROM organization_members WHERE account_id = NEW.account_id"                            \
+    "      AND customer_id = NEW.id);"                                                             \
+    "END;"
+
+/*
  * 3: each membership row keeps its customer's legal name, kept by a
  * trigger when the customer is renamed, so that reading an organization is
  * one range of organization_members and not a lookup in customers per
@@ -162,19 +192,8 @@ static const char v3[] =
     "ALTER TABLE organization_members ADD COLUMN member_name TEXT;"
     "UPDATE organization_members SET member_name = (SELECT legal_name FROM customers c"
     "  WHERE c.account_id = organization_members.account_id"
-    "  AND c.id = organization_members.customer_id);"
-    "CREATE TRIGGER member_name_rename AFTER UPDATE OF legal_name ON customers"
-    "  WHEN OLD.legal_name IS NOT NEW.legal_name BEGIN"
-    "  UPDATE organization_members SET member_name = NEW.legal_name"
-    "    WHERE account_id = NEW.account_id AND customer_id = NEW.id;"
-    "END;"
-    "CREATE TRIGGER member_name_fill AFTER INSERT ON organization_members"
-    "  WHEN NEW.member_name IS NULL BEGIN"
-    "  UPDATE organization_members SET member_name = (SELECT legal_name FROM customers c"
-    "    WHERE c.account_id = NEW.account_id AND c.id = NEW.customer_id)"
-    "    WHERE account_id = NEW.account_id AND organization_id = NEW.organization_id"
-    "    AND customer_id = NEW.customer_id;"
-    "END;";
+    "  AND c.id = organization_members.customer_id);" TRIGGER_MEMBER_NAME_RENAME
+        TRIGGER_MEMBER_NAME_FILL;
 
 /*
  * 4: each organization's revision tag, for the organization cache
@@ -182,24 +201,51 @@ static const char v3[] =
  * every change to what the organization shows; this trigger covers a
  * rename of its owner or of a member. Existing rows get random tags too.
  */
-static const char v4[] =
-    "ALTER TABLE organizations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE organizations SET rev = random();"
-    "CREATE TRIGGER organization_rev_rename AFTER UPDATE OF legal_name ON customers"
-    "  WHEN OLD.legal_name IS NOT NEW.legal_name BEGIN"
-    "  UPDATE organizations SET rev = random()"
-    "    WHERE account_id = NEW.account_id AND owner_id = NEW.id;"
-    "  UPDATE organizations SET rev = random()"
-    "    WHERE account_id = NEW.account_id AND id IN (SELECT organization_id"
-    "      FROM organization_members WHERE account_id = NEW.account_id"
-    "      AND customer_id = NEW.id);"
-    "END;";
+static const char v4[] = "ALTER TABLE organizations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+                         "UPDATE organizations SET rev = random();" TRIGGER_ORGANIZATION_REV_RENAME;
+
+/*
+ * 5: organization_members clustered by (organization, position), the order
+ * members are read in, with a unique index by customer that also keeps a
+ * customer from joining one organization twice. Before, the table was
+ * keyed by (organization, customer) and had a second index by
+ * (organization, position): adding a member wrote two leaves of the same
+ * organization's rows, and in the write-ahead log of POST .../members the
+ * position index was 4 pages in 10 (docs/performance.md). Positions are
+ * renumbered 1, 2, ... per organization in their order (ties by customer
+ * id), so rows written by hand with equal positions cannot stop the copy.
+ * The triggers that name the table are dropped first and made again after
+ * the swap.
+ */
+static const char v5[] =
+    "DROP TRIGGER IF EXISTS member_name_rename;"
+    "DROP TRIGGER IF EXISTS organization_rev_rename;"
+    "CREATE TABLE organization_members_v5 ("
+    "  account_id TEXT NOT NULL,"
+    "  organization_id TEXT NOT NULL,"
+    "  customer_id TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  member_name TEXT,"
+    "  PRIMARY KEY (account_id, organization_id, position),"
+    "  FOREIGN KEY (account_id, organization_id) REFERENCES organizations(account_id, id)"
+    "    ON DELETE CASCADE,"
+    "  FOREIGN KEY (account_id, customer_id) REFERENCES customers(account_id, id)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO organization_members_v5"
+    "  (account_id, organization_id, customer_id, position, member_name)"
+    "  SELECT account_id, organization_id, customer_id,"
+    "    row_number() OVER (PARTITION BY account_id, organization_id"
+    "      ORDER BY position, customer_id),"
+    "    member_name FROM organization_members;"
+    "DROP TABLE organization_members;"
+    "ALTER TABLE organization_members_v5 RENAME TO organization_members;"
+    "CREATE UNIQUE INDEX organization_members_customer"
+    "  ON organization_members(account_id, customer_id, "
+    "organization_id);" TRIGGER_MEMBER_NAME_RENAME TRIGGER_MEMBER_NAME_FILL
+        TRIGGER_ORGANIZATION_REV_RENAME;
 
 const struct store__sqlite_migration store__sqlite_migrations[] = {
-    {1, v1},
-    {2, v2},
-    {3, v3},
-    {4, v4},
+    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5},
 };
 
 const size_t store__sqlite_n_migrations =
