@@ -39,8 +39,8 @@ const struct cfg_setting cfg_settings[] = {
     {"batch_max", CFG_INT, "256", 1, 65536, NULL, OFF(batch_max),
      "SQLite: most writes that share one durable commit"},
     {"checkpoint_pages", CFG_INT, "16000", 100, 1048576, NULL, OFF(checkpoint_pages),
-     "SQLite: write-ahead log pages (4 KiB each) that start a checkpoint; the log file keeps about "
-     "that size"},
+     "SQLite: write-ahead log pages (4 KiB each) after which the log starts over; the log file "
+     "keeps about that size"},
     {"org_cache", CFG_INT, "4", 0, 4096, NULL, OFF(org_cache),
      "SQLite: MiB of memory that keeps whole organizations between requests (0: off)"},
     {"members_per_request", CFG_INT, "1000", 1, 1000000, NULL, OFF(members_per_request),

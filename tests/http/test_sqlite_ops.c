@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct server srv;
 
@@ -194,6 +195,19 @@ Test(sqlite_ops, the_wal_is_checkpointed_beside_the_writer_and_starts_over)
 Test(sqlite_ops, checkpoint_pages_sets_where_the_wal_starts_over)
 {
     checkpoint_every("2500");
+    /* On the way, a pass copies the WAL every 1,000 pages, and the WAL
+     * goes on growing. */
+    double before = metric("kinship_store_checkpoints_total"), pages = 0;
+    for (int i = 0; i < 3000 && pages < 1500; i++) {
+        struct resp *r = req(&srv, "POST", "/customers", body, NULL);
+        cr_assert_eq(r->status, 201, "write %d: %s", i, r->body);
+        resp_free(r);
+        pages = metric("kinship_store_wal_pages");
+    }
+    cr_assert_geq(pages, 1500, "the WAL grew past 1,500 pages (%.0f)", pages);
+    for (int i = 0; i < 200 && metric("kinship_store_checkpoints_total") <= before; i++)
+        usleep(10000);
+    cr_assert_gt(metric("kinship_store_checkpoints_total"), before, "a pass ran at 1,000 pages");
     bool restarted;
     double most = write_until_wal_restarts(2500, 6000, &restarted);
     cr_assert(restarted, "the WAL started over (it reached %.0f pages)", most);

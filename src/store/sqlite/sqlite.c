@@ -87,7 +87,7 @@ struct sqlite_store {
     pthread_cond_t ckwake;
     atomic_int ck_state; /* enum ck_state; moves under ckmu */
     bool ck_stopping, ck_running;
-    int64_t ck_next;        /* WAL pages that start the next pass (the writer's) */
+    atomic_llong ck_next;   /* WAL pages that start the next pass */
     atomic_llong wal_pages; /* the WAL's size after the last commit */
     pthread_t ckpt;
     sqlite3 *ckdb; /* the checkpointer's own connection */
@@ -440,21 +440,35 @@ out:
 /* ---- the checkpointer ---- */
 
 /*
- * WAL pages that start a checkpoint come from opt.checkpoint_pages: 16,000
- * by default (64 MiB with 4 KiB pages), where SQLite's own autocheckpoint
- * starts at 1,000. Each checkpoint ends with the writer's catch-up, a pause
- * of a few milliseconds for every write queued behind it; at 1,000 pages
- * that came 18 times a second under POST .../members at 64 connections,
- * and was that case's p90. A page changed by many commits is also written
- * to the database file once a checkpoint instead of once every 1,000
- * pages. The price: the WAL file keeps about that size on disk, and
- * recovery after a crash reads that much.
+ * New WAL pages that start a pass of the checkpoint thread: SQLite's own
+ * autocheckpoint size. A pass ends with an fsync of the database file, and
+ * commits on the same disk wait behind that writeback: the smaller the
+ * pass, the shorter the wait.
+ */
+#define PASS_PAGES 1000
+
+/*
+ * A checkpoint ends when a pass finds the WAL at opt.checkpoint_pages or
+ * more (16,000 by default: 64 MiB with 4 KiB pages). Its end costs the
+ * writer a catch-up, a pause of a few milliseconds for every write queued
+ * behind it; ending every 1,000 pages, that came 18 times a second under
+ * POST .../members at 64 connections and was that case's p90. The price of
+ * ending less often: the WAL file keeps about checkpoint_pages on disk,
+ * and recovery after a crash reads that much.
  */
 
-/* The thread's passes in one checkpoint at most, and the pages they may
- * leave to the writer's catch-up. */
-#define CHECKPOINT_PASSES 8
+/* The passes that end a checkpoint, at most, and the pages they may leave
+ * to the writer's catch-up. */
+#define END_PASSES 8
 #define CATCH_UP_PAGES 32
+
+/* The WAL size that starts the next pass when it holds `pages`: PASS_PAGES
+ * more, but not past the end of the checkpoint. */
+static int64_t next_pass(const struct sqlite_store *s, int64_t pages)
+{
+    int64_t end = s->base.opt.checkpoint_pages, next = pages + PASS_PAGES;
+    return pages < end && next > end ? end : next;
+}
 
 /*
  * The writer connection's WAL hook, called in the writer thread after each
@@ -467,7 +481,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int pages)
     (void)schema;
     struct sqlite_store *s = arg;
     atomic_store_explicit(&s->wal_pages, pages, memory_order_relaxed);
-    if (pages >= s->ck_next && atomic_load(&s->ck_state) == CK_IDLE) {
+    if (pages >= atomic_load(&s->ck_next) && atomic_load(&s->ck_state) == CK_IDLE) {
         pthread_mutex_lock(&s->ckmu);
         atomic_store(&s->ck_state, CK_PASS);
         pthread_cond_signal(&s->ckwake);
@@ -480,20 +494,21 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int pages)
  * A checkpoint runs in two steps, so that the writer never waits for the
  * costly part.
  *
- * 1. This thread runs PASSIVE checkpoints (passes): each copies the frames
- *    no reader still needs into the database file and fsyncs that file,
- *    beside the writer, which keeps appending to the WAL meanwhile, and
- *    never waits for the writer or a reader. The first pass copies the
- *    whole WAL; each further one what the writer appended during the one
- *    before, until at most CATCH_UP_PAGES are left, a pass copies nothing
- *    new (a reader holds an old snapshot), or CHECKPOINT_PASSES ran.
+ * 1. This thread runs PASSIVE checkpoints (passes), one every PASS_PAGES
+ *    new pages: each copies the frames no reader still needs into the
+ *    database file and fsyncs that file, beside the writer, which keeps
+ *    appending to the WAL meanwhile, and never waits for the writer or a
+ *    reader. Once the WAL holds checkpoint_pages, passes follow at once,
+ *    each copying what was appended during the one before, until at most
+ *    CATCH_UP_PAGES are left, a pass copies nothing new (a reader holds an
+ *    old snapshot), or END_PASSES ran.
  *
- * 2. The writer, before its next batch, runs a RESTART checkpoint (see
- *    writer_catch_up): it copies only the frames appended during the last
- *    pass and waits a few milliseconds at most for readers of older
- *    snapshots. Then the next write starts the WAL from its beginning
- *    again. With a single pass, the writer copied the 100-250 frames
- *    appended during it, and the catch-up took 5-10 ms.
+ * 2. Then the writer, before its next batch, runs a RESTART checkpoint
+ *    (see writer_catch_up): it copies only the frames appended during the
+ *    last pass and waits a few milliseconds at most for readers of older
+ *    snapshots. The next write starts the WAL from its beginning again.
+ *    With a single pass before it, the writer copied the 100-250 frames
+ *    appended during that pass, and the catch-up took 5-10 ms.
  *
  * Step 2 is needed because SQLite reuses the WAL only when a write begins
  * with every frame copied and no reader left on an older snapshot. Under
@@ -510,8 +525,9 @@ static void *checkpointer_main(void *arg)
         if (s->ck_stopping)
             break;
         pthread_mutex_unlock(&s->ckmu);
+        bool end = false;
         int copied = -1; /* frames of the WAL in the database file */
-        for (int pass = 0; pass < CHECKPOINT_PASSES; pass++) {
+        for (int pass = 0; pass < END_PASSES; pass++) {
             int before = copied;
             int rc =
                 sqlite3_wal_checkpoint_v2(s->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied);
@@ -522,12 +538,17 @@ static void *checkpointer_main(void *arg)
                            (const char *)NULL);
                 break;
             }
-            int64_t left = atomic_load_explicit(&s->wal_pages, memory_order_relaxed) - copied;
-            if (left <= CATCH_UP_PAGES || copied <= before)
+            int64_t pages = atomic_load_explicit(&s->wal_pages, memory_order_relaxed);
+            if (pages < s->base.opt.checkpoint_pages)
+                break; /* a pass on the way */
+            end = true;
+            if (pages - copied <= CATCH_UP_PAGES || copied <= before)
                 break;
         }
+        atomic_store(&s->ck_next,
+                     next_pass(s, atomic_load_explicit(&s->wal_pages, memory_order_relaxed)));
         pthread_mutex_lock(&s->ckmu);
-        atomic_store(&s->ck_state, CK_CATCH_UP);
+        atomic_store(&s->ck_state, end ? CK_CATCH_UP : CK_IDLE);
     }
     pthread_mutex_unlock(&s->ckmu);
     return NULL;
@@ -547,9 +568,8 @@ static int on_busy_catch_up(void *arg, int n)
  * Step 2 of a checkpoint (see checkpointer_main), in the writer thread
  * between two batches. When a reader keeps its old snapshot longer than
  * the catch-up waits (a backup, an export), the WAL keeps growing and the
- * next checkpoint starts after checkpoint_pages more pages, so a long
- * reader costs the writes one short wait per checkpoint, not one per
- * batch.
+ * next attempt comes after PASS_PAGES more pages, so a long reader costs
+ * the writes one short wait per thousand pages, not one per batch.
  */
 static void writer_catch_up(struct sqlite_store *s)
 {
@@ -558,17 +578,14 @@ static void writer_catch_up(struct sqlite_store *s)
     int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
     sqlite3_busy_handler(db, on_busy, s);
     count(&s->n_checkpoints, 1);
-    if (rc == SQLITE_OK)
-        s->ck_next = s->base.opt.checkpoint_pages;
-    else
-        s->ck_next = atomic_load_explicit(&s->wal_pages, memory_order_relaxed) +
-                     s->base.opt.checkpoint_pages;
+    int64_t pages = rc == SQLITE_OK ? 0 : atomic_load_explicit(&s->wal_pages, memory_order_relaxed);
+    atomic_store(&s->ck_next, next_pass(s, pages));
     atomic_store(&s->ck_state, CK_IDLE);
 }
 
 static enum err checkpointer_start(struct sqlite_store *s)
 {
-    s->ck_next = s->base.opt.checkpoint_pages;
+    atomic_store(&s->ck_next, next_pass(s, 0));
     int src =
         sqlite3_open_v2(s->path, &s->ckdb,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
