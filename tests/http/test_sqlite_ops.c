@@ -368,7 +368,7 @@ static char *schema_version(void)
     return sqlite_answer(db_path(), "SELECT MAX(version) FROM schema_migrations;");
 }
 
-Test(sqlite_ops, migrations_3_to_5_upgrade_existing_organizations)
+Test(sqlite_ops, migrations_3_to_6_upgrade_existing_organizations)
 {
     char *owner = make_customer(&srv, NULL, "Mig Owner");
     char *m = make_customer(&srv, NULL, "Mig Member");
@@ -378,15 +378,18 @@ Test(sqlite_ops, migrations_3_to_5_upgrade_existing_organizations)
     cr_assert_eq(r->status, 201, "%s", r->body);
     char *org = strdup(jstr(r->json, "id"));
     resp_free(r);
-    /* Back to schema 2: no names on the memberships, no revision tags, no
-     * triggers. (The database stays where it is after a kill; a stop would
-     * remove it.) */
+    /* Back to schema 2: no names on the memberships or the organizations,
+     * no revision tags, no triggers. (The database stays where it is after
+     * a kill; a stop would remove it.) */
     server_kill(&srv);
     char *out =
         sqlite_answer(db_path(), "DROP TRIGGER member_name_rename; DROP TRIGGER member_name_fill; "
                                  "DROP TRIGGER organization_rev_rename; "
+                                 "DROP TRIGGER organization_owner_rename; "
+                                 "DROP TRIGGER organization_owner_fill; "
                                  "ALTER TABLE organization_members DROP COLUMN member_name; "
                                  "ALTER TABLE organizations DROP COLUMN rev; "
+                                 "ALTER TABLE organizations DROP COLUMN owner_name; "
                                  "DELETE FROM schema_migrations WHERE version >= 3;");
     cr_assert_str_eq(out, "", "%s", out);
     free(out);
@@ -395,9 +398,10 @@ Test(sqlite_ops, migrations_3_to_5_upgrade_existing_organizations)
     cr_assert_eq(r->status, 200, "%s", r->body);
     json_t *m0 = json_array_get(json_object_get(r->json, "members"), 0);
     cr_assert_str_eq(jstr(m0, "name"), "Mig Member", "%s", r->body);
+    cr_assert_str_eq(jstr(json_object_get(r->json, "owner"), "name"), "Mig Owner", "%s", r->body);
     resp_free(r);
     out = schema_version();
-    cr_assert_str_eq(out, "5");
+    cr_assert_str_eq(out, "6");
     free(out);
     /* Migration 4 tagged the organization: a rename of its member changes
      * the tag, and the next read shows the new name. */
@@ -412,9 +416,35 @@ Test(sqlite_ops, migrations_3_to_5_upgrade_existing_organizations)
     m0 = json_array_get(json_object_get(r->json, "members"), 0);
     cr_assert_str_eq(jstr(m0, "name"), "Mig Renamed", "%s", r->body);
     resp_free(r);
+    /* Migration 6 keeps the owner's name on the organization: a rename of
+     * the owner shows too. */
+    rename_customer(owner, "Mig Owner Renamed");
+    r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
+    cr_assert_str_eq(jstr(json_object_get(r->json, "owner"), "name"), "Mig Owner Renamed", "%s",
+                     r->body);
+    resp_free(r);
     free(org);
     free(owner);
     free(m);
+}
+
+Test(sqlite_ops, an_organization_written_by_hand_gets_its_owners_name)
+{
+    char *owner = make_customer(&srv, NULL, "Hand Owner");
+    const char *org = "0190aaaa-0000-7000-8000-000000000001";
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO organizations (account_id, id, owner_id, created_at)"
+             " SELECT account_id, '%s', id, 1 FROM customers WHERE id = '%s';",
+             org, owner);
+    char *out = sqlite_answer(db_path(), sql);
+    cr_assert_str_eq(out, "", "%s", out);
+    free(out);
+    struct resp *r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(jstr(json_object_get(r->json, "owner"), "name"), "Hand Owner", "%s", r->body);
+    resp_free(r);
+    free(owner);
 }
 
 /* The members of `org` as "id,id,...", in the order GET shows them. */
@@ -444,10 +474,11 @@ Test(sqlite_ops, migration_5_keeps_the_member_order_and_one_row_per_member)
     cr_assert_eq(r->status, 201, "%s", r->body);
     char *org = strdup(jstr(r->json, "id"));
     resp_free(r);
-    /* Back to schema 4's table: keyed by (organization, customer), with an
-     * index by position; then positions as a hand-edited database might
-     * hold them: out of order, and two equal. (legacy_alter_table: the
-     * rename leaves alone the triggers that name the table.) */
+    /* Back to schema 4: its membership table keyed by (organization, customer),
+     * with an index by position, and no owner names; then positions as a
+     * hand-edited database might hold them: out of order, and two equal.
+     * (legacy_alter_table: the rename leaves alone the triggers that name
+     * the table.) */
     server_kill(&srv);
     char sql[2048];
     snprintf(sql, sizeof(sql),
@@ -465,6 +496,9 @@ Test(sqlite_ops, migration_5_keeps_the_member_order_and_one_row_per_member)
              " ON organization_members(account_id, organization_id, position);"
              "UPDATE organization_members SET position = CASE customer_id"
              " WHEN '%s' THEN 10 WHEN '%s' THEN 5 WHEN '%s' THEN 5 ELSE 1 END;"
+             "DROP TRIGGER organization_owner_rename;"
+             "DROP TRIGGER organization_owner_fill;"
+             "ALTER TABLE organizations DROP COLUMN owner_name;"
              "DELETE FROM schema_migrations WHERE version >= 5;",
              m[0], m[1], m[2]);
     char *out = sqlite_answer(db_path(), sql);
@@ -472,7 +506,7 @@ Test(sqlite_ops, migration_5_keeps_the_member_order_and_one_row_per_member)
     free(out);
     server_restart(&srv, NULL);
     out = schema_version();
-    cr_assert_str_eq(out, "5");
+    cr_assert_str_eq(out, "6");
     free(out);
     /* The old order, ties by customer id; positions 1 to 4. */
     const char *lo = strcmp(m[1], m[2]) < 0 ? m[1] : m[2];

@@ -158,13 +158,16 @@ static const char *const sql[Q__COUNT] = {
     /* rev (migration 4): every statement that changes what an organization
      * shows writes a fresh random() into it: this insert, Q_ORG_BUMP after
      * member changes, and the rename trigger. See src/store/orgcache.h. */
-    [Q_ORG_INSERT] = "INSERT INTO organizations (account_id, id, owner_id, created_at, rev) "
-                     "VALUES (?1, ?2, ?3, ?4, random())",
+    [Q_ORG_INSERT] = "INSERT INTO organizations "
+                     "(account_id, id, owner_id, created_at, rev, owner_name) "
+                     "VALUES (?1, ?2, ?3, ?4, random(), (SELECT legal_name FROM customers "
+                     "WHERE account_id = ?1 AND id = ?3))",
     [Q_ORG_REV] = "SELECT rev FROM organizations WHERE account_id = ?1 AND id = ?2",
     [Q_ORG_BUMP] = "UPDATE organizations SET rev = random() WHERE account_id = ?1 AND id = ?2",
-    [Q_ORG_GET] = "SELECT o.id, o.owner_id, o.created_at, c.legal_name, o.rev FROM organizations o "
-                  "LEFT JOIN customers c ON c.account_id = o.account_id AND c.id = o.owner_id "
-                  "WHERE o.account_id = ?1 AND o.id = ?2",
+    /* The owner's name is kept on the row (migration 6): no search of the
+     * customers table for it. */
+    [Q_ORG_GET] = "SELECT id, owner_id, created_at, owner_name, rev FROM organizations "
+                  "WHERE account_id = ?1 AND id = ?2",
     /* The names are kept on the membership rows (migration 3): a large
      * organization's members are spread over the customers table. */
     [Q_ORG_MEMBERS] = "SELECT customer_id, member_name FROM organization_members "
