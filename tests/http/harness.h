@@ -80,6 +80,9 @@ json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Creates a customer named `name` (a valid full body) and returns its id
  * (malloc'd). */
 char *make_customer(struct server *s, const char *key, const char *name);
+/* PUT /customers/{id} with make_customer's fields and the new name (JSON
+ * string content, escapes included); asserts 200. */
+void rename_customer(struct server *s, const char *id, const char *name);
 /* Standard base64 (with padding) of the string `in` into out (4/3 of its
  * length plus 4 bytes): for hand-built Authorization headers. */
 void b64_encode(const char *in, char *out);

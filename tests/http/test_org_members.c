@@ -804,22 +804,6 @@ Test(org_limits, members_per_organization)
         free(c[i]);
 }
 
-/* PUT /customers with the same fields as make_customer and a new name
- * (`name_json`: the name as JSON string content, escapes included). */
-static void rename_customer(const char *id, const char *name_json)
-{
-    char body[1024];
-    snprintf(body, sizeof(body),
-             "{\"legalName\":\"%s\",\"address\":{\"line1\":\"1 Main St\",\"town\":\"Leeds\","
-             "\"postcode\":\"LS1 1AA\",\"country\":\"GB\"},\"taxStatus\":\"TAXED\","
-             "\"contacts\":[{\"name\":\"Ann\",\"email\":\"ann@example.com\","
-             "\"billingPreference\":\"PRIMARY\"}]}",
-             name_json);
-    struct resp *r = reqf(&srv, "PUT", body, "/customers/%s", id);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    resp_free(r);
-}
-
 /* The name at members[i] (or the owner's, i < 0) of organization id. */
 static char *member_name(const char *id, int i)
 {
@@ -839,8 +823,8 @@ Test(org_members, renamed_customers_show_their_new_names_in_every_organization)
         c[i] = make_customer(&srv, NULL, i == 0 ? "Owner Old" : "Member Old");
     char *a = org(c[0], IDS(c[1], c[2]));
     char *b = org(c[2], IDS(c[1]));
-    rename_customer(c[1], "Member \\\"New\\\"");
-    rename_customer(c[0], "Owner New");
+    rename_customer(&srv, c[1], "Member \\\"New\\\"");
+    rename_customer(&srv, c[0], "Owner New");
     char *n;
     cr_assert_str_eq((n = member_name(a, 0)), "Member \"New\"");
     free(n);
@@ -940,9 +924,9 @@ Test(org_members, every_change_shows_on_the_next_read)
     char *c[4];
     for (int i = 0; i < 4; i++)
         c[i] = make_customer(&srv, NULL, i == 0 ? "Boss" : "M");
-    rename_customer(c[1], "One");
-    rename_customer(c[2], "Two");
-    rename_customer(c[3], "Three");
+    rename_customer(&srv, c[1], "One");
+    rename_customer(&srv, c[2], "Two");
+    rename_customer(&srv, c[3], "Three");
     char *id = org(c[0], IDS(c[1]));
     EXPECT_SEEN(id, c[1], "Boss:One");
 
@@ -961,9 +945,9 @@ Test(org_members, every_change_shows_on_the_next_read)
     resp_free(r);
     EXPECT_SEEN(id, c[2], "Boss:Three,Two");
 
-    rename_customer(c[2], "Two B");
+    rename_customer(&srv, c[2], "Two B");
     EXPECT_SEEN(id, c[3], "Boss:Three,Two B");
-    rename_customer(c[0], "Boss B");
+    rename_customer(&srv, c[0], "Boss B");
     EXPECT_SEEN(id, c[3], "Boss B:Three,Two B");
 
     r = reqf(&srv, "DELETE", NULL, "/customer-organizations/%s", id);

@@ -347,21 +347,6 @@ Test(sqlite_ops, backup_while_writes_go_on_is_consistent_and_restores)
 
 /* ---- migrations ---- */
 
-/* Renames customer `id` through the API. */
-static void rename_customer(const char *id, const char *name)
-{
-    char put[512];
-    snprintf(put, sizeof(put),
-             "{\"legalName\":\"%s\",\"address\":{\"line1\":\"1 Main St\","
-             "\"town\":\"Leeds\",\"postcode\":\"LS1 1AA\",\"country\":\"GB\"},"
-             "\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Ann\","
-             "\"email\":\"ann@example.com\",\"billingPreference\":\"PRIMARY\"}]}",
-             name);
-    struct resp *r = reqf(&srv, "PUT", put, "/customers/%s", id);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    resp_free(r);
-}
-
 /* The schema version of srv's database. */
 static char *schema_version(void)
 {
@@ -407,7 +392,7 @@ Test(sqlite_ops, migrations_3_to_6_upgrade_existing_organizations)
      * the tag, and the next read shows the new name. */
     char *before = sqlite_answer(db_path(), "SELECT rev FROM organizations;");
     cr_assert_str_neq(before, "0", "a random tag, not the column's default");
-    rename_customer(m, "Mig Renamed");
+    rename_customer(&srv, m, "Mig Renamed");
     out = sqlite_answer(db_path(), "SELECT rev FROM organizations;");
     cr_assert_str_neq(out, before, "the rename wrote a new tag");
     free(out);
@@ -418,7 +403,7 @@ Test(sqlite_ops, migrations_3_to_6_upgrade_existing_organizations)
     resp_free(r);
     /* Migration 6 keeps the owner's name on the organization: a rename of
      * the owner shows too. */
-    rename_customer(owner, "Mig Owner Renamed");
+    rename_customer(&srv, owner, "Mig Owner Renamed");
     r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
     cr_assert_str_eq(jstr(json_object_get(r->json, "owner"), "name"), "Mig Owner Renamed", "%s",
                      r->body);
@@ -533,7 +518,7 @@ Test(sqlite_ops, migration_5_keeps_the_member_order_and_one_row_per_member)
     cr_assert_str_eq(got, want);
     free(got);
     /* The triggers were made again: a rename shows in the organization. */
-    rename_customer(lo, "Five Renamed");
+    rename_customer(&srv, lo, "Five Renamed");
     r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
     cr_assert_str_eq(jstr(json_array_get(json_object_get(r->json, "members"), 1), "name"),
                      "Five Renamed", "%s", r->body);
@@ -574,14 +559,20 @@ static char *org_from_json(json_t *o)
     return out;
 }
 
+/* The organization object `o` (an answer about `org`) is what its rows hold. */
+static void expect_answer_is_rows(json_t *o, const char *org, const char *what)
+{
+    char *answer = org_from_json(o), *rows = org_from_rows(org);
+    cr_assert_str_eq(answer, rows, "%s: the answer is what the rows hold", what);
+    free(answer);
+    free(rows);
+}
+
 static void expect_rows_agree(const char *org, const char *what)
 {
     struct resp *r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    char *answer = org_from_json(r->json), *rows = org_from_rows(org);
-    cr_assert_str_eq(answer, rows, "%s: the answer is what the rows hold", what);
-    free(answer);
-    free(rows);
+    expect_answer_is_rows(r->json, org, what);
     resp_free(r);
 }
 
@@ -614,10 +605,9 @@ Test(sqlite_ops, organizations_read_from_memory_match_their_rows)
         snprintf(rb + off, sizeof(rb) - off, "]}");
         r = reqf(&srv, "POST", rb, "/customer-organizations/%s/members", org);
         cr_assert_eq(r->status, 200, "%s", r->body);
-        char *answer = org_from_json(r->json), *rows = org_from_rows(org);
-        cr_assert_str_eq(answer, rows, "add %zu: the write's answer is what the rows hold", k);
-        free(answer);
-        free(rows);
+        char what[64];
+        snprintf(what, sizeof(what), "add %zu, the write's answer", k);
+        expect_answer_is_rows(r->json, org, what);
         resp_free(r);
         expect_rows_agree(org, "after an add");
     }
