@@ -2,9 +2,10 @@
 #   make run    install dependencies, build, create a key if needed, serve
 #   make test   the whole suite: unit, store and HTTP tests on SQLite and on
 #               a throwaway PostgreSQL, the contract check, then all again
-#               under AddressSanitizer + UndefinedBehaviorSanitizer, the unit
-#               tests under valgrind, and each fuzzer for a few seconds, and
-#               an install into a scratch DESTDIR
+#               under AddressSanitizer + UndefinedBehaviorSanitizer, the HTTP
+#               tests against a ThreadSanitizer server, the unit tests under
+#               valgrind, and each fuzzer for a few seconds, and an install
+#               into a scratch DESTDIR
 #   make fuzz   build the libFuzzer harnesses (clang, build-fuzz/) and run
 #               each for FUZZ_SECONDS (default 60) from fuzz/corpus/
 #   make install  the binary, systemd unit, man page and docs under
@@ -48,4 +49,4 @@ install: deps $(BUILD)/build.ninja
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 clean:
-	rm -rf build build-asan build-fuzz build-install
+	rm -rf build build-asan build-tsan build-fuzz build-install

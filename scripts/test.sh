@@ -2,7 +2,8 @@
 # make test: the whole suite, twice (a normal build, then AddressSanitizer +
 # UndefinedBehaviorSanitizer), on SQLite and on a throwaway PostgreSQL this
 # script starts and stops itself, plus the contract check of every response
-# against api/openapi.json, the unit tests under valgrind, and each libFuzzer
+# against api/openapi.json, the HTTP suites against a ThreadSanitizer
+# server, the unit tests under valgrind, and each libFuzzer
 # harness for a few seconds (FUZZ_TEST_SECONDS, default 5) from its seed
 # corpus. Ends with one line: "N passed, M failed".
 set -uo pipefail
@@ -79,6 +80,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 record "sanitizer build" $?
 run_suite asan build-asan
+
+# The HTTP suites again, against a server built with ThreadSanitizer: a data
+# race in any of its threads fails the step (scripts/tsan.sh).
+scripts/tsan.sh build build-tsan
+record "http tests against a ThreadSanitizer server (no data races)" $?
 
 # Each fuzzer, briefly, from its checked-in corpus (make fuzz runs longer).
 for f in fuzz/fuzz_*.c; do

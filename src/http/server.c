@@ -479,9 +479,15 @@ void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* The polling threads may still hold the listening socket in their
+     * epoll sets until MHD_stop_daemon joins them, so its number must stay
+     * taken until then: closing it here let a file opened meanwhile reuse
+     * the number under them (ThreadSanitizer saw the close race a thread's
+     * epoll_ctl). shutdown() makes the kernel refuse new connections at
+     * once and reset those queued but not yet accepted, as close() did. */
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+        shutdown(fd, SHUT_RDWR);
     pthread_mutex_lock(&s->socks_mu);
     s->drain_us = clock_mono_us();
     pthread_mutex_unlock(&s->socks_mu);
@@ -498,5 +504,7 @@ void http_server_stop(struct http_server *s)
     if (s->reaper_running)
         pthread_join(s->reaper, NULL);
     MHD_stop_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
     server_free(s);
 }

@@ -459,8 +459,7 @@ json_t *jsonf(const char *fmt, ...)
     return j;
 }
 
-/* The full customer body of make_customer and rename_customer. */
-static void customer_body(char *out, size_t cap, const char *name)
+void write_customer_body(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap,
              "{\"legalName\":\"%s\",\"address\":{\"line1\":\"1 Main St\",\"town\":\"Leeds\","
@@ -473,7 +472,7 @@ static void customer_body(char *out, size_t cap, const char *name)
 void rename_customer(struct server *s, const char *id, const char *name)
 {
     char body[2048];
-    customer_body(body, sizeof(body), name);
+    write_customer_body(body, sizeof(body), name);
     struct resp *r = reqf(s, "PUT", body, "/customers/%s", id);
     cr_assert_eq(r->status, 200, "rename customer: %ld %s", r->status, r->body);
     resp_free(r);
@@ -482,7 +481,7 @@ void rename_customer(struct server *s, const char *id, const char *name)
 char *make_customer(struct server *s, const char *key, const char *name)
 {
     char body[2048];
-    customer_body(body, sizeof(body), name);
+    write_customer_body(body, sizeof(body), name);
     struct resp *r = req_as(s, key ? key : s->key, "POST", "/customers", body, NULL);
     cr_assert_eq(r->status, 201, "create customer: %ld %s", r->status, r->body);
     char *id = strdup(json_string_value(json_object_get(r->json, "id")));

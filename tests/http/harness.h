@@ -33,7 +33,8 @@ struct resp {
 /* Starts a server; extra is a NULL-terminated list of serve arguments (or
  * NULL). Fails the test when the server does not come up. */
 void server_start(struct server *s, const char *const *extra);
-/* SIGTERM; asserts a clean exit (status 0) when `check` is set. */
+/* SIGTERM; when `check` is set, asserts a clean exit (status 0) and removes
+ * the server's directory (its database and log). */
 void server_stop(struct server *s, bool check);
 /* Stops the server like server_stop(s, true) and returns the whole text of
  * its log (malloc'd), read before the directory is removed. */
@@ -77,6 +78,9 @@ int raw_status(const char *text);
 
 /* json_loads of a formatted string; aborts the test on bad JSON. */
 json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The full customer body of make_customer and rename_customer, named
+ * `name` (JSON string content), into out. */
+void write_customer_body(char *out, size_t cap, const char *name);
 /* Creates a customer named `name` (a valid full body) and returns its id
  * (malloc'd). */
 char *make_customer(struct server *s, const char *key, const char *name);

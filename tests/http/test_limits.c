@@ -17,12 +17,18 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 TestSuite(limits, .timeout = 180);
 
@@ -277,6 +283,61 @@ Test(limits, a_client_mid_request_does_not_hold_up_shutdown)
     double took = now_s() - start;
     cr_assert(took < 5.0, "SIGTERM to exit took %.2f s with a client mid-request", took);
     close(fd);
+}
+
+/* SIGTERM: new connections are refused at once, and a request whose body
+ * is still arriving has the drain's grace to finish; its answer comes, and
+ * what it wrote is there after a restart. */
+Test(limits, sigterm_refuses_new_connections_and_finishes_a_request_being_sent)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    char enc[400], head[1024], body[2048];
+    b64_encode(srv.key, enc);
+    write_customer_body(body, sizeof(body), "Drained Co");
+    snprintf(head, sizeof(head),
+             "POST /customers HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+             enc, strlen(body));
+    int fd = raw_connect(&srv);
+    cr_assert(raw_send(fd, head, strlen(head)) && raw_send(fd, body, 20));
+    usleep(200000);
+    kill(srv.pid, SIGTERM);
+    usleep(300000); /* the server is draining (its grace is 1 s) */
+
+    int probe = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(probe >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)srv.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int rc = connect(probe, (struct sockaddr *)&a, sizeof(a));
+    int e = errno;
+    close(probe);
+    cr_assert(rc != 0 && e == ECONNREFUSED, "a new connection while draining was %s",
+              rc == 0 ? "accepted" : strerror(e));
+
+    cr_assert(raw_send(fd, body + 20, strlen(body) - 20));
+    bool closed = false;
+    char *got = raw_recv(fd, 3000, NULL, &closed);
+    close(fd);
+    cr_assert(got && raw_status(got) == 201, "the request being sent at SIGTERM got: %s",
+              got ? got : "(nothing)");
+    const char *at = strstr(got, "\"id\":\"");
+    cr_assert(at, "no id in %s", got);
+    char id[64] = "";
+    sscanf(at + 6, "%63[^\"]", id);
+    free(got);
+
+    int st = 0; /* it exits by itself, and cleanly */
+    cr_assert_eq(waitpid(srv.pid, &st, 0), srv.pid);
+    srv.pid = 0;
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d after SIGTERM", st);
+    server_restart(&srv, NULL);
+    struct resp *r = reqf(&srv, "GET", NULL, "/customers/%s", id);
+    cr_assert_eq(r->status, 200, "the drained write after a restart: %ld %s", r->status, r->body);
+    cr_assert_str_eq(jstr(r->json, "legalName"), "Drained Co");
+    resp_free(r);
+    server_stop(&srv, true);
 }
 
 Test(limits, rate_limit_is_per_client_with_retry_after)
