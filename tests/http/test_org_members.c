@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -957,4 +958,138 @@ Test(org_members, every_change_shows_on_the_next_read)
     free(id);
     for (int i = 0; i < 4; i++)
         free(c[i]);
+}
+
+/* ---- reads racing adds ---- */
+
+enum { RACE_ADDERS = 2, RACE_ADDS = 12, RACE_READERS = 3, RACE_KEEP = 4000 };
+
+struct race {
+    const char *org;
+    const char *first;                  /* a member from the start */
+    char *ids[RACE_ADDERS * RACE_ADDS]; /* to add, RACE_ADDS per adder */
+    long add_status[RACE_ADDERS * RACE_ADDS];
+    int adders_left;                     /* __atomic */
+    char *seen[RACE_READERS][RACE_KEEP]; /* member lists read, "id,id,..." */
+    size_t n_seen[RACE_READERS];
+    long bad_status[RACE_READERS]; /* the first non-200 read, or 0 */
+};
+
+struct race_arg {
+    struct race *r;
+    int i;
+};
+
+/* The ids of an organization's members, joined by ','. */
+static char *member_list(json_t *o)
+{
+    json_t *ms = json_object_get(o, "members");
+    size_t cap = 64 * (json_array_size(ms) + 1), off = 0;
+    char *out = calloc(1, cap);
+    for (size_t k = 0; k < json_array_size(ms); k++)
+        off += (size_t)snprintf(out + off, cap - off, "%s%s", k ? "," : "",
+                                jstr(json_array_get(ms, k), "id"));
+    return out;
+}
+
+static void *race_adder(void *p)
+{
+    struct race_arg *a = p;
+    for (int k = 0; k < RACE_ADDS; k++) {
+        int at = a->i * RACE_ADDS + k;
+        char body[128];
+        snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", a->r->ids[at]);
+        struct resp *x = reqf(&srv, "POST", body, "/customer-organizations/%s/members", a->r->org);
+        a->r->add_status[at] = x->status;
+        resp_free(x);
+    }
+    __atomic_sub_fetch(&a->r->adders_left, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Reads the organization, and a member's customer (which carries it whole),
+ * by turns until the adders are done. */
+static void *race_reader(void *p)
+{
+    struct race_arg *a = p;
+    struct race *r = a->r;
+    for (size_t k = 0; __atomic_load_n(&r->adders_left, __ATOMIC_SEQ_CST) > 0; k++) {
+        struct resp *x = k % 2 ? reqf(&srv, "GET", NULL, "/customers/%s", r->first)
+                               : reqf(&srv, "GET", NULL, "/customer-organizations/%s", r->org);
+        if (x->status != 200 && !r->bad_status[a->i])
+            r->bad_status[a->i] = x->status;
+        json_t *o = k % 2 ? json_array_get(json_object_get(x->json, "organizations"), 0) : x->json;
+        if (x->status == 200 && r->n_seen[a->i] < RACE_KEEP)
+            r->seen[a->i][r->n_seen[a->i]++] = o ? member_list(o) : strdup("(none)");
+        resp_free(x);
+    }
+    return NULL;
+}
+
+/* Two clients add members one at a time while three read: every read shows
+ * a state that a commit left, so its members are a prefix of the final
+ * order. The reads run on the polling threads and share the organization
+ * cache with the writer; make test also runs this against a server built
+ * with ThreadSanitizer. */
+Test(org_members, reads_racing_adds_see_whole_states, .timeout = 240)
+{
+    static struct race r; /* large: keep it off the stack */
+    memset(&r, 0, sizeof(r));
+    char *owner = make_customer(&srv, NULL, "Race Owner");
+    char *first = make_customer(&srv, NULL, "Race First");
+    for (int i = 0; i < RACE_ADDERS * RACE_ADDS; i++)
+        r.ids[i] = make_customer(&srv, NULL, "Racer");
+    char *id = org(owner, IDS(first));
+    r.org = id;
+    r.first = first;
+    r.adders_left = RACE_ADDERS;
+
+    pthread_t t[RACE_ADDERS + RACE_READERS];
+    struct race_arg args[RACE_ADDERS + RACE_READERS];
+    for (int i = 0; i < RACE_READERS; i++) {
+        args[i] = (struct race_arg){&r, i};
+        pthread_create(&t[i], NULL, race_reader, &args[i]);
+    }
+    for (int i = 0; i < RACE_ADDERS; i++) {
+        args[RACE_READERS + i] = (struct race_arg){&r, i};
+        pthread_create(&t[RACE_READERS + i], NULL, race_adder, &args[RACE_READERS + i]);
+    }
+    for (int i = 0; i < RACE_ADDERS + RACE_READERS; i++)
+        pthread_join(t[i], NULL);
+
+    for (int i = 0; i < RACE_ADDERS * RACE_ADDS; i++)
+        cr_assert_eq(r.add_status[i], 200, "add %d answered %ld", i, r.add_status[i]);
+    struct resp *g = get_org(id);
+    cr_assert_eq(g->status, 200, "%s", g->body);
+    char *final = member_list(g->json);
+    resp_free(g);
+    /* Everyone is in, once, and each adder's members in its own order. */
+    for (int i = 0; i < RACE_ADDERS * RACE_ADDS; i++) {
+        const char *at = strstr(final, r.ids[i]);
+        cr_assert(at && !strstr(at + 1, r.ids[i]), "%s is in once: %s", r.ids[i], final);
+        if (i % RACE_ADDS)
+            cr_assert(strstr(final, r.ids[i - 1]) < at, "adder order kept: %s", final);
+    }
+    cr_assert_eq(strncmp(final, first, strlen(first)), 0, "the first member stays first");
+
+    size_t reads = 0;
+    for (int i = 0; i < RACE_READERS; i++) {
+        cr_assert_eq(r.bad_status[i], 0, "reader %d got %ld", i, r.bad_status[i]);
+        for (size_t k = 0; k < r.n_seen[i]; k++) {
+            const char *s = r.seen[i][k];
+            size_t n = strlen(s);
+            cr_assert(strncmp(final, s, n) == 0 && (final[n] == '\0' || final[n] == ','),
+                      "reader %d read %s, not a prefix of %s", i, s, final);
+            free(r.seen[i][k]);
+        }
+        reads += r.n_seen[i];
+    }
+    cr_assert_geq(reads, RACE_READERS, "the readers read (%zu reads)", reads);
+
+    free(final);
+    for (int i = 0; i < RACE_ADDERS * RACE_ADDS; i++)
+        free(r.ids[i]);
+    free(id);
+    free(owner);
+    free(first);
 }
