@@ -326,6 +326,82 @@ Test(transfer, round_trip_into_a_new_account_of_the_same_database)
     server_stop(&srv, true);
 }
 
+/* The kind and id of each body line of an export, in order. */
+struct line_ids {
+    char kind[16];
+    char id[64];
+};
+
+static size_t lines_of(const char *export, struct line_ids *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = body_of(export); *p && n < cap;) {
+        size_t len = strcspn(p, "\n");
+        json_error_t e;
+        json_t *o = json_loadb(p, len, 0, &e);
+        cr_assert(o, "line %zu of the body is JSON: %s", n + 1, e.text);
+        snprintf(out[n].kind, sizeof(out[n].kind), "%s", jstr(o, "kind"));
+        snprintf(out[n].id, sizeof(out[n].id), "%s", jstr(o, "id"));
+        json_decref(o);
+        n++;
+        p += len + (p[len] == '\n');
+    }
+    return n;
+}
+
+/* Exports are read a page (500 rows) at a time: more customers, aliases
+ * and organizations than that come out whole, once each, in their order,
+ * and import back to the same export. */
+Test(transfer, an_export_of_several_pages_is_whole_and_in_order)
+{
+    enum { N = 501 };
+    struct server srv;
+    server_start(&srv, NULL);
+    char account[96], key[256];
+    unique_name(account, sizeof(account), "transfer-pages");
+    const char *create[] = {"keys", "create", "--account", account, NULL};
+    cr_assert_eq(kinship_cmd(&srv, create, key, sizeof(key)), 0);
+    key[strcspn(key, "\n")] = '\0';
+    static char ids[N][64];
+    for (int i = 0; i < N; i++) {
+        char *id = make_customer(&srv, key, "Paged Co");
+        snprintf(ids[i], sizeof(ids[i]), "%s", id);
+        free(id);
+        char body[256];
+        snprintf(body, sizeof(body), "{\"customerId\":\"%.63s\",\"value\":\"paged-%d\"}", ids[i],
+                 i);
+        free(post_id(&srv, key, "/customer-aliases", body, 201));
+        snprintf(body, sizeof(body), "{\"ownerId\":\"%.63s\",\"memberIds\":[]}", ids[i]);
+        free(post_id(&srv, key, "/customer-organizations", body, 201));
+    }
+
+    char *first = export_of(srv.db, account);
+    static struct line_ids lines[4 * N];
+    size_t n = lines_of(first, lines, 4 * N);
+    cr_assert_eq(n, 3 * N, "one line per customer, alias and organization: %zu", n);
+    for (size_t i = 0; i < N; i++) {
+        cr_assert_str_eq(lines[i].kind, "customer", "line %zu", i + 2);
+        cr_assert_str_eq(lines[i].id, ids[i], "customers in the order they were made");
+    }
+    for (size_t i = N; i < 3 * N; i++) {
+        const char *want = i < 2 * N ? "alias" : "organization";
+        cr_assert_str_eq(lines[i].kind, want, "line %zu", i + 2);
+        for (size_t k = i + 1; k < (i < 2 * N ? 2 * N : 3 * N); k++)
+            cr_assert_str_neq(lines[i].id, lines[k].id, "%s %s twice", want, lines[i].id);
+    }
+
+    char file[400], other[96];
+    snprintf(file, sizeof(file), "%s/paged.jsonl", srv.dir);
+    cmd_write_file(file, first);
+    unique_name(other, sizeof(other), "transfer-pages-copy");
+    import_into(srv.db, other, file, false);
+    char *second = export_of(srv.db, other);
+    cr_assert_str_eq(body_of(second), body_of(first), "the same export but for the header");
+    free(second);
+    free(first);
+    server_stop(&srv, true);
+}
+
 Test(transfer, one_failing_line_at_the_end_writes_nothing_not_even_the_account)
 {
     struct server srv;
