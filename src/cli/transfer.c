@@ -176,18 +176,13 @@ static enum err fail(struct export_op *op, enum err rc, const char *fmt, ...)
     return rc;
 }
 
-/* Moves pq past the page just written, whose last row is (key, last_id);
- * false when that page was the last. */
-static bool next_page(struct page_query *pq, const struct page_result *pr, size_t n,
-                      const char *key, const char *last_id)
+/* Points pq after the row (key, last_id): the next page of an export. */
+static void page_after(struct page_query *pq, const char *key, const char *last_id)
 {
-    if (!pr->has_next || n == 0)
-        return false;
     pq->has_cursor = true;
     pq->cursor_after = true;
     pq->cursor_key = key;
     memcpy(pq->cursor_id, last_id, sizeof(pq->cursor_id));
-    return true;
 }
 
 static enum err export_customers(struct store_tx *tx, struct export_op *op, const char *account)
@@ -216,10 +211,10 @@ static enum err export_customers(struct store_tx *tx, struct export_op *op, cons
                 return fail(op, ERR_UNAVAILABLE, "cannot write the export");
             op->customers++;
         }
-        if (n)
-            snprintf(key, sizeof(key), "%s", keys[n - 1]);
-        if (!next_page(&q.page, &pr, n, key, n ? items[n - 1].id : NULL))
+        if (!pr.has_next || n == 0)
             return ERR_OK;
+        snprintf(key, sizeof(key), "%s", keys[n - 1]);
+        page_after(&q.page, key, items[n - 1].id);
     }
 }
 
@@ -247,8 +242,9 @@ static enum err export_aliases(struct store_tx *tx, struct export_op *op, const 
                 return fail(op, ERR_UNAVAILABLE, "cannot write the export");
             op->aliases++;
         }
-        if (!next_page(&pq, &pr, n, NULL, n ? items[n - 1].id : NULL))
+        if (!pr.has_next || n == 0)
             return ERR_OK;
+        page_after(&pq, NULL, items[n - 1].id);
     }
 }
 
@@ -278,8 +274,9 @@ static enum err export_orgs(struct store_tx *tx, struct export_op *op, const cha
                 return fail(op, ERR_UNAVAILABLE, "cannot write the export");
             op->orgs++;
         }
-        if (!next_page(&pq, &pr, n, NULL, n ? items[n - 1].id : NULL))
+        if (!pr.has_next || n == 0)
             return ERR_OK;
+        page_after(&pq, NULL, items[n - 1].id);
     }
 }
 

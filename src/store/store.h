@@ -38,7 +38,7 @@ struct store_options {
     int pool_size;        /* connections (PostgreSQL) or readers (SQLite) */
     int busy_timeout_ms;  /* how long one statement may wait for a lock */
     int batch_max;        /* SQLite: most writes that share one commit */
-    int checkpoint_pages; /* SQLite: WAL pages that start a checkpoint */
+    int checkpoint_pages; /* SQLite: WAL pages after which the WAL starts over */
     int connect_timeout_s;
     size_t org_cache_bytes; /* memory for whole organizations between requests; 0: none */
 };

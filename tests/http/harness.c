@@ -371,14 +371,23 @@ void resp_free(struct resp *r)
     free(r);
 }
 
-int raw_connect(struct server *s)
+int raw_try_connect(struct server *s, int *err)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert(fd >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s",
-              strerror(errno));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+        return fd;
+    *err = errno;
+    close(fd);
+    return -1;
+}
+
+int raw_connect(struct server *s)
+{
+    int err = 0, fd = raw_try_connect(s, &err);
+    cr_assert(fd >= 0, "connect: %s", strerror(err));
     return fd;
 }
 
@@ -457,6 +466,17 @@ json_t *jsonf(const char *fmt, ...)
     json_t *j = json_loads(buf, 0, &e);
     cr_assert(j, "bad JSON in test: %s", e.text);
     return j;
+}
+
+char *member_ids_of(json_t *org)
+{
+    json_t *ms = json_object_get(org, "members");
+    size_t cap = 64 * (json_array_size(ms) + 1), off = 0;
+    char *out = calloc(1, cap);
+    for (size_t i = 0; i < json_array_size(ms); i++)
+        off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? "," : "",
+                                jstr(json_array_get(ms, i), "id"));
+    return out;
 }
 
 void write_customer_body(char *out, size_t cap, const char *name)

@@ -64,6 +64,8 @@ void resp_free(struct resp *r);
 
 /* A TCP connection to the server (fails the test when it cannot connect). */
 int raw_connect(struct server *s);
+/* The same, but a refused connection returns -1 with its errno in *err. */
+int raw_try_connect(struct server *s, int *err);
 /* Writes all of data; false when the peer has closed (no SIGPIPE). */
 bool raw_send(int fd, const void *data, size_t len);
 /* Reads until the peer closes or `timeout_ms` pass without a byte; returns
@@ -78,6 +80,9 @@ int raw_status(const char *text);
 
 /* json_loads of a formatted string; aborts the test on bad JSON. */
 json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The ids of an organization object's members, in order, joined by ','
+ * (malloc'd). */
+char *member_ids_of(json_t *org);
 /* The full customer body of make_customer and rename_customer, named
  * `name` (JSON string content), into out. */
 void write_customer_body(char *out, size_t cap, const char *name);

@@ -980,18 +980,6 @@ struct race_arg {
     int i;
 };
 
-/* The ids of an organization's members, joined by ','. */
-static char *member_list(json_t *o)
-{
-    json_t *ms = json_object_get(o, "members");
-    size_t cap = 64 * (json_array_size(ms) + 1), off = 0;
-    char *out = calloc(1, cap);
-    for (size_t k = 0; k < json_array_size(ms); k++)
-        off += (size_t)snprintf(out + off, cap - off, "%s%s", k ? "," : "",
-                                jstr(json_array_get(ms, k), "id"));
-    return out;
-}
-
 static void *race_adder(void *p)
 {
     struct race_arg *a = p;
@@ -1020,7 +1008,7 @@ static void *race_reader(void *p)
             r->bad_status[a->i] = x->status;
         json_t *o = k % 2 ? json_array_get(json_object_get(x->json, "organizations"), 0) : x->json;
         if (x->status == 200 && r->n_seen[a->i] < RACE_KEEP)
-            r->seen[a->i][r->n_seen[a->i]++] = o ? member_list(o) : strdup("(none)");
+            r->seen[a->i][r->n_seen[a->i]++] = o ? member_ids_of(o) : strdup("(none)");
         resp_free(x);
     }
     return NULL;
@@ -1062,7 +1050,7 @@ Test(org_members, reads_racing_adds_see_whole_states)
         cr_assert_eq(r.add_status[i], 200, "add %d answered %ld", i, r.add_status[i]);
     struct resp *g = get_org(id);
     cr_assert_eq(g->status, 200, "%s", g->body);
-    char *final = member_list(g->json);
+    char *final = member_ids_of(g->json);
     resp_free(g);
     /* Everyone is in, once, and each adder's members in its own order. */
     for (int i = 0; i < RACE_ADDERS * RACE_ADDS; i++) {

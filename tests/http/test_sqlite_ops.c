@@ -437,11 +437,7 @@ static char *member_ids(const char *org)
 {
     struct resp *r = reqf(&srv, "GET", NULL, "/customer-organizations/%s", org);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    char *out = calloc(1, 4096);
-    json_t *ms = json_object_get(r->json, "members");
-    for (size_t i = 0; i < json_array_size(ms); i++)
-        snprintf(out + strlen(out), 4096 - strlen(out), "%s%s", i ? "," : "",
-                 jstr(json_array_get(ms, i), "id"));
+    char *out = member_ids_of(r->json);
     resp_free(r);
     return out;
 }
