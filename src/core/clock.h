@@ -9,8 +9,9 @@
 int64_t clock_now_ms(void);
 /* Monotonic microseconds, for durations. */
 int64_t clock_mono_us(void);
-/* Formats `ms` as UTC "YYYY-MM-DDTHH:MM:SSZ" into out[ISO_LEN + 1]. The API
- * shows whole seconds, as Sequence's examples do. */
+/* Formats `ms` as UTC "YYYY-MM-DDTHH:MM:SSZ" into out[ISO_LEN + 1]: the
+ * second at or before it, as Sequence's examples show whole seconds. Years
+ * outside 0-9999, which the API never shows, get strftime's text. */
 void clock_iso(int64_t ms, char out[ISO_LEN + 1]);
 
 #endif

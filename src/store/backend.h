@@ -125,16 +125,17 @@ struct store_backend {
     enum err (*org_rev)(struct store_tx *tx, const char *account, const char *id, int64_t *rev);
     enum err (*org_id_by_owner)(struct store_tx *tx, const char *account, const char *owner_id,
                                 char out[ID_LEN + 1]);
-    /* Ids of the organizations the customer is a member of, oldest first. */
     /* Batch forms for list pages, where a round trip per customer would
      * dominate; NULL: store.c asks customer by customer. customers_props
      * sets props/n_props of each of items[0..n); customers_org_ids gives,
-     * for each item, its organization ids in org_ids_of_member's order. */
+     * for each item, its organization ids as org_ids_of_member does. */
     enum err (*customers_props)(struct store_tx *tx, struct arena *a, const char *account,
                                 struct customer *items, size_t n);
     enum err (*customers_org_ids)(struct store_tx *tx, struct arena *a, const char *account,
                                   const struct customer *items, size_t n, const char ***ids,
                                   size_t *n_ids);
+    /* Ids of the organizations the customer is a member of, in any order:
+     * store.c orders them (oldest first, then by id) once it has read them. */
     enum err (*org_ids_of_member)(struct store_tx *tx, struct arena *a, const char *account,
                                   const char *customer_id, const char ***out, size_t *n);
     enum err (*org_members_add)(struct store_tx *tx, const char *account, const char *org_id,

@@ -608,3 +608,84 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
     cr_assert_eq(st, 2, "--account is required");
     server_stop(&srv, true);
 }
+
+/* The organizations of customer `id` in the answer `r` (an item of a list
+ * page when `list`), as "id,id,...". */
+static void org_ids_in(struct resp *r, bool list, const char *id, char *out, size_t cap)
+{
+    json_t *c = r->json;
+    if (list) {
+        json_t *items = json_object_get(r->json, "items");
+        c = NULL;
+        for (size_t i = 0; i < json_array_size(items) && !c; i++)
+            if (strcmp(jstr(json_array_get(items, i), "id"), id) == 0)
+                c = json_array_get(items, i);
+        cr_assert(c, "%s is listed: %s", id, r->body);
+    }
+    json_t *orgs = json_object_get(c, "organizations");
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < json_array_size(orgs); i++)
+        at += (size_t)snprintf(out + at, cap - at, "%s%s", i ? "," : "",
+                               jstr(json_array_get(orgs, i), "id"));
+}
+
+/*
+ * A customer's organizations are shown oldest first, then by id. Made
+ * through the API, ids and creation times agree; imported ones need not,
+ * and the order must come from the times: here the newest organization
+ * has the smallest id, and two share a time.
+ */
+Test(transfer, imported_organizations_are_shown_oldest_first_whatever_their_ids)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    /* Customer c0 is the member; c1-c4 own one organization each (a1-a4).
+     * Names out of creation order, so that a list by name is out of id
+     * order too. */
+#define PREFIX "01900000-0000-7000-8000-0000000000"
+    char text[8192];
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                "{\"kind\":\"kinship-export\",\"version\":1,\"account\":\"x\"}\n");
+    static const char *const names[] = {"M", "D", "B", "E", "A"};
+    for (int i = 0; i < 5; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "{\"kind\":\"customer\",\"id\":\"" PREFIX "c%d\","
+                              "\"createdAt\":\"2024-07-30T12:00:0%d.000Z\","
+                              "\"updatedAt\":\"2024-07-30T12:00:00Z\",\"legalName\":\"%s\","
+                              "\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":{}}\n",
+                              i, i, names[i]);
+    /* The newest has the smallest id; a1 and a2 share a time. */
+    static const char *const times[] = {"2024-03-01", "2024-03-01", "2024-02-01", "2024-01-01"};
+    for (int i = 1; i <= 4; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "{\"kind\":\"organization\",\"id\":\"" PREFIX "a%d\","
+                              "\"ownerId\":\"" PREFIX "c%d\",\"memberIds\":[\"" PREFIX "c0\"],"
+                              "\"createdAt\":\"%sT00:00:00.000Z\"}\n",
+                              i, i, times[i - 1]);
+    cr_assert(n < sizeof(text));
+    char file[400], account[96], key[256];
+    snprintf(file, sizeof(file), "%s/orgs.jsonl", srv.dir);
+    cmd_write_file(file, text);
+    unique_name(account, sizeof(account), "transfer-order");
+    import_into(srv.db, account, file, false);
+    key_for(srv.db, account, key, sizeof(key));
+
+    const char *want = PREFIX "a4," PREFIX "a3," PREFIX "a1," PREFIX "a2";
+    static const char *const paths[] = {
+        "/customers/" PREFIX "c0",
+        "/customers?limit=100",
+        "/customers?limit=100&sortOrder=ASC",
+        "/customers?limit=100&sortBy=legalName&sortOrder=ASC",
+    };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+        struct resp *r = req_as(&srv, key, "GET", paths[i], NULL, NULL);
+        cr_assert_eq(r->status, 200, "%s: %s", paths[i], r->body);
+        char got[512];
+        org_ids_in(r, i > 0, PREFIX "c0", got, sizeof(got));
+        cr_assert_str_eq(got, want, "%s", paths[i]);
+        resp_free(r);
+    }
+#undef PREFIX
+    server_stop(&srv, true);
+}

@@ -41,6 +41,29 @@ Test(render, organization_text_matches_jansson)
     same(&o);
 }
 
+/* Every ASCII byte at every place of strings of several lengths: the
+ * escape scan's fast path and its slow one, at the start, middle and end. */
+Test(render, every_byte_at_every_place_of_a_string_matches_jansson)
+{
+    static const size_t lens[] = {1, 2, 7, 8, 9, 15, 16, 17, 24, 25};
+    struct member m;
+    snprintf(m.id, sizeof(m.id), "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a00");
+    struct organization o = {.members = &m, .n_members = 1};
+    strcpy(o.id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4aff");
+    strcpy(o.owner.id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4aee");
+    o.owner.name = "caf\xc3\xa9 owner, long enough for words";
+    char name[32];
+    for (size_t l = 0; l < sizeof(lens) / sizeof(*lens); l++)
+        for (size_t at = 0; at < lens[l]; at++)
+            for (int c = 1; c < 0x80; c++) {
+                memset(name, 'a', lens[l]);
+                name[lens[l]] = '\0';
+                name[at] = (char)c;
+                m.name = name;
+                same(&o);
+            }
+}
+
 /* customer_render_text against customer_render. */
 static void same_customer(const struct customer *c)
 {

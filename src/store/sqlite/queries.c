@@ -54,6 +54,8 @@ enum q {
     Q_ORG_MEMBERS,
     Q_ORG_BY_OWNER,
     Q_ORGS_OF_MEMBER,
+    Q_PAGE_PROPS,
+    Q_PAGE_ORG_IDS,
     Q_ORG_MAX_POSITION,
     Q_ORG_MEMBER_INSERT,
     Q_ORG_MEMBERS_CLEAR,
@@ -174,13 +176,19 @@ static const char *const sql[Q__COUNT] = {
                       "WHERE account_id = ?1 AND organization_id = ?2 "
                       "ORDER BY position",
     [Q_ORG_BY_OWNER] = "SELECT id FROM organizations WHERE account_id = ?1 AND owner_id = ?2",
-    /* No ORDER BY: it made SQLite open a sorter (a temporary b-tree) on
-     * every run, for the one or two rows a customer has; that was a fifth
-     * of a list page in `perf`. org_ids_of_member sorts them. */
-    [Q_ORGS_OF_MEMBER] = "SELECT o.id, o.created_at FROM organization_members m "
-                         "JOIN organizations o "
-                         "ON o.account_id = m.account_id AND o.id = m.organization_id "
-                         "WHERE m.account_id = ?1 AND m.customer_id = ?2",
+    /* The index by customer covers it: one search, no join. store.c puts a
+     * customer's organizations in order once it has read them (an ORDER BY
+     * here made SQLite open a sorter on every run, for one or two rows). */
+    [Q_ORGS_OF_MEMBER] = "SELECT organization_id FROM organization_members "
+                         "WHERE account_id = ?1 AND customer_id = ?2",
+    /* A list page's properties and memberships, for the customers whose ids
+     * lie in [?2, ?3]: one ordered range of the table or index (page_scan). */
+    [Q_PAGE_PROPS] = "SELECT customer_id, key, value FROM customer_properties "
+                     "WHERE account_id = ?1 AND customer_id >= ?2 AND customer_id <= ?3 "
+                     "ORDER BY customer_id, key",
+    [Q_PAGE_ORG_IDS] = "SELECT customer_id, organization_id FROM organization_members "
+                       "WHERE account_id = ?1 AND customer_id >= ?2 AND customer_id <= ?3 "
+                       "ORDER BY customer_id",
     [Q_ORG_MAX_POSITION] = "SELECT COALESCE(MAX(position), 0) FROM organization_members "
                            "WHERE account_id = ?1 AND organization_id = ?2",
     [Q_ORG_MEMBER_INSERT] = "INSERT INTO organization_members "
@@ -1625,13 +1633,6 @@ static enum err org_id_by_owner(struct store_tx *tx, const char *account, const 
     return one_id(c, st, out);
 }
 
-/* True when the organization (at_a, id_a) comes after (at_b, id_b) in
- * org_ids_of_member's order: created_at, then id. */
-static bool org_after(int64_t at_a, const char *id_a, int64_t at_b, const char *id_b)
-{
-    return at_a > at_b || (at_a == at_b && strcmp(id_a, id_b) > 0);
-}
-
 static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const char *account,
                                   const char *customer_id, const char ***out, size_t *n)
 {
@@ -1643,30 +1644,154 @@ static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const ch
     if (bind_acct(st, account, customer_id))
         return bind_failed(c, st);
     const char **v = NULL;
-    int64_t *at = NULL;
-    size_t len = 0, cap = 0, acap = 0;
+    size_t len = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         v = grow(a, v, len, &cap, sizeof(*v));
-        at = grow(a, at, len, &acap, sizeof(*at));
-        v[len] = col_str(a, st, 0);
-        at[len++] = sqlite3_column_int64(st, 1);
+        v[len++] = col_str(a, st, 0);
     }
     if ((rc = finish(c, st, src)))
         return rc;
-    /* Oldest first, then by id: an insertion sort of a handful of rows. */
-    for (size_t i = 1; i < len; i++)
-        for (size_t j = i; j > 0 && org_after(at[j - 1], v[j - 1], at[j], v[j]); j--) {
-            const char *sv = v[j];
-            int64_t sa = at[j];
-            v[j] = v[j - 1];
-            at[j] = at[j - 1];
-            v[j - 1] = sv;
-            at[j - 1] = sa;
-        }
     *out = v;
     *n = len;
     return ERR_OK;
+}
+
+/*
+ * List pages (customers_props, customers_org_ids). A page in creation order
+ * holds customers whose ids are neighbours too (ids are UUIDv7, their time
+ * the creation time), so their properties and memberships, keyed by
+ * customer id, are one range of rows: a single ordered scan reads them,
+ * where one statement per customer searched the b-tree from its root a
+ * hundred times (docs/performance.md). Other pages (sorted by name, or
+ * filtered, or with imported ids) are read customer by customer: a page
+ * whose ids are not in order never tries the scan, and a scan that meets
+ * more than PAGE_SLACK rows of customers off the page gives up.
+ */
+enum { PAGE_SLACK_FIXED = 64 };
+
+typedef void (*page_take)(void *ctx, size_t k, sqlite3_stmt *st);
+
+/* +1 when the items' ids ascend, -1 when they descend, 0 otherwise. */
+static int page_direction(const struct customer *items, size_t n)
+{
+    if (n < 2)
+        return 0;
+    int dir = strcmp(items[0].id, items[1].id) < 0 ? 1 : -1;
+    for (size_t i = 1; i < n; i++) {
+        int d = strcmp(items[i - 1].id, items[i].id);
+        if (d == 0 || (d < 0) != (dir > 0))
+            return 0;
+    }
+    return dir;
+}
+
+/*
+ * Runs `id` over the page's id range and hands each row to `take` with the
+ * index of its customer (column 0 names it). *whole is false, and the
+ * caller must read customer by customer, when the page is not in id order
+ * or the range held too many other customers' rows; `take` may then have
+ * seen some rows already.
+ */
+static enum err page_scan(struct store__sqlite_conn *c, enum q id, const char *account,
+                          const struct customer *items, size_t n, page_take take, void *ctx,
+                          bool *whole)
+{
+    *whole = false;
+    int dir = page_direction(items, n);
+    if (!dir)
+        return ERR_OK;
+    sqlite3_stmt *st = NULL;
+    enum err rc = prep(c, id, &st);
+    if (rc)
+        return rc;
+    const char *lo = dir > 0 ? items[0].id : items[n - 1].id;
+    const char *hi = dir > 0 ? items[n - 1].id : items[0].id;
+    if (bind_str(st, 1, account) | bind_str(st, 2, lo) | bind_str(st, 3, hi))
+        return bind_failed(c, st);
+    size_t j = 0, others = 0, slack = 2 * n + PAGE_SLACK_FIXED;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cid = (const char *)sqlite3_column_text(st, 0);
+        if (!cid)
+            continue;
+        int d = 1;
+        while (j < n && (d = strcmp(items[dir > 0 ? j : n - 1 - j].id, cid)) < 0)
+            j++;
+        if (j < n && d == 0) {
+            take(ctx, dir > 0 ? j : n - 1 - j, st);
+        } else if (++others > slack) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return ERR_OK;
+        }
+    }
+    if ((rc = finish(c, st, src)))
+        return rc;
+    *whole = true;
+    return ERR_OK;
+}
+
+struct props_take {
+    struct arena *a;
+    struct customer *items;
+    size_t *cap;
+};
+
+static void take_prop(void *ctx, size_t k, sqlite3_stmt *st)
+{
+    struct props_take *t = ctx;
+    struct customer *cu = &t->items[k];
+    cu->props = grow(t->a, cu->props, cu->n_props, &t->cap[k], sizeof(*cu->props));
+    cu->props[cu->n_props].key = col_str(t->a, st, 1);
+    cu->props[cu->n_props].value = col_str(t->a, st, 2);
+    cu->n_props++;
+}
+
+static enum err customers_props(struct store_tx *tx, struct arena *a, const char *account,
+                                struct customer *items, size_t n)
+{
+    struct props_take t = {.a = a, .items = items, .cap = arena_zalloc(a, n * sizeof(size_t))};
+    for (size_t k = 0; k < n; k++) {
+        items[k].props = NULL;
+        items[k].n_props = 0;
+    }
+    bool whole;
+    enum err rc = page_scan(TX_CONN(tx), Q_PAGE_PROPS, account, items, n, take_prop, &t, &whole);
+    for (size_t k = 0; rc == ERR_OK && !whole && k < n; k++)
+        rc = customer_props(tx, a, account, items[k].id, &items[k].props, &items[k].n_props);
+    return rc;
+}
+
+struct org_ids_take {
+    struct arena *a;
+    const char ***ids;
+    size_t *n_ids, *cap;
+};
+
+static void take_org_id(void *ctx, size_t k, sqlite3_stmt *st)
+{
+    struct org_ids_take *t = ctx;
+    t->ids[k] = grow(t->a, t->ids[k], t->n_ids[k], &t->cap[k], sizeof(**t->ids));
+    t->ids[k][t->n_ids[k]++] = col_str(t->a, st, 1);
+}
+
+static enum err customers_org_ids(struct store_tx *tx, struct arena *a, const char *account,
+                                  const struct customer *items, size_t n, const char ***ids,
+                                  size_t *n_ids)
+{
+    struct org_ids_take t = {
+        .a = a, .ids = ids, .n_ids = n_ids, .cap = arena_zalloc(a, n * sizeof(size_t))};
+    for (size_t k = 0; k < n; k++) {
+        ids[k] = NULL;
+        n_ids[k] = 0;
+    }
+    bool whole;
+    enum err rc =
+        page_scan(TX_CONN(tx), Q_PAGE_ORG_IDS, account, items, n, take_org_id, &t, &whole);
+    for (size_t k = 0; rc == ERR_OK && !whole && k < n; k++)
+        rc = org_ids_of_member(tx, a, account, items[k].id, &ids[k], &n_ids[k]);
+    return rc;
 }
 
 static enum err members_clear(struct store__sqlite_conn *c, const char *account, const char *org_id)
@@ -1788,6 +1913,8 @@ static const struct store_backend backend = {
     .org_rev = org_rev,
     .org_id_by_owner = org_id_by_owner,
     .org_ids_of_member = org_ids_of_member,
+    .customers_props = customers_props,
+    .customers_org_ids = customers_org_ids,
     .org_members_add = org_members_add,
     .org_members_clear = org_members_clear,
     .org_member_remove = org_member_remove,
