@@ -631,12 +631,12 @@ static void org_ids_in(struct resp *r, bool list, const char *id, char *out, siz
 }
 
 /*
- * A customer's organizations are shown oldest first, then by id. Made
- * through the API, ids and creation times agree; imported ones need not,
- * and the order must come from the times: here the newest organization
- * has the smallest id, and two share a time.
+ * A customer's contacts and organizations are shown oldest first, then by
+ * id. Made through the API, ids and creation times agree; imported ones
+ * need not, and the order must come from the times: here the newest has
+ * the smallest id, and two share a time.
  */
-Test(transfer, imported_organizations_are_shown_oldest_first_whatever_their_ids)
+Test(transfer, imported_contacts_and_organizations_are_shown_oldest_first_whatever_their_ids)
 {
     struct server srv;
     server_start(&srv, NULL);
@@ -648,15 +648,26 @@ Test(transfer, imported_organizations_are_shown_oldest_first_whatever_their_ids)
     size_t n = (size_t)snprintf(text, sizeof(text),
                                 "{\"kind\":\"kinship-export\",\"version\":1,\"account\":\"x\"}\n");
     static const char *const names[] = {"M", "D", "B", "E", "A"};
+    /* The newest has the smallest id; 1 and 2 share a time. So for the
+     * contacts b1-b4 of c0 (b3 archived) and the organizations a1-a4. */
+    static const char *const times[] = {"2024-03-01", "2024-03-01", "2024-02-01", "2024-01-01"};
+    char contacts[1024];
+    size_t m = 0;
+    for (int i = 1; i <= 4; i++)
+        m += (size_t)snprintf(
+            contacts + m, sizeof(contacts) - m,
+            "%s{\"id\":\"" PREFIX "b%d\",\"billingPreference\":\"%s\","
+            "\"createdAt\":\"%sT00:00:00.000Z\",\"updatedAt\":\"%sT00:00:00Z\"%s}",
+            i > 1 ? "," : "", i, i == 4 ? "PRIMARY" : "STANDARD", times[i - 1], times[i - 1],
+            i == 3 ? ",\"archivedAt\":\"2024-04-01T00:00:00Z\"" : "");
     for (int i = 0; i < 5; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n,
                               "{\"kind\":\"customer\",\"id\":\"" PREFIX "c%d\","
                               "\"createdAt\":\"2024-07-30T12:00:0%d.000Z\","
                               "\"updatedAt\":\"2024-07-30T12:00:00Z\",\"legalName\":\"%s\","
-                              "\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":{}}\n",
-                              i, i, names[i]);
-    /* The newest has the smallest id; a1 and a2 share a time. */
-    static const char *const times[] = {"2024-03-01", "2024-03-01", "2024-02-01", "2024-01-01"};
+                              "\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":{},"
+                              "\"contacts\":[%s]}\n",
+                              i, i, names[i], i == 0 ? contacts : "");
     for (int i = 1; i <= 4; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n,
                               "{\"kind\":\"organization\",\"id\":\"" PREFIX "a%d\","
@@ -684,6 +695,27 @@ Test(transfer, imported_organizations_are_shown_oldest_first_whatever_their_ids)
         char got[512];
         org_ids_in(r, i > 0, PREFIX "c0", got, sizeof(got));
         cr_assert_str_eq(got, want, "%s", paths[i]);
+        resp_free(r);
+    }
+    static const struct {
+        const char *path, *key, *want;
+    } lists[] = {
+        {"/customers/" PREFIX "c0", "contacts", PREFIX "b4," PREFIX "b1," PREFIX "b2"},
+        {"/customers/" PREFIX "c0/contacts", "items", PREFIX "b4," PREFIX "b1," PREFIX "b2"},
+        {"/customers/" PREFIX "c0/contacts?includeArchived=true", "items",
+         PREFIX "b4," PREFIX "b3," PREFIX "b1," PREFIX "b2"},
+    };
+    for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++) {
+        struct resp *r = req_as(&srv, key, "GET", lists[i].path, NULL, NULL);
+        cr_assert_eq(r->status, 200, "%s: %s", lists[i].path, r->body);
+        json_t *arr = json_object_get(r->json, lists[i].key);
+        char got[512];
+        size_t at = 0;
+        got[0] = '\0';
+        for (size_t k = 0; k < json_array_size(arr); k++)
+            at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%s", k ? "," : "",
+                                   jstr(json_array_get(arr, k), "id"));
+        cr_assert_str_eq(got, lists[i].want, "%s: %s", lists[i].path, r->body);
         resp_free(r);
     }
 #undef PREFIX
