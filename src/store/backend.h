@@ -134,6 +134,11 @@ struct store_backend {
     enum err (*customers_org_ids)(struct store_tx *tx, struct arena *a, const char *account,
                                   const struct customer *items, size_t n, const char ***ids,
                                   size_t *n_ids);
+    /* org_get for each of ids[0..n) (distinct) into out[0..n), in fewer
+     * round trips (ERR_NOT_FOUND when one is missing); NULL: store.c reads
+     * them one at a time (SQLite, through its organization cache). */
+    enum err (*orgs_get)(struct store_tx *tx, struct arena *a, const char *account,
+                         const char *const *ids, size_t n, struct organization *out);
     /* Ids of the organizations the customer is a member of, in any order:
      * store.c orders them (oldest first, then by id) once it has read them. */
     enum err (*org_ids_of_member)(struct store_tx *tx, struct arena *a, const char *account,

@@ -353,6 +353,35 @@ enum err store_customer_get(struct store_tx *tx, struct arena *a, const char *ac
     return load_orgs(tx, a, account, out, NULL);
 }
 
+/* Reads every organization the page names, each once, in one call of the
+ * backend's orgs_get, into `seen`, where attach_orgs finds them. */
+static enum err orgs_prefetch(struct store_tx *tx, struct arena *a, const char *account,
+                              const char ***ids, const size_t *n_ids, size_t n,
+                              struct org_seen *seen)
+{
+    size_t total = 0, m = 0;
+    for (size_t i = 0; i < n; i++)
+        total += n_ids[i];
+    if (!total)
+        return ERR_OK;
+    const char **want = arena_alloc(a, total * sizeof(*want));
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < n_ids[i]; k++) {
+            size_t j = 0;
+            while (j < m && strcmp(want[j], ids[i][k]) != 0)
+                j++;
+            if (j == m)
+                want[m++] = ids[i][k];
+        }
+    struct organization *orgs = arena_zalloc(a, m * sizeof(*orgs));
+    enum err rc = tx->be->orgs_get(tx, a, account, want, m, orgs);
+    if (rc)
+        return rc;
+    seen->orgs = orgs;
+    seen->n = seen->cap = m;
+    return ERR_OK;
+}
+
 enum err store_customer_list(struct store_tx *tx, struct arena *a, const char *account,
                              const struct customer_query *q, struct customer **items,
                              const char ***keys, size_t *n, struct page_result *pr)
@@ -364,11 +393,14 @@ enum err store_customer_list(struct store_tx *tx, struct arena *a, const char *a
     struct org_seen seen = {0};
     struct customer *cs = *items;
     if (be->customers_props && be->customers_org_ids) {
-        /* Two statements for the page, then each organization once. */
+        /* Two reads for the page (on PostgreSQL two statements; on SQLite two
+         * ranges), then each organization once: on PostgreSQL all of them in
+         * one statement, on SQLite one by one through its cache. */
         const char ***ids = arena_zalloc(a, *n * sizeof(*ids));
         size_t *n_ids = arena_zalloc(a, *n * sizeof(*n_ids));
         if ((rc = be->customers_props(tx, a, account, cs, *n)) ||
-            (rc = be->customers_org_ids(tx, a, account, cs, *n, ids, n_ids)))
+            (rc = be->customers_org_ids(tx, a, account, cs, *n, ids, n_ids)) ||
+            (be->orgs_get && (rc = orgs_prefetch(tx, a, account, ids, n_ids, *n, &seen))))
             return rc;
         for (size_t i = 0; rc == ERR_OK && i < *n; i++)
             rc = attach_orgs(tx, a, account, &cs[i], ids[i], n_ids[i], &seen);

@@ -121,6 +121,14 @@
                " FROM organization_members WHERE account_id = $1 AND organization_id = o.id"       \
                " OFFSET 0) m ON true"                                                              \
                " WHERE o.account_id = $1 AND o.id = $2 ORDER BY m.position")                       \
+    /* ORG_GET for a list page's organizations, in one round trip. */                              \
+    X(ORGS_GET, "SELECT o.id, o.owner_id, o.created_at, (SELECT legal_name FROM customers"         \
+                " WHERE account_id = $1 AND id = o.owner_id), m.customer_id,"                      \
+                " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = m.customer_id)" \
+                " FROM organizations o LEFT JOIN LATERAL (SELECT customer_id, position"            \
+                " FROM organization_members WHERE account_id = $1 AND organization_id = o.id"      \
+                " OFFSET 0) m ON true"                                                             \
+                " WHERE o.account_id = $1 AND o.id = ANY($2::text[]) ORDER BY o.id, m.position")   \
     X(ORG_NAMES, "SELECT x.ord, (SELECT legal_name FROM customers"                                 \
                  " WHERE account_id = $1 AND id = x.id)"                                           \
                  " FROM unnest($2::text[]) WITH ORDINALITY AS x(id, ord)")                         \
@@ -1526,6 +1534,72 @@ static enum err org_get(struct store_tx *tx, struct arena *a, const char *accoun
     return ERR_OK;
 }
 
+/* Reads rows [row, end) of an ORGS_GET answer (one organization) into out. */
+static void org_from_rows(struct arena *a, PGresult *r, int row, int end, struct organization *out)
+{
+    memset(out, 0, sizeof(*out));
+    id_copy(out->id, r, row, 0);
+    id_copy(out->owner.id, r, row, 1);
+    out->created_at = num(r, row, 2);
+    out->owner.name = str0(a, r, row, 3);
+    if (PQgetisnull(r, row, 4))
+        return; /* no members: the one row of the LEFT JOIN */
+    out->members = arena_zalloc(a, (size_t)(end - row) * sizeof(*out->members));
+    for (int i = row; i < end; i++) {
+        id_copy(out->members[i - row].id, r, i, 4);
+        out->members[i - row].name = str0(a, r, i, 5);
+    }
+    out->n_members = (size_t)(end - row);
+}
+
+/* org_get for each of ids[0..n) (distinct), into out[0..n): the ones this
+ * transaction wrote as org_get reads them, the others in one statement. */
+static enum err orgs_get(struct store_tx *tx, struct arena *a, const char *account,
+                         const char *const *ids, size_t n, struct organization *out)
+{
+    bool *got = arena_zalloc(a, n ? n : 1);
+    const char **ask = arena_alloc(a, (n ? n : 1) * sizeof(*ask));
+    size_t m = 0;
+    enum err rc;
+    for (size_t i = 0; i < n; i++) {
+        const struct store__pg_fresh_org *f = fresh_find(tx, account, ids[i]);
+        if (!f) {
+            ask[m++] = ids[i];
+        } else if ((rc = fresh_get(tx, a, account, f, &out[i]))) {
+            return rc;
+        } else {
+            got[i] = true;
+        }
+    }
+    if (m) {
+        struct store__pg_params p = {0};
+        store__pg_text(&p, account);
+        store__pg_text(&p, ids_array(tx, ask, m));
+        PGresult *r = run(tx, ST_ORGS_GET, &p, &rc);
+        if (!r)
+            return rc;
+        int rows = PQntuples(r);
+        for (int row = 0; row < rows;) {
+            int end = row + 1;
+            const char *id = PQgetvalue(r, row, 0);
+            while (end < rows && strcmp(PQgetvalue(r, end, 0), id) == 0)
+                end++;
+            for (size_t i = 0; i < n; i++)
+                if (!got[i] && strcmp(ids[i], id) == 0) {
+                    org_from_rows(a, r, row, end, &out[i]);
+                    got[i] = true;
+                    break;
+                }
+            row = end;
+        }
+        PQclear(r);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!got[i])
+            return ERR_NOT_FOUND;
+    return ERR_OK;
+}
+
 static enum err org_id_by_owner(struct store_tx *tx, const char *account, const char *owner_id,
                                 char out[ID_LEN + 1])
 {
@@ -1797,6 +1871,7 @@ const struct store_backend store__pg_backend = {
     .org_ids_of_member = org_ids_of_member,
     .customers_props = customers_props,
     .customers_org_ids = customers_org_ids,
+    .orgs_get = orgs_get,
     .org_members_add = org_members_add,
     .org_members_clear = org_members_clear,
     .org_member_remove = org_member_remove,
