@@ -1534,6 +1534,27 @@ static enum err org_get(struct store_tx *tx, struct arena *a, const char *accoun
     return ERR_OK;
 }
 
+/* Runs `st` with the account ($1) and the array of ids ($2). */
+static PGresult *run_ids(struct store_tx *tx, int st, const char *account, const char *const *ids,
+                         size_t n, enum err *rc)
+{
+    struct store__pg_params p = {0};
+    store__pg_text(&p, account);
+    store__pg_text(&p, ids_array(tx, ids, n));
+    return run(tx, st, &p, rc);
+}
+
+/* The end of the run of rows from `row` on with the same column 0: the
+ * rows of one customer, or of one organization. */
+static int same_key_end(PGresult *r, int row)
+{
+    const char *key = PQgetvalue(r, row, 0);
+    int end = row + 1;
+    while (end < PQntuples(r) && strcmp(PQgetvalue(r, end, 0), key) == 0)
+        end++;
+    return end;
+}
+
 /* Reads rows [row, end) of an ORGS_GET answer (one organization) into out. */
 static void org_from_rows(struct arena *a, PGresult *r, int row, int end, struct organization *out)
 {
@@ -1572,25 +1593,18 @@ static enum err orgs_get(struct store_tx *tx, struct arena *a, const char *accou
         }
     }
     if (m) {
-        struct store__pg_params p = {0};
-        store__pg_text(&p, account);
-        store__pg_text(&p, ids_array(tx, ask, m));
-        PGresult *r = run(tx, ST_ORGS_GET, &p, &rc);
+        PGresult *r = run_ids(tx, ST_ORGS_GET, account, ask, m, &rc);
         if (!r)
             return rc;
-        int rows = PQntuples(r);
-        for (int row = 0; row < rows;) {
-            int end = row + 1;
+        for (int row = 0, end; row < PQntuples(r); row = end) {
+            end = same_key_end(r, row);
             const char *id = PQgetvalue(r, row, 0);
-            while (end < rows && strcmp(PQgetvalue(r, end, 0), id) == 0)
-                end++;
             for (size_t i = 0; i < n; i++)
                 if (!got[i] && strcmp(ids[i], id) == 0) {
                     org_from_rows(a, r, row, end, &out[i]);
                     got[i] = true;
                     break;
                 }
-            row = end;
         }
         PQclear(r);
     }
@@ -1657,26 +1671,18 @@ static PGresult *run_for_items(struct store_tx *tx, struct arena *a, int st, con
     const char **ids = arena_alloc(a, (n ? n : 1) * sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = items[i].id;
-    struct store__pg_params p = {0};
-    store__pg_text(&p, account);
-    store__pg_text(&p, ids_array(tx, ids, n));
-    PGresult *r = run(tx, st, &p, rc);
+    PGresult *r = run_ids(tx, st, account, ids, n, rc);
     if (!r)
         return NULL;
     *first = arena_zalloc(a, (n ? n : 1) * sizeof(**first));
     *count = arena_zalloc(a, (n ? n : 1) * sizeof(**count));
-    int rows = PQntuples(r);
-    for (int row = 0; row < rows;) {
-        int end = row + 1;
-        const char *id = PQgetvalue(r, row, 0);
-        while (end < rows && strcmp(PQgetvalue(r, end, 0), id) == 0)
-            end++;
-        size_t k = item_of(items, n, id);
+    for (int row = 0, end; row < PQntuples(r); row = end) {
+        end = same_key_end(r, row);
+        size_t k = item_of(items, n, PQgetvalue(r, row, 0));
         if (k < n) {
             (*first)[k] = row;
             (*count)[k] = end - row;
         }
-        row = end;
     }
     return r;
 }
