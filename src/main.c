@@ -363,7 +363,8 @@ static int cmd_admin(const char *cmd, int argc, char **argv)
                        "Reads an export from FILE (or stdin) into the account NAME, created\n"
                        "when new, keeping ids and times: this moves an account between\n"
                        "databases, SQLite and PostgreSQL alike. The whole file is checked,\n"
-                       "then written in one transaction; if any row already exists in the\n"
+                       "then written in one transaction; if a line breaks the API's rules\n"
+                       "(addresses and contacts included) or any row already exists in the\n"
                        "account, nothing is written and the line at fault is named.\n");
             else
                 printf("usage: kinship migrate [--db URL]\n\n"

@@ -7,6 +7,7 @@
 #include "../core/clock.h"
 #include "../core/id.h"
 #include "../core/mem.h"
+#include "../domain/parse.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -425,18 +426,21 @@ static enum err parse_contact(struct import_op *op, json_t *j, size_t i, struct 
     snprintf(what, sizeof(what), "customer.contacts[%zu]", i);
     if (!json_is_object(j))
         return bad(op, "%s: not an object", what);
+    /* Name, email and billing preference by the API's own rules: what is
+     * imported is served, and must be what the API could have written. */
+    struct contact in;
+    struct verr ve = {0};
+    if (contact_input_parse(j, op->a, &in, &ve))
+        return bad(op, "%s.%s", what, ve.msg);
     enum err rc;
-    const char *pref = NULL;
     if ((rc = get_id(op, j, what, "id", ct->id)) ||
-        (rc = get_str(op, j, what, "name", false, &ct->name)) ||
-        (rc = get_str(op, j, what, "email", false, &ct->email)) ||
-        (rc = get_str(op, j, what, "billingPreference", true, &pref)) ||
         (rc = get_time(op, j, what, "createdAt", true, &ct->created_at)) ||
         (rc = get_time(op, j, what, "updatedAt", true, &ct->updated_at)) ||
         (rc = get_time(op, j, what, "archivedAt", false, &ct->archived_at)))
         return rc;
-    if (!billing_pref_parse(pref, &ct->pref))
-        return bad(op, "%s.billingPreference: not PRIMARY, STANDARD or NONE", what);
+    ct->name = in.name;
+    ct->email = in.email;
+    ct->pref = in.pref;
     return ERR_OK;
 }
 
@@ -462,14 +466,9 @@ static enum err parse_customer(struct import_op *op, json_t *o, struct customer 
     json_t *ad = json_object_get(o, "address");
     if (!json_is_object(ad))
         return bad(op, "customer.address: missing or not an object");
-    struct address *a = &c->address;
-    if ((rc = get_str(op, ad, "customer.address", "line1", false, &a->line1)) ||
-        (rc = get_str(op, ad, "customer.address", "line2", false, &a->line2)) ||
-        (rc = get_str(op, ad, "customer.address", "town", false, &a->town)) ||
-        (rc = get_str(op, ad, "customer.address", "state", false, &a->state)) ||
-        (rc = get_str(op, ad, "customer.address", "postcode", false, &a->postcode)) ||
-        (rc = get_str(op, ad, "customer.address", "country", false, &a->country)))
-        return rc;
+    struct verr ve = {0};
+    if (address_parse(ad, op->a, &c->address, &ve))
+        return bad(op, "customer.%s", ve.msg); /* "address.town is required" */
 
     json_t *ints = json_object_get(o, "integrationIds");
     if (ints && !json_is_null(ints)) {

@@ -125,14 +125,8 @@ const char *url_domain(const char *url, struct arena *a)
     return d;
 }
 
-static enum err parse_address(const json_t *body, struct arena *a, struct address *ad,
-                              struct verr *ve)
+enum err address_parse(const json_t *v, struct arena *a, struct address *ad, struct verr *ve)
 {
-    const json_t *v = json_object_get(body, "address");
-    if (!v || json_is_null(v))
-        return fail(ve, ERR_FIELD_MISSING, "address", "address is required");
-    if (!json_is_object(v))
-        return fail(ve, ERR_FIELD_INVALID, "address", "address must be an object");
     enum err rc;
     if ((rc = text(v, "address", "line1", true, a, &ad->line1, ve)) ||
         (rc = text(v, "address", "line2", false, a, &ad->line2, ve)) ||
@@ -159,6 +153,17 @@ static enum err parse_address(const json_t *body, struct arena *a, struct addres
                     "address.state applies to US and Canadian addresses only");
     }
     return ERR_OK;
+}
+
+static enum err parse_address(const json_t *body, struct arena *a, struct address *ad,
+                              struct verr *ve)
+{
+    const json_t *v = json_object_get(body, "address");
+    if (!v || json_is_null(v))
+        return fail(ve, ERR_FIELD_MISSING, "address", "address is required");
+    if (!json_is_object(v))
+        return fail(ve, ERR_FIELD_INVALID, "address", "address must be an object");
+    return address_parse(v, a, ad, ve);
 }
 
 static enum err parse_contact_obj(const json_t *obj, const char *prefix, struct arena *a,

@@ -27,6 +27,9 @@ struct verr {
 /* CreateOrUpdateCustomerRequest. Requires exactly one PRIMARY contact. */
 enum err customer_input_parse(const json_t *body, struct arena *a, struct customer_input *out,
                               struct verr *ve);
+/* The Address object `v` (required fields, country and state codes); its
+ * fields and messages are named "address.line1" and so on. */
+enum err address_parse(const json_t *v, struct arena *a, struct address *out, struct verr *ve);
 /* ContactRequestModel. */
 enum err contact_input_parse(const json_t *body, struct arena *a, struct contact *out,
                              struct verr *ve);

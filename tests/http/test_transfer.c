@@ -16,6 +16,14 @@
 
 TestSuite(transfer, .timeout = 300);
 
+/* An address and a contact the API would accept, for lines written here. */
+#define ADDRESS                                                                                    \
+    "{\"line1\":\"1 Road\",\"town\":\"Leeds\",\"postcode\":\"LS1 1AA\",\"country\":\"GB\"}"
+#define CONTACT                                                                                    \
+    "{\"id\":\"01900000-0000-7000-8000-0000000000b0\",\"name\":\"Ann\","                           \
+    "\"email\":\"ann@example.com\",\"billingPreference\":\"PRIMARY\","                             \
+    "\"createdAt\":\"2024-07-30T12:00:00Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\"}"
+
 struct data {
     char key[256];
     char account[96];
@@ -531,7 +539,8 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
     static const char customer[] =
         "{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
         "\"createdAt\":\"2024-07-30T12:00:00.000Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\","
-        "\"legalName\":\"X\",\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":{}}\n";
+        "\"legalName\":\"X\",\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":" ADDRESS
+        ",\"contacts\":[" CONTACT "]}\n";
     char ok[2048];
     snprintf(ok, sizeof(ok), "%s%s", header, customer);
     struct {
@@ -548,6 +557,12 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
         {"", {"line 2:", "alias.customerId"}},
         {"", {"line 3:", "organization.memberIds[0]"}},
         {"", {"line 2:", "customer.taxStatus"}},
+        /* What is imported is served: the API's rules for addresses and
+         * contacts hold (Sequence's answers require these fields). */
+        {"", {"line 2:", "customer.address.line1 is required"}},
+        {"", {"line 2:", "customer.address.state is required"}},
+        {"", {"line 2:", "customer.contacts[0].email is required"}},
+        {"", {"line 2:", "customer.contacts[1].email is not a valid email"}},
     };
     snprintf(cases[2].text, sizeof(cases[2].text), "%s", customer);
     snprintf(cases[4].text, sizeof(cases[4].text), "%s%s", header,
@@ -564,10 +579,32 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
              "{\"kind\":\"organization\",\"id\":\"01900000-0000-7000-8000-000000000003\","
              "\"ownerId\":\"01900000-0000-7000-8000-000000000001\",\"memberIds\":[\"x\"],"
              "\"createdAt\":\"2024-07-30T12:00:00Z\"}\n");
-    snprintf(cases[9].text, sizeof(cases[9].text), "%s%s", header,
-             "{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
-             "\"createdAt\":\"2024-07-30T12:00:00.000Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\","
-             "\"legalName\":\"X\",\"taxStatus\":\"MAYBE\",\"status\":\"ACTIVE\",\"address\":{}}\n");
+    snprintf(
+        cases[9].text, sizeof(cases[9].text), "%s%s", header,
+        "{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
+        "\"createdAt\":\"2024-07-30T12:00:00.000Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\","
+        "\"legalName\":\"X\",\"taxStatus\":\"MAYBE\",\"status\":\"ACTIVE\",\"address\":" ADDRESS
+        "}\n");
+    static const char *const wrong[][2] = {
+        {"{\"town\":\"Leeds\",\"postcode\":\"LS1 1AA\",\"country\":\"GB\"}", CONTACT},
+        {"{\"line1\":\"1 Main St\",\"town\":\"Albany\",\"postcode\":\"12207\",\"country\":\"US\"}",
+         CONTACT},
+        {ADDRESS, "{\"id\":\"01900000-0000-7000-8000-0000000000b1\",\"name\":\"Ann\","
+                  "\"billingPreference\":\"PRIMARY\",\"createdAt\":\"2024-07-30T12:00:00Z\","
+                  "\"updatedAt\":\"2024-07-30T12:00:00Z\"}"},
+        {ADDRESS,
+         CONTACT ",{\"id\":\"01900000-0000-7000-8000-0000000000b2\",\"name\":\"Bo\","
+                 "\"email\":\"not an address\",\"billingPreference\":\"NONE\","
+                 "\"createdAt\":\"2024-07-30T12:00:00Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\"}"},
+    };
+    for (size_t i = 0; i < 4; i++)
+        snprintf(
+            cases[10 + i].text, sizeof(cases[10 + i].text),
+            "%s{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
+            "\"createdAt\":\"2024-07-30T12:00:00.000Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\","
+            "\"legalName\":\"X\",\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\","
+            "\"address\":%s,\"contacts\":[%s]}\n",
+            header, wrong[i][0], wrong[i][1]);
     char file[400], names[16][96];
     snprintf(file, sizeof(file), "%s/input.jsonl", srv.dir);
     size_t n = sizeof(cases) / sizeof(*cases);
@@ -656,7 +693,8 @@ Test(transfer, imported_contacts_and_organizations_are_shown_oldest_first_whatev
     for (int i = 1; i <= 4; i++)
         m += (size_t)snprintf(
             contacts + m, sizeof(contacts) - m,
-            "%s{\"id\":\"" PREFIX "b%d\",\"billingPreference\":\"%s\","
+            "%s{\"id\":\"" PREFIX "b%d\",\"name\":\"N\",\"email\":\"n@example.com\","
+            "\"billingPreference\":\"%s\","
             "\"createdAt\":\"%sT00:00:00.000Z\",\"updatedAt\":\"%sT00:00:00Z\"%s}",
             i > 1 ? "," : "", i, i == 4 ? "PRIMARY" : "STANDARD", times[i - 1], times[i - 1],
             i == 3 ? ",\"archivedAt\":\"2024-04-01T00:00:00Z\"" : "");
@@ -665,7 +703,8 @@ Test(transfer, imported_contacts_and_organizations_are_shown_oldest_first_whatev
                               "{\"kind\":\"customer\",\"id\":\"" PREFIX "c%d\","
                               "\"createdAt\":\"2024-07-30T12:00:0%d.000Z\","
                               "\"updatedAt\":\"2024-07-30T12:00:00Z\",\"legalName\":\"%s\","
-                              "\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":{},"
+                              "\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\",\"address\":" ADDRESS
+                              ","
                               "\"contacts\":[%s]}\n",
                               i, i, names[i], i == 0 ? contacts : "");
     for (int i = 1; i <= 4; i++)

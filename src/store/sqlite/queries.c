@@ -1666,9 +1666,9 @@ static enum err org_ids_of_member(struct store_tx *tx, struct arena *a, const ch
  * hundred times (docs/performance.md). Other pages (sorted by name, or
  * filtered, or with imported ids) are read customer by customer: a page
  * whose ids are not in order never tries the scan, and a scan that meets
- * more than PAGE_SLACK rows of customers off the page gives up.
+ * more than 2n + PAGE_SCAN_SLACK rows of customers off a page of n gives up.
  */
-enum { PAGE_SLACK_FIXED = 64 };
+enum { PAGE_SCAN_SLACK = 64 };
 
 typedef void (*page_take)(void *ctx, size_t k, sqlite3_stmt *st);
 
@@ -1709,7 +1709,7 @@ static enum err page_scan(struct store__sqlite_conn *c, enum q id, const char *a
     const char *hi = dir > 0 ? items[n - 1].id : items[0].id;
     if (bind_str(st, 1, account) | bind_str(st, 2, lo) | bind_str(st, 3, hi))
         return bind_failed(c, st);
-    size_t j = 0, others = 0, slack = 2 * n + PAGE_SLACK_FIXED;
+    size_t j = 0, others = 0, slack = 2 * n + PAGE_SCAN_SLACK;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         const char *cid = (const char *)sqlite3_column_text(st, 0);
