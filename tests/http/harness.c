@@ -468,15 +468,19 @@ json_t *jsonf(const char *fmt, ...)
     return j;
 }
 
+char *ids_of(json_t *arr)
+{
+    size_t cap = 64 * (json_array_size(arr) + 1), off = 0;
+    char *out = calloc(1, cap);
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? "," : "",
+                                jstr(json_array_get(arr, i), "id"));
+    return out;
+}
+
 char *member_ids_of(json_t *org)
 {
-    json_t *ms = json_object_get(org, "members");
-    size_t cap = 64 * (json_array_size(ms) + 1), off = 0;
-    char *out = calloc(1, cap);
-    for (size_t i = 0; i < json_array_size(ms); i++)
-        off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? "," : "",
-                                jstr(json_array_get(ms, i), "id"));
-    return out;
+    return ids_of(json_object_get(org, "members"));
 }
 
 void write_customer_body(char *out, size_t cap, const char *name)

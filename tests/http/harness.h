@@ -80,8 +80,10 @@ int raw_status(const char *text);
 
 /* json_loads of a formatted string; aborts the test on bad JSON. */
 json_t *jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The ids of an organization object's members, in order, joined by ','
+/* The "id" of each object of the array `arr`, in order, joined by ','
  * (malloc'd). */
+char *ids_of(json_t *arr);
+/* ids_of an organization object's members. */
 char *member_ids_of(json_t *org);
 /* The full customer body of make_customer and rename_customer, named
  * `name` (JSON string content), into out. */

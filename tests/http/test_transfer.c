@@ -647,8 +647,8 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
 }
 
 /* The organizations of customer `id` in the answer `r` (an item of a list
- * page when `list`), as "id,id,...". */
-static void org_ids_in(struct resp *r, bool list, const char *id, char *out, size_t cap)
+ * page when `list`), as "id,id,..." (malloc'd). */
+static char *org_ids_in(struct resp *r, bool list, const char *id)
 {
     json_t *c = r->json;
     if (list) {
@@ -659,12 +659,7 @@ static void org_ids_in(struct resp *r, bool list, const char *id, char *out, siz
                 c = json_array_get(items, i);
         cr_assert(c, "%s is listed: %s", id, r->body);
     }
-    json_t *orgs = json_object_get(c, "organizations");
-    size_t at = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < json_array_size(orgs); i++)
-        at += (size_t)snprintf(out + at, cap - at, "%s%s", i ? "," : "",
-                               jstr(json_array_get(orgs, i), "id"));
+    return ids_of(json_object_get(c, "organizations"));
 }
 
 /*
@@ -731,9 +726,9 @@ Test(transfer, imported_contacts_and_organizations_are_shown_oldest_first_whatev
     for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
         struct resp *r = req_as(&srv, key, "GET", paths[i], NULL, NULL);
         cr_assert_eq(r->status, 200, "%s: %s", paths[i], r->body);
-        char got[512];
-        org_ids_in(r, i > 0, PREFIX "c0", got, sizeof(got));
+        char *got = org_ids_in(r, i > 0, PREFIX "c0");
         cr_assert_str_eq(got, want, "%s", paths[i]);
+        free(got);
         resp_free(r);
     }
     static const struct {
@@ -748,13 +743,9 @@ Test(transfer, imported_contacts_and_organizations_are_shown_oldest_first_whatev
         struct resp *r = req_as(&srv, key, "GET", lists[i].path, NULL, NULL);
         cr_assert_eq(r->status, 200, "%s: %s", lists[i].path, r->body);
         json_t *arr = json_object_get(r->json, lists[i].key);
-        char got[512];
-        size_t at = 0;
-        got[0] = '\0';
-        for (size_t k = 0; k < json_array_size(arr); k++)
-            at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%s", k ? "," : "",
-                                   jstr(json_array_get(arr, k), "id"));
+        char *got = ids_of(arr);
         cr_assert_str_eq(got, lists[i].want, "%s: %s", lists[i].path, r->body);
+        free(got);
         resp_free(r);
     }
 #undef PREFIX

@@ -134,17 +134,13 @@
                  " FROM unnest($2::text[]) WITH ORDINALITY AS x(id, ord)")                         \
     X(ORG_ID_BY_OWNER, "SELECT id, account_id, owner_id FROM organizations"                        \
                        " WHERE md5(account_id || ':' || owner_id) = md5($1 || ':' || $2)")         \
-    X(ORG_IDS_OF_MEMBER, "SELECT o.id FROM organization_members m CROSS JOIN LATERAL"              \
-                         " (SELECT id, created_at FROM organizations"                              \
-                         " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"           \
-                         " WHERE m.account_id = $1 AND m.customer_id = $2"                         \
-                         " ORDER BY o.created_at, o.id")                                           \
-    X(CUSTOMERS_ORG_IDS,                                                                           \
-      "SELECT m.customer_id, o.id FROM organization_members m CROSS JOIN LATERAL"                  \
-      " (SELECT id, created_at FROM organizations"                                                 \
-      " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"                              \
-      " WHERE m.account_id = $1 AND m.customer_id = ANY ($2::text[])"                              \
-      " ORDER BY m.customer_id, o.created_at, o.id")                                               \
+    /* In any order (store.c orders a customer's organizations); the page's                        \
+     * by customer, so that its rows are grouped. */                                               \
+    X(ORG_IDS_OF_MEMBER, "SELECT organization_id FROM organization_members"                        \
+                         " WHERE account_id = $1 AND customer_id = $2")                            \
+    X(CUSTOMERS_ORG_IDS, "SELECT customer_id, organization_id FROM organization_members"           \
+                         " WHERE account_id = $1 AND customer_id = ANY ($2::text[])"               \
+                         " ORDER BY customer_id")                                                  \
     X(ORG_MEMBERS_ADD,                                                                             \
       "INSERT INTO organization_members (account_id, organization_id, customer_id, position)"      \
       " SELECT $1, $2, x.id, b.base + x.ord"                                                       \
