@@ -75,8 +75,11 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     struct cust_op *op = arg;
     struct call *c = op->c;
     struct customer *cu = &op->in.c;
-    int64_t now = clock_now_ms();
+    /* The id's own time: a customer's createdAt is the time its id carries,
+     * which lets list pages in creation order read the table in id order
+     * (SQLite's migration 7). */
     id_new(cu->id);
+    int64_t now = id_time_ms(cu->id);
     cu->created_at = cu->updated_at = now;
     cu->archived_at = 0;
     stamp_contacts(cu, now);

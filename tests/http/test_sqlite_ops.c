@@ -353,7 +353,108 @@ static char *schema_version(void)
     return sqlite_answer(db_path(), "SELECT MAX(version) FROM schema_migrations;");
 }
 
-Test(sqlite_ops, migrations_3_to_6_upgrade_existing_organizations)
+/* Runs `sql` on srv's database, which must print nothing (no error). */
+static void sqlite_ok(const char *sql)
+{
+    char *out = sqlite_answer(db_path(), sql);
+    cr_assert_str_eq(out, "", "%s: %s", sql, out);
+    free(out);
+}
+
+/* Takes a database back to before migration 7 as far as these tests need:
+ * its column and the triggers that name it (7 makes the two counting
+ * triggers again). */
+#define UNDO_MIGRATION_7                                                                           \
+    "DROP TRIGGER customer_counts_insert; DROP TRIGGER customer_counts_delete;"                    \
+    "DROP TRIGGER customer_counts_reorder; ALTER TABLE customer_counts DROP COLUMN unordered;"
+
+/* The ids GET /customers lists in creation order, "ASC" or "DESC", joined
+ * with commas. */
+static char *ids_by_creation(const char *order)
+{
+    struct resp *r =
+        reqf(&srv, "GET", NULL, "/customers?sortBy=createdAt&sortOrder=%s&limit=100", order);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    char *out = ids_of(json_object_get(r->json, "items"));
+    resp_free(r);
+    return out;
+}
+
+static void expect_creation_order(const char *oldest, const char *middle, const char *newest)
+{
+    char want[256];
+    snprintf(want, sizeof(want), "%s,%s,%s", oldest, middle, newest);
+    char *got = ids_by_creation("ASC");
+    cr_assert_str_eq(got, want, "oldest first");
+    free(got);
+    snprintf(want, sizeof(want), "%s,%s,%s", newest, middle, oldest);
+    got = ids_by_creation("DESC");
+    cr_assert_str_eq(got, want, "newest first");
+    free(got);
+}
+
+static void expect_unordered(const char *n)
+{
+    char *out = sqlite_answer(db_path(), "SELECT unordered FROM customer_counts;");
+    cr_assert_str_eq(out, n, "customers whose ids do not carry their time");
+    free(out);
+}
+
+/*
+ * Migration 7 counts the customers whose ids do not carry their creation
+ * time, and its triggers keep the count; while it is not 0 the list in
+ * creation order cannot be the table's id order. Here a customer written by
+ * hand has the latest id and the oldest time.
+ */
+Test(sqlite_ops, migration_7_keeps_creation_order_for_ids_that_do_not_carry_their_time)
+{
+    char *a = make_customer(&srv, NULL, "Seven A");
+    char *b = make_customer(&srv, NULL, "Seven B");
+    expect_unordered("0");
+    const char *x = "7fffffff-ffff-7fff-8fff-ffffffffffff";
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "CREATE TEMP TABLE t AS SELECT * FROM customers WHERE id = '%s';"
+             "UPDATE t SET id = '%s', legal_name = 'Seven X', created_at = 1000, updated_at = 1000;"
+             "INSERT INTO customers SELECT * FROM t;",
+             a, x);
+    sqlite_ok(sql);
+    expect_unordered("1");
+    expect_creation_order(x, a, b);
+
+    /* Counted again by the migration itself on an older database. */
+    server_kill(&srv);
+    sqlite_ok(UNDO_MIGRATION_7 "DELETE FROM schema_migrations WHERE version >= 7;");
+    server_restart(&srv, NULL);
+    char *out = schema_version();
+    cr_assert_str_eq(out, "7");
+    free(out);
+    expect_unordered("1");
+    expect_creation_order(x, a, b);
+
+    /* Its time set to the one its id carries: the count drops back to 0,
+     * and x is the newest. */
+    snprintf(sql, sizeof(sql), "UPDATE customers SET created_at = 0x7fffffffffff WHERE id = '%s';",
+             x);
+    sqlite_ok(sql);
+    expect_unordered("0");
+    expect_creation_order(a, b, x);
+
+    /* Customers made through the API carry their time; x gone by hand,
+     * the counts are back to the API's. */
+    char *c = make_customer(&srv, NULL, "Seven C");
+    snprintf(sql, sizeof(sql), "DELETE FROM customers WHERE id = '%s';", x);
+    sqlite_ok(sql);
+    out = sqlite_answer(db_path(), "SELECT total || ',' || unordered FROM customer_counts;");
+    cr_assert_str_eq(out, "3,0");
+    free(out);
+    expect_creation_order(a, b, c);
+    free(a);
+    free(b);
+    free(c);
+}
+
+Test(sqlite_ops, migrations_3_to_7_upgrade_existing_organizations)
 {
     char *owner = make_customer(&srv, NULL, "Mig Owner");
     char *m = make_customer(&srv, NULL, "Mig Member");
@@ -367,15 +468,15 @@ Test(sqlite_ops, migrations_3_to_6_upgrade_existing_organizations)
      * no revision tags, no triggers. (The database stays where it is after
      * a kill; a stop would remove it.) */
     server_kill(&srv);
-    char *out =
-        sqlite_answer(db_path(), "DROP TRIGGER member_name_rename; DROP TRIGGER member_name_fill; "
-                                 "DROP TRIGGER organization_rev_rename; "
-                                 "DROP TRIGGER organization_owner_rename; "
-                                 "DROP TRIGGER organization_owner_fill; "
-                                 "ALTER TABLE organization_members DROP COLUMN member_name; "
-                                 "ALTER TABLE organizations DROP COLUMN rev; "
-                                 "ALTER TABLE organizations DROP COLUMN owner_name; "
-                                 "DELETE FROM schema_migrations WHERE version >= 3;");
+    char *out = sqlite_answer(db_path(),
+                              "DROP TRIGGER member_name_rename; DROP TRIGGER member_name_fill; "
+                              "DROP TRIGGER organization_rev_rename; "
+                              "DROP TRIGGER organization_owner_rename; "
+                              "DROP TRIGGER organization_owner_fill; "
+                              "ALTER TABLE organization_members DROP COLUMN member_name; "
+                              "ALTER TABLE organizations DROP COLUMN rev; "
+                              "ALTER TABLE organizations DROP COLUMN owner_name; " UNDO_MIGRATION_7
+                              "DELETE FROM schema_migrations WHERE version >= 3;");
     cr_assert_str_eq(out, "", "%s", out);
     free(out);
     server_restart(&srv, NULL);
@@ -386,7 +487,7 @@ Test(sqlite_ops, migrations_3_to_6_upgrade_existing_organizations)
     cr_assert_str_eq(jstr(json_object_get(r->json, "owner"), "name"), "Mig Owner", "%s", r->body);
     resp_free(r);
     out = schema_version();
-    cr_assert_str_eq(out, "6");
+    cr_assert_str_eq(out, "7");
     free(out);
     /* Migration 4 tagged the organization: a rename of its member changes
      * the tag, and the next read shows the new name. */
@@ -479,7 +580,7 @@ Test(sqlite_ops, migration_5_keeps_the_member_order_and_one_row_per_member)
              " WHEN '%s' THEN 10 WHEN '%s' THEN 5 WHEN '%s' THEN 5 ELSE 1 END;"
              "DROP TRIGGER organization_owner_rename;"
              "DROP TRIGGER organization_owner_fill;"
-             "ALTER TABLE organizations DROP COLUMN owner_name;"
+             "ALTER TABLE organizations DROP COLUMN owner_name;" UNDO_MIGRATION_7
              "DELETE FROM schema_migrations WHERE version >= 5;",
              m[0], m[1], m[2]);
     char *out = sqlite_answer(db_path(), sql);
@@ -487,7 +588,7 @@ Test(sqlite_ops, migration_5_keeps_the_member_order_and_one_row_per_member)
     free(out);
     server_restart(&srv, NULL);
     out = schema_version();
-    cr_assert_str_eq(out, "6");
+    cr_assert_str_eq(out, "7");
     free(out);
     /* The old order, ties by customer id; positions 1 to 4. */
     const char *lo = strcmp(m[1], m[2]) < 0 ? m[1] : m[2];

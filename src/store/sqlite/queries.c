@@ -34,6 +34,7 @@ enum q {
     Q_CUSTOMER_UPDATE,
     Q_CUSTOMER_ARCHIVE,
     Q_CUSTOMER_BRIEF,
+    Q_CUSTOMERS_UNORDERED,
     Q_PROPS_GET,
     Q_PROPS_DELETE,
     Q_PROP_INSERT,
@@ -181,6 +182,9 @@ static const char *const sql[Q__COUNT] = {
      * here made SQLite open a sorter on every run, for one or two rows). */
     [Q_ORGS_OF_MEMBER] = "SELECT organization_id FROM organization_members "
                          "WHERE account_id = ?1 AND customer_id = ?2",
+    /* Migration 7: the account's customers whose ids do not carry their
+     * creation time (no row: no customers). */
+    [Q_CUSTOMERS_UNORDERED] = "SELECT unordered FROM customer_counts WHERE account_id = ?1",
     /* A list page's properties and memberships, for the customers whose ids
      * lie in [?2, ?3]: one ordered range of the table or index (page_scan). */
     [Q_PAGE_PROPS] = "SELECT customer_id, key, value FROM customer_properties "
@@ -1048,6 +1052,14 @@ enum {
     CF_ALIAS = 16,
 };
 
+/*
+ * The creation order of an account none of whose customers has an id that
+ * disagrees with its created_at (migration 7): the primary key's order, so
+ * that a page is one range of the table. A shape of its own, past the API's
+ * sorts; its cursor key is still created_at, which the statements leave out.
+ */
+#define SORT_BY_ID ((enum customer_sort)7)
+
 static const char *customer_key_expr(enum customer_sort sort)
 {
     switch (sort) {
@@ -1103,7 +1115,7 @@ static void customers_sql(struct buf *b, uint32_t shape)
                    P_ACCOUNT, P_F4);
     char cols[256];
     snprintf(cols, sizeof(cols), "%s, %s", CUSTOMER_COLS, customer_key_expr(sort));
-    list_sql(b, shape, cols, w.data, customer_key_expr(sort), "c.id");
+    list_sql(b, shape, cols, w.data, sort == SORT_BY_ID ? NULL : customer_key_expr(sort), "c.id");
     buf_fini(&w);
 }
 
@@ -1144,6 +1156,21 @@ static enum err customer_row(void *ctx, struct arena *a, sqlite3_stmt *st, void 
     if (!ck->keys[i])
         ck->keys[i] = arena_strdup(a, "");
     return ERR_OK;
+}
+
+/* How many of the account's customers have ids that do not carry their
+ * creation time (0 when it has none). */
+static enum err customers_unordered(struct store__sqlite_conn *c, const char *account, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    enum err rc = prep(c, Q_CUSTOMERS_UNORDERED, &st);
+    if (rc)
+        return rc;
+    if (bind_str(st, 1, account))
+        return bind_failed(c, st);
+    int src = sqlite3_step(st);
+    *out = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    return finish(c, st, src);
 }
 
 static enum err customer_list_rows(struct store_tx *tx, struct arena *a, const char *account,
@@ -1195,7 +1222,18 @@ static enum err customer_list_rows(struct store_tx *tx, struct arena *a, const c
             ls.ckey_str = q->page.cursor_key;
         }
     }
-    enum err rc = list_run(TX_CONN(tx), a, account, &ls, &q->page, n, pr);
+    /* By id when that is the same order; the LIKE filters read every row
+     * either way. The email and alias filters keep their plans, which start
+     * from the few customers they name. */
+    enum err rc;
+    if (sort == SORT_CREATED_AT && !(ls.filters & (CF_EMAIL | CF_ALIAS))) {
+        int64_t unordered = 1;
+        if ((rc = customers_unordered(TX_CONN(tx), account, &unordered)))
+            return rc;
+        if (unordered == 0)
+            ls.sort = (uint32_t)SORT_BY_ID;
+    }
+    rc = list_run(TX_CONN(tx), a, account, &ls, &q->page, n, pr);
     if (rc)
         return rc;
     if (q->page.has_cursor && !q->page.cursor_after)
