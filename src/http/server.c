@@ -10,6 +10,8 @@
 #include "../core/log.h"
 #include "../core/mem.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -475,19 +477,52 @@ unsigned http_server_in_flight(const struct http_server *s)
     return atomic_load(&((struct http_server *)s)->in_flight);
 }
 
+/*
+ * Closes the listening socket under libmicrohttpd's feet, so that new
+ * connections are refused at once and those queued but not yet accepted
+ * are reset, while the polling threads go on with the connections they
+ * have.
+ *
+ * Not MHD_quiesce_daemon: with epoll and a thread pool, it and a polling
+ * thread both take the socket out of the thread's epoll set, neither under
+ * a lock, and the loser's epoll_ctl fails and aborts the process ("Failed
+ * to remove listen FD from epoll set", seen once in `make test` as a
+ * SIGABRT on SIGTERM). Not shutdown() alone either: a shut listening
+ * socket is readable for ever, and both polling threads spun on accept()
+ * for the whole drain.
+ *
+ * Instead an unbound AF_UNIX socket takes the listening socket's number
+ * (dup3). The listening socket's last reference goes, so the kernel closes
+ * it and drops it from every epoll set; the number stays taken, so no file
+ * opened meanwhile can take it under the polling threads (ThreadSanitizer
+ * saw such a reuse race an epoll_ctl when this closed the number), and
+ * MHD_stop_daemon closes the stand-in. An accept() that raced the swap
+ * fails on the stand-in (EINVAL), and none follows: the listening socket
+ * is out of the epoll sets.
+ */
+static void stop_listening(struct http_server *s)
+{
+    const union MHD_DaemonInfo *li = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_LISTEN_FD);
+    if (!li || li->listen_fd == MHD_INVALID_SOCKET)
+        return;
+    int stand_in = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (stand_in < 0 || dup3(stand_in, li->listen_fd, O_CLOEXEC) < 0) {
+        char why[64];
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+        log_kv(LOG_WARN,
+               "cannot close the listening socket before draining; new connections "
+               "wait in its queue until the stop",
+               "detail", why, (const char *)NULL);
+    }
+    if (stand_in >= 0)
+        close(stand_in);
+}
+
 void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
-    /* The polling threads may still hold the listening socket in their
-     * epoll sets until MHD_stop_daemon joins them, so its number must stay
-     * taken until then: closing it here let a file opened meanwhile reuse
-     * the number under them (ThreadSanitizer saw the close race a thread's
-     * epoll_ctl). shutdown() makes the kernel refuse new connections at
-     * once and reset those queued but not yet accepted, as close() did. */
-    MHD_socket fd = MHD_quiesce_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET)
-        shutdown(fd, SHUT_RDWR);
+    stop_listening(s);
     pthread_mutex_lock(&s->socks_mu);
     s->drain_us = clock_mono_us();
     pthread_mutex_unlock(&s->socks_mu);
@@ -504,7 +539,5 @@ void http_server_stop(struct http_server *s)
     if (s->reaper_running)
         pthread_join(s->reaper, NULL);
     MHD_stop_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     server_free(s);
 }
