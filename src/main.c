@@ -7,6 +7,7 @@
 #include "api/metrics.h"
 #include "api/ratelimit.h"
 #include "cli/transfer.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -162,7 +163,7 @@ static enum err open_store(const struct config *cfg, struct store **out)
  */
 static void tune_malloc(void)
 {
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_MMAP_THRESHOLD, (int)BUF_MAPPED_MIN);
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 }
 

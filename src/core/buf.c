@@ -11,16 +11,13 @@
 #include <unistd.h>
 
 /*
- * From this size on a buffer is its own mapping (main.c fixes glibc's mmap
- * threshold at 256 KiB), fresh from the kernel on every allocation. Writing
- * into it page by page takes a page fault per 4 KiB, and a fault is dear on
- * a VM: `perf` on the list walk over a million customers (pages of 1.7 MB)
- * put 17% of a page in them. Asking for the pages in one call
- * (MADV_POPULATE_WRITE, Linux 5.14) does the same work without the faults;
- * docs/performance.md has the figures.
+ * From BUF_MAPPED_MIN on a buffer is its own mapping, fresh from the kernel
+ * on every allocation. Writing into it page by page takes a page fault per
+ * 4 KiB, and a fault is dear on a VM: `perf` on the list walk over a
+ * million customers (pages of 1.7 MB) put 17% of a page in them. Asking for
+ * the pages in one call (MADV_POPULATE_WRITE, Linux 5.14) does the same
+ * work without the faults; docs/performance.md has the figures.
  */
-#define BUF_MAPPED_MIN ((size_t)256 * 1024)
-
 static void prefault(char *p, size_t from, size_t to)
 {
 #ifdef MADV_POPULATE_WRITE

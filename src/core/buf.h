@@ -14,6 +14,11 @@ struct buf {
     size_t len, cap, limit; /* cap is never more than limit + 1 */
 };
 
+/* From this capacity on a buffer is a mapping of its own: `kinship serve`
+ * sets glibc's mmap threshold to it (tune_malloc in main.c), and buf__grow
+ * populates such buffers in one call instead of a fault per page. */
+#define BUF_MAPPED_MIN ((size_t)256 * 1024)
+
 void buf_init(struct buf *b, size_t limit);
 void buf_fini(struct buf *b);
 /* Makes room for `n` more bytes and the NUL; false past the limit. */

@@ -166,8 +166,9 @@ char *store__integrations_encode(const struct customer *c)
 }
 
 /* Skips `lit` at *p; false when *p does not start with it. */
-static bool skip_lit(const char **p, const char *lit, size_t n)
+static bool skip_lit(const char **p, const char *lit)
 {
+    size_t n = strlen(lit);
     if (strncmp(*p, lit, n) != 0)
         return false;
     *p += n;
@@ -203,17 +204,17 @@ static bool integrations_fast(struct arena *a, const char *text, struct customer
     struct integration_id got[FAST_INTEGRATIONS_MAX];
     size_t n = 0;
     const char *p = text;
-    if (!skip_lit(&p, "[", 1))
+    if (!skip_lit(&p, "["))
         return false;
     for (;;) {
-        if (n == FAST_INTEGRATIONS_MAX || !skip_lit(&p, "{\"service\":\"", 12) ||
-            !(got[n].service = take_str(a, &p)) || !skip_lit(&p, ",\"id\":\"", 7) ||
-            !(got[n].id = take_str(a, &p)) || !skip_lit(&p, "}", 1))
+        if (n == FAST_INTEGRATIONS_MAX || !skip_lit(&p, "{\"service\":\"") ||
+            !(got[n].service = take_str(a, &p)) || !skip_lit(&p, ",\"id\":\"") ||
+            !(got[n].id = take_str(a, &p)) || !skip_lit(&p, "}"))
             return false;
         n++;
-        if (skip_lit(&p, "]", 1))
+        if (skip_lit(&p, "]"))
             break;
-        if (!skip_lit(&p, ",", 1))
+        if (!skip_lit(&p, ","))
             return false;
     }
     if (*p)
