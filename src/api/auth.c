@@ -7,7 +7,6 @@
 #include "api.h"
 #include "../core/secret.h"
 
-#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 
@@ -68,7 +67,7 @@ enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *
     *secret_len = given_len;
     rc = ERR_OK;
 out:
-    sodium_memzero(raw, sizeof(raw));
+    secret_wipe(raw, sizeof(raw));
     return rc;
 }
 
@@ -101,6 +100,6 @@ enum err auth_check(struct call *c)
     c->client_id = arena_strdup(c->a, id);
     c->req->account_id = c->account;
 out:
-    sodium_memzero(secret, sizeof(secret));
+    secret_wipe(secret, sizeof(secret));
     return rc;
 }

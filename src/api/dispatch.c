@@ -13,7 +13,6 @@
 #include "../core/workq.h"
 
 #include <ctype.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,20 +134,15 @@ static enum err check_idempotency(struct call *c)
     c->idem_key = key;
     /* The request is what the route and the body say, not how the body is
      * spelled: hash the canonical JSON. */
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, IDEM_HASH_LEN);
     const char *m = c->req->method_name;
-    crypto_generichash_update(&st, (const unsigned char *)m, strlen(m) + 1);
-    crypto_generichash_update(&st, (const unsigned char *)c->req->path,
-                              strlen(c->req->path) + 1);
-    if (c->body) {
-        char *canon = json_dumps(c->body, JSON_COMPACT | JSON_SORT_KEYS);
-        if (canon) {
-            crypto_generichash_update(&st, (const unsigned char *)canon, strlen(canon));
-            free(canon);
-        }
-    }
-    crypto_generichash_final(&st, c->idem_hash, IDEM_HASH_LEN);
+    char *canon = c->body ? json_dumps(c->body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    struct secret_part parts[] = {
+        {m, strlen(m) + 1},
+        {c->req->path, strlen(c->req->path) + 1},
+        {canon, canon ? strlen(canon) : 0},
+    };
+    secret_hash_parts(parts, canon ? 3 : 2, c->idem_hash, IDEM_HASH_LEN);
+    free(canon);
     return ERR_OK;
 }
 

@@ -27,6 +27,20 @@ void secret_hash(const char *secret, size_t len, uint8_t out[SECRET_HASH_LEN])
     crypto_generichash(out, SECRET_HASH_LEN, (const unsigned char *)secret, len, NULL, 0);
 }
 
+void secret_hash_parts(const struct secret_part *parts, size_t n, uint8_t *out, size_t out_len)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, out_len);
+    for (size_t i = 0; i < n; i++)
+        crypto_generichash_update(&st, parts[i].data, parts[i].len);
+    crypto_generichash_final(&st, out, out_len);
+}
+
+void secret_wipe(void *p, size_t len)
+{
+    sodium_memzero(p, len);
+}
+
 bool secret_hash_equal(const uint8_t a[SECRET_HASH_LEN], const uint8_t b[SECRET_HASH_LEN])
 {
     return sodium_memcmp(a, b, SECRET_HASH_LEN) == 0;

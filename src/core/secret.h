@@ -19,8 +19,23 @@ void secret_init(void);
 /* Writes a new secret's text form into out[SECRET_TEXT_LEN + 1]. */
 void secret_new(char out[SECRET_TEXT_LEN + 1]);
 void secret_hash(const char *secret, size_t len, uint8_t out[SECRET_HASH_LEN]);
+/* One piece of a message hashed by secret_hash_parts. */
+struct secret_part {
+    const void *data;
+    size_t len;
+};
+
+/*
+ * BLAKE2b of the concatenation of `n` parts, `out_len` bytes (16 to 64) into
+ * `out`: the same digest as hashing the parts joined into one buffer, without
+ * joining them. Used where a request must be recognised again (idempotency).
+ */
+void secret_hash_parts(const struct secret_part *parts, size_t n, uint8_t *out, size_t out_len);
 /* Constant-time equality of two hashes. */
 bool secret_hash_equal(const uint8_t a[SECRET_HASH_LEN], const uint8_t b[SECRET_HASH_LEN]);
+/* Overwrites `len` bytes at `p` with zeros in a way the compiler cannot drop,
+ * for buffers that held a secret. */
+void secret_wipe(void *p, size_t len);
 /* Decodes standard base64 (with padding) into out (cap bytes). Returns the
  * decoded length or -1 when `in` is not valid base64 or does not fit. */
 long secret_b64_decode(const char *in, size_t len, void *out, size_t cap);
