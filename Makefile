@@ -1,11 +1,15 @@
 # kinship's front door. The build is Meson + Ninja; these targets wrap it.
+# Each target installs the Debian packages it needs and no more
+# (scripts/deps.sh GROUP): build, run and install the build group; test,
+# fuzz and bench add their own.
 #   make run    install dependencies, build, create a key if needed, serve
 #   make test   the whole suite: unit, store and HTTP tests on SQLite and on
 #               a throwaway PostgreSQL, the contract check, then all again
 #               under AddressSanitizer + UndefinedBehaviorSanitizer, the HTTP
 #               tests against a ThreadSanitizer server, the unit tests under
 #               valgrind, and each fuzzer for a few seconds, and an install
-#               into a scratch DESTDIR
+#               into a scratch DESTDIR, after checking the formatting
+#               (clang-format) and the include boundaries between layers
 #   make fuzz   build the libFuzzer harnesses (clang, build-fuzz/) and run
 #               each for FUZZ_SECONDS (default 60) from fuzz/corpus/
 #   make install  the binary, systemd unit, man page and docs under
@@ -19,6 +23,7 @@ DESTDIR ?=
 
 all: build
 
+# The packages to build and run kinship.
 deps:
 	@scripts/deps.sh
 
@@ -31,13 +36,16 @@ build: deps $(BUILD)/build.ninja
 run: build
 	@scripts/run.sh $(BUILD)/kinship
 
-test: deps
+# scripts/test.sh installs the test packages (scripts/deps.sh test) itself.
+test:
 	@scripts/test.sh
 
-fuzz: deps
+fuzz:
+	@scripts/deps.sh fuzz
 	@scripts/fuzz.sh -t $(FUZZ_SECONDS)
 
 bench: build
+	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)/kinship
 
 # The binary, the systemd unit (ExecStart = $(PREFIX)/bin/kinship) and its

@@ -31,7 +31,7 @@
 #   BENCH_SERVE_ARGS  extra arguments for `kinship serve`
 #
 # Needs wrk, nginx, python3, cc, sqlite3 and (for pg) PostgreSQL 15 with
-# pgbench: scripts/deps.sh installs them.
+# pgbench: scripts/deps.sh bench installs them (make bench runs it).
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 path/to/kinship" >&2; exit 2; }
@@ -80,7 +80,7 @@ IFS=, read -r -a CONN_LIST <<<"$CONNS"
 IFS=, read -r -a STORE_LIST <<<"$STORES"
 
 for tool in wrk nginx python3 cc curl sqlite3; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh)" >&2; exit 2; }
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh bench)" >&2; exit 2; }
 done
 NGINX=$(command -v nginx)
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
