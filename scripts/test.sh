@@ -5,12 +5,14 @@
 # against api/openapi.json, the HTTP suites against a ThreadSanitizer
 # server, the unit tests under valgrind, and each libFuzzer
 # harness for a few seconds (FUZZ_TEST_SECONDS, default 5) from its seed
-# corpus. Ends with one line: "N passed, M failed".
+# corpus. Right after the build it checks the formatting (clang-format with
+# .clang-format) and the include boundaries between layers. Installs what it
+# needs first (scripts/deps.sh test). Ends with one line: "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-scripts/deps.sh
+scripts/deps.sh test
 
 work=$(mktemp -d /tmp/kinship-make-test-XXXXXX)
 pgdir=$work/pg
@@ -57,8 +59,18 @@ run_suite() { # label, build dir
   record "$label contract check of every JSON response" $?
 }
 
+# A build directory that `make run` configured before the test packages were
+# there has no tests in it (tests/meson.build skips them without Criterion
+# and libcurl): configure it again now that they are installed.
+if [ -f build/build.ninja ] && ! meson introspect build --tests | grep -q ':unit"'; then
+  meson setup --reconfigure build > "$work/reconfigure-build.log" 2>&1 || cat "$work/reconfigure-build.log"
+fi
 run_build build
 record "build (-Wall -Wextra -Werror)" $?
+scripts/check-format.sh
+record "formatting (clang-format, .clang-format)" $?
+scripts/check-includes.sh
+record "include boundaries" $?
 run_suite plain build
 
 if [ -f ../shared/spec/sequence-customers-2024-07-30.json ]; then
