@@ -165,7 +165,9 @@ struct store_backend {
  * back. The arena is for scratch; w->body is heap. */
 enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a);
 
-/* integrationIds as a JSON text column. encode returns a malloc'd string. */
+/* integrations_encode and integrations_decode (src/domain/integrations.h)
+ * under their former names, kept while the PostgreSQL backend and
+ * tests/unit/test_integrations.c call them so. */
 char *store__integrations_encode(const struct customer *c);
 void store__integrations_decode(struct arena *a, const char *json, struct customer *c);
 
