@@ -83,8 +83,8 @@ void store_stats(struct store *s, struct store_stats *out)
 
 enum err store_backup(struct store *s, const char *path)
 {
-    if (strcmp(s->be->name, "sqlite") == 0)
-        return store__sqlite_backup(s, path);
+    if (s->be->backup)
+        return s->be->backup(s, path);
     log_kv(LOG_ERROR, "kinship backs up SQLite stores only; for PostgreSQL use pg_dump", "store",
            s->be->name, (const char *)NULL);
     return ERR_UNAVAILABLE;
