@@ -9,6 +9,8 @@
 
 #include "store.h"
 
+#include <stdatomic.h>
+
 struct store_backend;
 struct org_cache;
 
@@ -161,6 +163,33 @@ struct store_backend {
                              const struct page_query *pq, const char ***ids, size_t *n,
                              struct page_result *pr);
 };
+
+/*
+ * The counters of struct store_stats that a backend keeps (see there for
+ * what each counts). They only grow; relaxed atomics, being statistics.
+ */
+struct store__counters {
+    atomic_ullong writes, batches, commits, rollbacks, unavailable, internal, retries;
+};
+
+static inline void store__count(atomic_ullong *c, unsigned long long n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* Counts a call's answer when it is the store's failure (ERR_UNAVAILABLE,
+ * ERR_INTERNAL), not a domain one. */
+static inline void store__count_answer(struct store__counters *c, enum err rc)
+{
+    if (rc == ERR_UNAVAILABLE)
+        store__count(&c->unavailable, 1);
+    else if (rc == ERR_INTERNAL)
+        store__count(&c->internal, 1);
+}
+
+/* Copies the counters into `out` and sets out->counted (for a backend's
+ * `stats`). */
+void store__counters_read(struct store__counters *c, struct store_stats *out);
 
 /* The body every backend's write runs inside its transaction: idempotency
  * lookup, w->fn, w->render, idempotency record. On error the backend rolls

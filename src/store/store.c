@@ -81,6 +81,23 @@ void store_stats(struct store *s, struct store_stats *out)
     out->org_cache_budget = (int64_t)cs.budget;
 }
 
+static uint64_t load(atomic_ullong *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void store__counters_read(struct store__counters *c, struct store_stats *out)
+{
+    out->counted = true;
+    out->writes = load(&c->writes);
+    out->batches = load(&c->batches);
+    out->commits = load(&c->commits);
+    out->rollbacks = load(&c->rollbacks);
+    out->unavailable = load(&c->unavailable);
+    out->internal = load(&c->internal);
+    out->retries = load(&c->retries);
+}
+
 enum err store_backup(struct store *s, const char *path)
 {
     if (s->be->backup)

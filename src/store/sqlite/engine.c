@@ -59,20 +59,6 @@ static void thread_stop(pthread_mutex_t *mu, pthread_cond_t *wake, bool *stoppin
     pthread_join(t, NULL);
 }
 
-static void count(atomic_ullong *c, unsigned long long n)
-{
-    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
-}
-
-/* Counts a call's answer when it is the store's failure, not a domain one. */
-static void count_answer(struct store__sqlite_store *s, enum err rc)
-{
-    if (rc == ERR_UNAVAILABLE)
-        count(&s->n_unavailable, 1);
-    else if (rc == ERR_INTERNAL)
-        count(&s->n_internal, 1);
-}
-
 /* ---- connections ---- */
 
 static void conn_close(struct store__sqlite_conn *c)
@@ -107,7 +93,7 @@ bool store__sqlite_patience_retry(struct store__sqlite_patience *p, int rc)
     int prim = rc & 0xff;
     if ((prim != SQLITE_BUSY && prim != SQLITE_LOCKED) || clock_mono_us() >= p->deadline)
         return false;
-    count(&p->s->n_retries, 1);
+    store__count(&p->s->n.retries, 1);
     struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)p->delay * 1000};
     nanosleep(&ts, NULL);
     if (p->delay < 64000)
@@ -152,7 +138,7 @@ static int on_busy(void *arg, int n)
         if (delay <= 0)
             return 0;
     }
-    count(&s->n_retries, 1);
+    store__count(&s->n.retries, 1);
     sqlite3_sleep(delay);
     return 1;
 }
@@ -311,7 +297,7 @@ static void *checkpointer_main(void *arg)
             int before = copied;
             int rc =
                 sqlite3_wal_checkpoint_v2(s->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied);
-            count(&s->n_checkpoints, 1);
+            store__count(&s->n_checkpoints, 1);
             if (rc != SQLITE_OK) {
                 if ((rc & 0xff) != SQLITE_BUSY)
                     log_kv(LOG_WARN, "sqlite checkpoint failed", "detail", sqlite3_errmsg(s->ckdb),
@@ -357,7 +343,7 @@ static void writer_catch_up(struct store__sqlite_store *s)
     sqlite3_busy_handler(db, on_busy_catch_up, s);
     int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
     sqlite3_busy_handler(db, on_busy, s);
-    count(&s->n_checkpoints, 1);
+    store__count(&s->n_checkpoints, 1);
     int64_t pages = rc == SQLITE_OK ? 0 : atomic_load_explicit(&s->wal_pages, memory_order_relaxed);
     atomic_store(&s->ck_next, next_pass(s, pages));
     atomic_store(&s->ck_state, CK_IDLE);
@@ -416,7 +402,7 @@ static void run_batch(struct store__sqlite_store *s, struct store__sqlite_job **
     const char *failed = NULL;
     int src = SQLITE_OK;
     size_t undone = 0; /* jobs rolled back to their savepoint */
-    count(&s->n_batches, 1);
+    store__count(&s->n.batches, 1);
 
     /* A fault may have left a transaction open (a failed rollback). */
     if (!sqlite3_get_autocommit(c->db))
@@ -426,7 +412,7 @@ static void run_batch(struct store__sqlite_store *s, struct store__sqlite_job **
     if (src != SQLITE_DONE) {
         store__sqlite_fail(c, src, "begin write");
         fail_batch(jobs, n);
-        count(&s->n_rollbacks, n);
+        store__count(&s->n.rollbacks, n);
         return;
     }
     for (size_t i = 0; i < n && !failed; i++) {
@@ -466,9 +452,9 @@ static void run_batch(struct store__sqlite_store *s, struct store__sqlite_job **
         fail_batch(jobs, n);
         undone = n; /* every job of the batch, run or not */
     } else {
-        count(&s->n_commits, 1);
+        store__count(&s->n.commits, 1);
     }
-    count(&s->n_rollbacks, undone);
+    store__count(&s->n.rollbacks, undone);
     c->fault = false;
     arena_reset(s->warena);
 }
@@ -501,8 +487,8 @@ static void *writer_main(void *arg)
             struct store__sqlite_job *j = s->batch[i];
             if (!j->end)
                 continue;
-            count(&s->n_writes, 1);
-            count_answer(s, j->rc);
+            store__count(&s->n.writes, 1);
+            store__count_answer(&s->n, j->rc);
             j->end(j->w, j->rc, j->end_arg);
             free(j);
             s->batch[i] = NULL;
@@ -543,8 +529,8 @@ void store__sqlite_write_async(struct store *base, struct store_write *w, store_
         enqueue(s, j);
     pthread_mutex_unlock(&s->mu);
     if (stopping) {
-        count(&s->n_writes, 1);
-        count_answer(s, ERR_UNAVAILABLE);
+        store__count(&s->n.writes, 1);
+        store__count_answer(&s->n, ERR_UNAVAILABLE);
         end(w, ERR_UNAVAILABLE, arg);
         free(j);
     }
@@ -570,8 +556,8 @@ enum err store__sqlite_write(struct store *base, struct store_write *w)
     }
     pthread_mutex_unlock(&s->mu);
     pthread_cond_destroy(&j.cv);
-    count(&s->n_writes, 1);
-    count_answer(s, j.rc);
+    store__count(&s->n.writes, 1);
+    store__count_answer(&s->n, j.rc);
     return j.rc;
 }
 
@@ -623,7 +609,7 @@ enum err store__sqlite_read(struct store *base, store_fn fn, void *arg)
     struct store__sqlite_conn *c = NULL;
     enum err rc = store__sqlite_reader_take(s, &c);
     if (rc) {
-        count_answer(s, rc);
+        store__count_answer(&s->n, rc);
         return rc;
     }
     struct store__sqlite_tx tx = {.base = {.be = base->be, .s = base}, .c = c};
@@ -645,7 +631,7 @@ enum err store__sqlite_read(struct store *base, store_fn fn, void *arg)
 out:
     c->fault = false;
     store__sqlite_reader_give(s, c);
-    count_answer(s, rc);
+    store__count_answer(&s->n, rc);
     return rc;
 }
 
@@ -663,23 +649,11 @@ bool store__sqlite_ping(struct store *s)
 
 /* ---- stats ---- */
 
-static uint64_t load(atomic_ullong *c)
-{
-    return atomic_load_explicit(c, memory_order_relaxed);
-}
-
 void store__sqlite_stats(struct store *base, struct store_stats *out)
 {
     struct store__sqlite_store *s = (struct store__sqlite_store *)base;
-    out->counted = true;
-    out->writes = load(&s->n_writes);
-    out->batches = load(&s->n_batches);
-    out->commits = load(&s->n_commits);
-    out->rollbacks = load(&s->n_rollbacks);
-    out->unavailable = load(&s->n_unavailable);
-    out->internal = load(&s->n_internal);
-    out->retries = load(&s->n_retries);
-    out->checkpoints = load(&s->n_checkpoints);
+    store__counters_read(&s->n, out);
+    out->checkpoints = atomic_load_explicit(&s->n_checkpoints, memory_order_relaxed);
     out->wal_pages = atomic_load_explicit(&s->wal_pages, memory_order_relaxed);
     out->pool_max = s->base.opt.pool_size;
     pthread_mutex_lock(&s->rmu);

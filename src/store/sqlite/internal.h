@@ -115,9 +115,8 @@ struct store__sqlite_store {
     sqlite3 *ckdb; /* the checkpointer's own connection */
 
     /* For store_stats: counters only grow. */
+    struct store__counters n;
     atomic_ullong n_checkpoints;
-    atomic_ullong n_writes, n_batches, n_commits, n_rollbacks;
-    atomic_ullong n_unavailable, n_internal, n_retries;
 };
 
 /*
