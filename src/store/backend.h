@@ -9,6 +9,8 @@
 
 #include "store.h"
 
+#include <stdatomic.h>
+
 struct store_backend;
 struct org_cache;
 
@@ -47,9 +49,14 @@ struct store_backend {
      * out->counted; NULL when the backend keeps none (store.c then reports
      * only what it knows). */
     void (*stats)(struct store *s, struct store_stats *out);
+    /* store_backup: a consistent copy of the whole store at `path`,
+     * durable before it returns (ERR_UNAVAILABLE, logged, when it cannot
+     * be written). NULL when the backend has no online backup: store_backup
+     * then says to use the database's own tools. */
+    enum err (*backup)(struct store *s, const char *path);
 
-    enum err (*idem_get)(struct store_tx *tx, struct arena *a, const char *account,
-                         const char *key, struct idem_record *out);
+    enum err (*idem_get)(struct store_tx *tx, struct arena *a, const char *account, const char *key,
+                         struct idem_record *out);
     /* Inserts or overwrites (an expired record) the record for key. */
     enum err (*idem_put)(struct store_tx *tx, const char *account, const char *key,
                          const struct idem_record *r);
@@ -60,23 +67,22 @@ struct store_backend {
                              size_t *n);
     enum err (*client_insert)(struct store_tx *tx, const char *account_id, const char *client_id,
                               const uint8_t hash[SECRET_HASH_LEN], int64_t now);
-    enum err (*client_get)(struct store_tx *tx, const char *client_id,
-                           char account_id[ID_LEN + 1], uint8_t hash[SECRET_HASH_LEN],
-                           int64_t *revoked_at);
+    enum err (*client_get)(struct store_tx *tx, const char *client_id, char account_id[ID_LEN + 1],
+                           uint8_t hash[SECRET_HASH_LEN], int64_t *revoked_at);
     enum err (*client_revoke)(struct store_tx *tx, const char *client_id, int64_t now);
     enum err (*client_list)(struct store_tx *tx, struct arena *a, struct client_row **out,
                             size_t *n);
 
     /* The customer row: every scalar field and integrations (decode them with
-     * store__integrations_decode); no contacts, properties or orgs. */
+     * integrations_decode, src/domain/integrations.h); no contacts,
+     * properties or orgs. */
     enum err (*customer_row_get)(struct store_tx *tx, struct arena *a, const char *account,
                                  const char *id, struct customer *out);
-    /* Row, contacts and properties (store__integrations_encode for the
+    /* Row, contacts and properties (integrations_encode for the
      * integrations column). */
-    enum err (*customer_insert)(struct store_tx *tx, const char *account,
-                                const struct customer *c);
-    enum err (*customer_update)(struct store_tx *tx, const char *account,
-                                const struct customer *c, bool replace_props);
+    enum err (*customer_insert)(struct store_tx *tx, const char *account, const struct customer *c);
+    enum err (*customer_update)(struct store_tx *tx, const char *account, const struct customer *c,
+                                bool replace_props);
     enum err (*customer_archive)(struct store_tx *tx, const char *account, const char *id,
                                  int64_t now);
     enum err (*customer_briefs)(struct store_tx *tx, struct arena *a, const char *account,
@@ -91,8 +97,8 @@ struct store_backend {
                               const char ***out, size_t *n);
 
     enum err (*contact_list)(struct store_tx *tx, struct arena *a, const char *account,
-                             const char *customer_id, bool include_archived,
-                             struct contact **out, size_t *n);
+                             const char *customer_id, bool include_archived, struct contact **out,
+                             size_t *n);
     enum err (*contact_get)(struct store_tx *tx, struct arena *a, const char *account,
                             const char *customer_id, const char *id, struct contact *out);
     enum err (*contact_insert)(struct store_tx *tx, const char *account, const char *customer_id,
@@ -101,20 +107,18 @@ struct store_backend {
                                const struct contact *c);
 
     enum err (*alias_insert)(struct store_tx *tx, const char *account, const struct alias *al);
-    enum err (*alias_get)(struct store_tx *tx, struct arena *a, const char *account,
-                          const char *id, struct alias *out);
+    enum err (*alias_get)(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                          struct alias *out);
     enum err (*alias_get_by_value)(struct store_tx *tx, struct arena *a, const char *account,
                                    const char *value, struct alias *out);
     enum err (*alias_list)(struct store_tx *tx, struct arena *a, const char *account,
                            const char *value, const struct page_query *pq, struct alias **out,
                            size_t *n, struct page_result *pr);
-    enum err (*alias_list_for_customer)(struct store_tx *tx, struct arena *a,
-                                        const char *account, const char *customer_id,
-                                        struct alias **out, size_t *n);
+    enum err (*alias_list_for_customer)(struct store_tx *tx, struct arena *a, const char *account,
+                                        const char *customer_id, struct alias **out, size_t *n);
     enum err (*alias_update)(struct store_tx *tx, const char *account, const struct alias *al);
 
-    enum err (*org_insert)(struct store_tx *tx, const char *account,
-                           const struct organization *o);
+    enum err (*org_insert)(struct store_tx *tx, const char *account, const struct organization *o);
     /* The whole organization, rev included. */
     enum err (*org_get)(struct store_tx *tx, struct arena *a, const char *account, const char *id,
                         struct organization *out);
@@ -160,34 +164,57 @@ struct store_backend {
                              struct page_result *pr);
 };
 
+/*
+ * The counters of struct store_stats that a backend keeps (see there for
+ * what each counts). They only grow; relaxed atomics, being statistics.
+ */
+struct store__counters {
+    atomic_ullong writes, batches, commits, rollbacks, unavailable, internal, retries;
+};
+
+static inline void store__count(atomic_ullong *c, unsigned long long n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* Counts a call's answer when it is the store's failure (ERR_UNAVAILABLE,
+ * ERR_INTERNAL), not a domain one. */
+static inline void store__count_answer(struct store__counters *c, enum err rc)
+{
+    if (rc == ERR_UNAVAILABLE)
+        store__count(&c->unavailable, 1);
+    else if (rc == ERR_INTERNAL)
+        store__count(&c->internal, 1);
+}
+
+/* Copies the counters into `out` and sets out->counted (for a backend's
+ * `stats`). */
+void store__counters_read(struct store__counters *c, struct store_stats *out);
+
 /* The body every backend's write runs inside its transaction: idempotency
  * lookup, w->fn, w->render, idempotency record. On error the backend rolls
  * back. The arena is for scratch; w->body is heap. */
 enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a);
 
-/* integrationIds as a JSON text column. encode returns a malloc'd string. */
+/* integrations_encode and integrations_decode (src/domain/integrations.h)
+ * under their former names, kept while the PostgreSQL backend and
+ * tests/unit/test_integrations.c call them so. */
 char *store__integrations_encode(const struct customer *c);
 void store__integrations_decode(struct arena *a, const char *json, struct customer *c);
 
 enum err store__sqlite_open(const char *path, const struct store_options *o, struct store **out);
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out);
 
-/* The SQLite engine's `stats` (see struct store_stats). */
-void store__sqlite_stats(struct store *s, struct store_stats *out);
-/* store_backup of a SQLite store (sqlite.c). */
-enum err store__sqlite_backup(struct store *s, const char *path);
-
 /*
  * The PostgreSQL backend's `stats` (pg.c; its table sets `.stats`). A
  * backend without one leaves `.stats` NULL and store_stats reports only
- * the backend name and pool_max. It counts: writes (store__pg_write calls answered), batches (transaction
- * attempts), commits (COMMITs that succeeded), rollbacks (attempts that
- * ended in ROLLBACK: a failed statement, a retry, an error from the
- * write's function), unavailable and internal (read and write calls
- * answered ERR_UNAVAILABLE / ERR_INTERNAL), retries (attempts after the
- * first, reads retried on a fresh connection); and read under its mutex:
- * pool_in_use (`busy`), pool_open (`total`), pool_max (pool_size) and
- * write_queue (callers waiting in acquire for a connection).
+ * the backend name and pool_max. It counts: writes (store__pg_write calls answered), batches
+ * (transaction attempts), commits (COMMITs that succeeded), rollbacks (attempts that ended in
+ * ROLLBACK: a failed statement, a retry, an error from the write's function), unavailable and
+ * internal (read and write calls answered ERR_UNAVAILABLE / ERR_INTERNAL), retries (attempts after
+ * the first, reads retried on a fresh connection); and read under its mutex: pool_in_use (`busy`),
+ * pool_open (`total`), pool_max (pool_size) and write_queue (callers waiting in acquire for a
+ * connection).
  */
 void store__pg_stats(struct store *s, struct store_stats *out);
 

@@ -5,10 +5,10 @@
  */
 #include "backend.h"
 #include "orgcache.h"
+#include "../domain/integrations.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,10 +81,27 @@ void store_stats(struct store *s, struct store_stats *out)
     out->org_cache_budget = (int64_t)cs.budget;
 }
 
+static uint64_t load(atomic_ullong *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void store__counters_read(struct store__counters *c, struct store_stats *out)
+{
+    out->counted = true;
+    out->writes = load(&c->writes);
+    out->batches = load(&c->batches);
+    out->commits = load(&c->commits);
+    out->rollbacks = load(&c->rollbacks);
+    out->unavailable = load(&c->unavailable);
+    out->internal = load(&c->internal);
+    out->retries = load(&c->retries);
+}
+
 enum err store_backup(struct store *s, const char *path)
 {
-    if (strcmp(s->be->name, "sqlite") == 0)
-        return store__sqlite_backup(s, path);
+    if (s->be->backup)
+        return s->be->backup(s, path);
     log_kv(LOG_ERROR, "kinship backs up SQLite stores only; for PostgreSQL use pg_dump", "store",
            s->be->name, (const char *)NULL);
     return ERR_UNAVAILABLE;
@@ -156,96 +173,12 @@ enum err store__write_body(struct store_tx *tx, struct store_write *w, struct ar
 
 char *store__integrations_encode(const struct customer *c)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < c->n_integrations; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s}", "service", c->integrations[i].service,
-                                             "id", c->integrations[i].id));
-    char *s = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    return s;
+    return integrations_encode(c);
 }
 
-/* Skips `lit` at *p; false when *p does not start with it. */
-static bool skip_lit(const char **p, const char *lit)
+void store__integrations_decode(struct arena *a, const char *json, struct customer *c)
 {
-    size_t n = strlen(lit);
-    if (strncmp(*p, lit, n) != 0)
-        return false;
-    *p += n;
-    return true;
-}
-
-/* A string's bytes up to its closing quote, which it skips. */
-static const char *take_str(struct arena *a, const char **p)
-{
-    const char *end = strchr(*p, '"');
-    if (!end)
-        return NULL;
-    const char *s = arena_strndup(a, *p, (size_t)(end - *p));
-    *p = end + 1;
-    return s;
-}
-
-#define FAST_INTEGRATIONS_MAX 16
-
-/*
- * The column exactly as store__integrations_encode writes it for printable
- * ASCII without escapes: [{"service":"...","id":"..."},...]. Such text means
- * what its bytes say, with no parser. False, with nothing decoded, for
- * anything else, which jansson then reads. A list page decodes the column
- * of every customer that has integrations, and json_loads for the fifth of
- * them that do was 6% of the page in `perf`.
- */
-static bool integrations_fast(struct arena *a, const char *text, struct customer *c)
-{
-    for (const char *q = text; *q; q++)
-        if (*q < 0x20 || *q > 0x7e || *q == '\\')
-            return false;
-    struct integration_id got[FAST_INTEGRATIONS_MAX];
-    size_t n = 0;
-    const char *p = text;
-    if (!skip_lit(&p, "["))
-        return false;
-    for (;;) {
-        if (n == FAST_INTEGRATIONS_MAX || !skip_lit(&p, "{\"service\":\"") ||
-            !(got[n].service = take_str(a, &p)) || !skip_lit(&p, ",\"id\":\"") ||
-            !(got[n].id = take_str(a, &p)) || !skip_lit(&p, "}"))
-            return false;
-        n++;
-        if (skip_lit(&p, "]"))
-            break;
-        if (!skip_lit(&p, ","))
-            return false;
-    }
-    if (*p)
-        return false;
-    c->integrations = arena_alloc(a, n * sizeof(*c->integrations));
-    memcpy(c->integrations, got, n * sizeof(*got));
-    c->n_integrations = n;
-    return true;
-}
-
-void store__integrations_decode(struct arena *a, const char *text, struct customer *c)
-{
-    c->integrations = NULL;
-    c->n_integrations = 0;
-    /* Most customers have none: no parse for them (jansson was 4% of a list
-     * page, from the fifth of the customers that have some). */
-    if (!text || strcmp(text, "[]") == 0 || integrations_fast(a, text, c))
-        return;
-    json_t *arr = json_loads(text, 0, NULL);
-    size_t n = json_array_size(arr);
-    if (n) {
-        c->integrations = arena_zalloc(a, n * sizeof(*c->integrations));
-        for (size_t i = 0; i < n; i++) {
-            json_t *e = json_array_get(arr, i);
-            c->integrations[i].service =
-                arena_strdup(a, json_string_value(json_object_get(e, "service")));
-            c->integrations[i].id = arena_strdup(a, json_string_value(json_object_get(e, "id")));
-        }
-        c->n_integrations = n;
-    }
-    json_decref(arr);
+    integrations_decode(a, json, c);
 }
 
 /* ---- accounts and clients ---- */
@@ -279,8 +212,7 @@ enum err store_client_revoke(struct store_tx *tx, const char *client_id, int64_t
     return tx->be->client_revoke(tx, client_id, now);
 }
 
-enum err store_client_list(struct store_tx *tx, struct arena *a, struct client_row **out,
-                           size_t *n)
+enum err store_client_list(struct store_tx *tx, struct arena *a, struct client_row **out, size_t *n)
 {
     return tx->be->client_list(tx, a, out, n);
 }
@@ -292,8 +224,8 @@ enum err store_customer_insert(struct store_tx *tx, const char *account, const s
     return tx->be->customer_insert(tx, account, c);
 }
 
-enum err store_customer_update(struct store_tx *tx, const char *account,
-                               const struct customer *c, bool replace_props)
+enum err store_customer_update(struct store_tx *tx, const char *account, const struct customer *c,
+                               bool replace_props)
 {
     return tx->be->customer_update(tx, account, c, replace_props);
 }
@@ -353,8 +285,7 @@ static bool org_after(const struct organization *x, const struct organization *y
 /* Reads the organizations `ids` (org_ids_of_member's answer, in any
  * order) into c, in order. */
 static enum err attach_orgs(struct store_tx *tx, struct arena *a, const char *account,
-                            struct customer *c, const char **ids, size_t n,
-                            struct org_seen *seen)
+                            struct customer *c, const char **ids, size_t n, struct org_seen *seen)
 {
     enum err rc;
     c->orgs = n ? arena_zalloc(a, n * sizeof(*c->orgs)) : NULL;
@@ -484,8 +415,8 @@ enum err store_property_keys(struct store_tx *tx, struct arena *a, const char *a
 /* ---- contacts ---- */
 
 enum err store_contact_list(struct store_tx *tx, struct arena *a, const char *account,
-                            const char *customer_id, bool include_archived,
-                            struct contact **out, size_t *n)
+                            const char *customer_id, bool include_archived, struct contact **out,
+                            size_t *n)
 {
     return tx->be->contact_list(tx, a, account, customer_id, include_archived, out, n);
 }
@@ -515,8 +446,8 @@ enum err store_alias_insert(struct store_tx *tx, const char *account, const stru
     return tx->be->alias_insert(tx, account, al);
 }
 
-enum err store_alias_get(struct store_tx *tx, struct arena *a, const char *account,
-                         const char *id, struct alias *out)
+enum err store_alias_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                         struct alias *out)
 {
     return tx->be->alias_get(tx, a, account, id, out);
 }

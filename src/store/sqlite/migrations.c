@@ -5,8 +5,21 @@
  * times are milliseconds since the epoch, enum columns hold the API names.
  * Small, id-keyed tables are WITHOUT ROWID: a primary-key lookup is then one
  * b-tree descent instead of two.
+ *
+ * A migration, once released, is never edited: schema changes append a new
+ * one. store__sqlite_migrate applies the pending ones at open, inside one
+ * transaction.
  */
-#include "migrations.h"
+#include "internal.h"
+#include "../../core/clock.h"
+#include "../../core/log.h"
+
+#include <stdio.h>
+
+struct migration {
+    int version; /* strictly increasing from 1 */
+    const char *sql;
+};
 
 static const char v1[] =
     "CREATE TABLE accounts ("
@@ -287,7 +300,7 @@ static const char v6[] =
 /* clang-format on */
 #define HX "[0-9a-f]"
 #define UNORDERED(row)                                                                             \
-    "(CASE WHEN " row ".id GLOB '" HX HX HX HX HX HX HX HX "-" HX HX HX HX "*' AND " row             \
+    "(CASE WHEN " row ".id GLOB '" HX HX HX HX HX HX HX HX "-" HX HX HX HX "*' AND " row           \
     ".created_at = " ID_TIME(row) " THEN 0 ELSE 1 END)"
 
 /*
@@ -302,28 +315,117 @@ static const char v6[] =
  */
 static const char v7[] =
     "ALTER TABLE customer_counts ADD COLUMN unordered INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE customer_counts SET unordered = (SELECT COALESCE(SUM(" UNORDERED("c") "), 0)"
-    "  FROM customers c WHERE c.account_id = customer_counts.account_id);"
-    "DROP TRIGGER IF EXISTS customer_counts_insert;"
-    "CREATE TRIGGER customer_counts_insert AFTER INSERT ON customers BEGIN"
-    "  INSERT INTO customer_counts (account_id, total, active, unordered)"
-    "    VALUES (NEW.account_id, 1, NEW.archived_at IS NULL, " UNORDERED("NEW") ")"
-    "    ON CONFLICT (account_id) DO UPDATE SET total = total + 1,"
-    "      active = active + (NEW.archived_at IS NULL), unordered = unordered + excluded.unordered;"
-    "END;"
-    "DROP TRIGGER IF EXISTS customer_counts_delete;"
-    "CREATE TRIGGER customer_counts_delete AFTER DELETE ON customers BEGIN"
-    "  UPDATE customer_counts SET total = total - 1, active = active - (OLD.archived_at IS NULL),"
-    "    unordered = unordered - " UNORDERED("OLD") " WHERE account_id = OLD.account_id;"
-    "END;"
-    "CREATE TRIGGER customer_counts_reorder AFTER UPDATE OF id, created_at ON customers BEGIN"
-    "  UPDATE customer_counts SET unordered = unordered - " UNORDERED("OLD") " + " UNORDERED("NEW")
-    "    WHERE account_id = NEW.account_id;"
-    "END;";
+    "UPDATE customer_counts SET unordered = (SELECT COALESCE(SUM(" UNORDERED(
+        "c") "), 0)"
+             "  FROM customers c WHERE c.account_id = customer_counts.account_id);"
+             "DROP TRIGGER IF EXISTS customer_counts_insert;"
+             "CREATE TRIGGER customer_counts_insert AFTER INSERT ON customers BEGIN"
+             "  INSERT INTO customer_counts (account_id, total, active, unordered)"
+             "    VALUES (NEW.account_id, 1, NEW.archived_at IS NULL, " UNORDERED(
+                 "NEW") ")"
+                        "    ON CONFLICT (account_id) DO UPDATE SET total = total + 1,"
+                        "      active = active + (NEW.archived_at IS NULL), unordered = unordered "
+                        "+ excluded.unordered;"
+                        "END;"
+                        "DROP TRIGGER IF EXISTS customer_counts_delete;"
+                        "CREATE TRIGGER customer_counts_delete AFTER DELETE ON customers BEGIN"
+                        "  UPDATE customer_counts SET total = total - 1, active = active - "
+                        "(OLD.archived_at IS NULL),"
+                        "    unordered = unordered - " UNORDERED(
+                            "OLD") " WHERE account_id = OLD.account_id;"
+                                   "END;"
+                                   "CREATE TRIGGER customer_counts_reorder AFTER UPDATE OF id, "
+                                   "created_at ON customers BEGIN"
+                                   "  UPDATE customer_counts SET unordered = unordered "
+                                   "- " UNORDERED("OLD") " + " UNORDERED(
+                                       "NEW") "    WHERE account_id = NEW.account_id;"
+                                              "END;";
 
-const struct store__sqlite_migration store__sqlite_migrations[] = {
+static const struct migration migrations[] = {
     {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7},
 };
 
-const size_t store__sqlite_n_migrations =
-    sizeof(store__sqlite_migrations) / sizeof(store__sqlite_migrations[0]);
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+enum err store__sqlite_migrate(struct store__sqlite_store *s, struct store__sqlite_conn *c)
+{
+    enum err rc = ERR_OK;
+    sqlite3_stmt *st = NULL;
+    int src = store__sqlite_ctl_run_patiently(s, c, CTL_BEGIN_IMMEDIATE);
+    if (src != SQLITE_DONE)
+        return store__sqlite_fail(c, src, "begin migrations");
+    src = sqlite3_exec(c->db,
+                       "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                       NULL, NULL, NULL);
+    if (src != SQLITE_OK) {
+        rc = store__sqlite_fail(c, src, "create schema_migrations");
+        goto out;
+    }
+    src = sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
+                             &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        rc = store__sqlite_fail(c, src, "read schema version");
+        goto out;
+    }
+    int current = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    int latest = migrations[N_MIGRATIONS - 1].version;
+    if (current > latest) {
+        char have[16], know[16];
+        snprintf(have, sizeof(have), "%d", current);
+        snprintf(know, sizeof(know), "%d", latest);
+        log_kv(LOG_ERROR, "the database schema is newer than this kinship", "path", s->path,
+               "schema", have, "known", know, (const char *)NULL);
+        rc = ERR_UNAVAILABLE;
+        goto out;
+    }
+    src = sqlite3_prepare_v2(c->db,
+                             "INSERT INTO schema_migrations(version, applied_at) "
+                             "VALUES (?1, ?2)",
+                             -1, &st, NULL);
+    if (src != SQLITE_OK) {
+        rc = store__sqlite_fail(c, src, "prepare schema_migrations");
+        goto out;
+    }
+    for (size_t i = 0; i < N_MIGRATIONS; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= current)
+            continue;
+        char v[16];
+        snprintf(v, sizeof(v), "%d", m->version);
+        src = sqlite3_exec(c->db, m->sql, NULL, NULL, NULL);
+        if (src == SQLITE_OK) {
+            sqlite3_bind_int(st, 1, m->version);
+            sqlite3_bind_int64(st, 2, clock_now_ms());
+            src = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (src == SQLITE_DONE)
+                src = SQLITE_OK;
+        }
+        if (src != SQLITE_OK) {
+            log_kv(LOG_ERROR, "migration failed", "version", v, (const char *)NULL);
+            rc = store__sqlite_fail(c, src, "migration");
+            if (rc == ERR_CONFLICT || rc == ERR_INTERNAL)
+                rc = ERR_UNAVAILABLE;
+            goto out;
+        }
+        log_kv(LOG_INFO, "migration applied", "version", v, (const char *)NULL);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    src = store__sqlite_ctl_run_patiently(s, c, CTL_COMMIT);
+    if (src != SQLITE_DONE) {
+        rc = store__sqlite_fail(c, src, "commit migrations");
+        goto out;
+    }
+    return ERR_OK;
+out:
+    sqlite3_finalize(st);
+    if (!sqlite3_get_autocommit(c->db))
+        store__sqlite_ctl_run(c, CTL_ROLLBACK);
+    return rc ? rc : ERR_UNAVAILABLE;
+}

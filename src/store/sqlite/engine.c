@@ -1,6 +1,6 @@
 /*
- * The SQLite store's engine: connections, migrations, a pool of reader
- * connections, and one writer thread that owns the only write connection
+ * The SQLite store's engine: connections, a pool of reader connections,
+ * a checkpoint thread, and one writer thread that owns the only write connection
  * and commits queued writes in groups.
  *
  * Why one writer: SQLite admits one writer at a time anyway, and a commit
@@ -24,149 +24,39 @@
  * passes (see checkpointer_main): without it the WAL would never start
  * over under steady load, and grow without end.
  */
-#include "sqlite_int.h"
-#include "migrations.h"
+#include "internal.h"
 #include "../../core/clock.h"
 #include "../../core/log.h"
 #include "../../core/mem.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-/* The checkpoint cycle, see checkpointer_main. */
-enum ck_state {
-    CK_IDLE,     /* the WAL is under ck_next pages */
-    CK_PASS,     /* the thread is copying the WAL into the database */
-    CK_CATCH_UP, /* the writer copies the rest before its next batch */
-};
 
 /* A queued write: a waiting caller's (on its stack, woken through `cv`) or
  * an asynchronous one (on the heap, ended by calling `end`). */
-struct job {
+struct store__sqlite_job {
     struct store_write *w;
     enum err rc;
     bool done;
     pthread_cond_t cv; /* signalled under the store's mutex when done */
     store_write_done end;
     void *end_arg;
-    struct job *next;
+    struct store__sqlite_job *next;
 };
 
-struct sqlite_store {
-    struct store base;
-    char *path;
-
-    /* The writer: a FIFO of jobs under `mu`, served by one thread. */
-    pthread_mutex_t mu;
-    pthread_cond_t wake; /* a job was queued, or stopping */
-    struct job *head, *tail;
-    int64_t queued; /* jobs in the FIFO */
-    bool stopping;
-    bool writer_running;
-    pthread_t writer;
-    struct store__sqlite_conn *wconn;
-    struct arena *warena; /* scratch of the jobs, reset after each batch */
-    struct job **batch;   /* batch_max slots */
-
-    /* The readers: free connections under `rmu`, at most pool_size open. */
-    pthread_mutex_t rmu;
-    pthread_cond_t rfree_cv;
-    struct store__sqlite_conn *rfree;
-    int ropen, rfree_n;
-
-    /* The checkpointer: woken by the writer's WAL hook, see checkpointer_main. */
-    pthread_mutex_t ckmu;
-    pthread_cond_t ckwake;
-    atomic_int ck_state; /* enum ck_state; moves under ckmu */
-    bool ck_stopping, ck_running;
-    atomic_llong ck_next;   /* WAL pages that start the next pass */
-    atomic_llong wal_pages; /* the WAL's size after the last commit */
-    pthread_t ckpt;
-    sqlite3 *ckdb; /* the checkpointer's own connection */
-
-    /* For store_stats: counters only grow. */
-    atomic_ullong n_checkpoints;
-    atomic_ullong n_writes, n_batches, n_commits, n_rollbacks;
-    atomic_ullong n_unavailable, n_internal, n_retries;
-};
-
-static void count(atomic_ullong *c, unsigned long long n)
+/* Tells a thread to stop (sets *stopping under `mu` and wakes it through
+ * `wake`) and waits for it to end. */
+static void thread_stop(pthread_mutex_t *mu, pthread_cond_t *wake, bool *stopping, pthread_t t)
 {
-    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
-}
-
-/* Counts a call's answer when it is the store's failure, not a domain one. */
-static void count_answer(struct sqlite_store *s, enum err rc)
-{
-    if (rc == ERR_UNAVAILABLE)
-        count(&s->n_unavailable, 1);
-    else if (rc == ERR_INTERNAL)
-        count(&s->n_internal, 1);
-}
-
-static const char *const ctl_sql[CTL__COUNT] = {
-    [CTL_BEGIN] = "BEGIN",
-    [CTL_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
-    [CTL_COMMIT] = "COMMIT",
-    [CTL_ROLLBACK] = "ROLLBACK",
-    [CTL_SAVEPOINT] = "SAVEPOINT job",
-    [CTL_RELEASE] = "RELEASE job",
-    [CTL_ROLLBACK_TO] = "ROLLBACK TO job",
-};
-
-/* ---- errors ---- */
-
-static bool io_class(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_NOMEM:
-        return true;
-    default:
-        return false;
-    }
-}
-
-enum err store__sqlite_fail(struct store__sqlite_conn *c, int rc, const char *what)
-{
-    char op[96];
-    snprintf(op, sizeof(op), "%s", what ? what : "?");
-    char code[16];
-    snprintf(code, sizeof(code), "%d", rc);
-    const char *detail = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
-    int prim = rc & 0xff;
-    if (prim == SQLITE_CONSTRAINT) {
-        log_kv(LOG_DEBUG, "sqlite constraint", "op", op, "code", code, "detail", detail,
-               (const char *)NULL);
-        return ERR_CONFLICT;
-    }
-    if (io_class(rc)) {
-        if (c)
-            c->fault = true;
-        log_kv(LOG_ERROR, "sqlite storage failure", "op", op, "code", code, "detail", detail,
-               (const char *)NULL);
-        return ERR_UNAVAILABLE;
-    }
-    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
-        log_kv(LOG_WARN, "sqlite busy", "op", op, "code", code, "detail", detail,
-               (const char *)NULL);
-        return ERR_UNAVAILABLE;
-    }
-    log_kv(LOG_ERROR, "sqlite error", "op", op, "code", code, "detail", detail, (const char *)NULL);
-    return ERR_INTERNAL;
+    pthread_mutex_lock(mu);
+    *stopping = true;
+    pthread_cond_signal(wake);
+    pthread_mutex_unlock(mu);
+    pthread_join(t, NULL);
 }
 
 /* ---- connections ---- */
@@ -185,46 +75,25 @@ static void conn_close(struct store__sqlite_conn *c)
     free(c);
 }
 
-/* Runs a control statement to completion; returns its result code. */
-static int ctl_run(struct store__sqlite_conn *c, enum sqlite_ctl which)
-{
-    sqlite3_stmt *st = c->ctl[which];
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? SQLITE_DONE : rc;
-}
-
 /* Runs a pragma or other SQL whose rows do not matter. */
 static int exec(struct store__sqlite_conn *c, const char *sql)
 {
     return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 }
 
-/*
- * Waiting out another connection's lock, for up to busy_timeout_ms in all.
- * The connection's busy handler already waits inside each try; this loop
- * covers the busy answers SQLite gives without waiting: a lock upgrade that
- * could deadlock (two new processes setting WAL mode at once), WAL recovery.
- */
-struct patience {
-    int64_t deadline, delay;
-    struct sqlite_store *s;
-};
-
-static void patience_start(struct sqlite_store *s, struct patience *p)
+void store__sqlite_patience_start(struct store__sqlite_store *s, struct store__sqlite_patience *p)
 {
     p->deadline = clock_mono_us() + (int64_t)s->base.opt.busy_timeout_ms * 1000;
     p->delay = 1000;
     p->s = s;
 }
 
-/* True, after a pause, when `rc` is a busy answer worth another try. */
-static bool patience_retry(struct patience *p, int rc)
+bool store__sqlite_patience_retry(struct store__sqlite_patience *p, int rc)
 {
     int prim = rc & 0xff;
     if ((prim != SQLITE_BUSY && prim != SQLITE_LOCKED) || clock_mono_us() >= p->deadline)
         return false;
-    count(&p->s->n_retries, 1);
+    store__count(&p->s->n.retries, 1);
     struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)p->delay * 1000};
     nanosleep(&ts, NULL);
     if (p->delay < 64000)
@@ -232,15 +101,15 @@ static bool patience_retry(struct patience *p, int rc)
     return true;
 }
 
-static int ctl_run_patiently(struct sqlite_store *s, struct store__sqlite_conn *c,
-                             enum sqlite_ctl which)
+int store__sqlite_ctl_run_patiently(struct store__sqlite_store *s, struct store__sqlite_conn *c,
+                                    enum sqlite_ctl which)
 {
-    struct patience p;
-    patience_start(s, &p);
+    struct store__sqlite_patience p;
+    store__sqlite_patience_start(s, &p);
     int rc;
     do
-        rc = ctl_run(c, which);
-    while (patience_retry(&p, rc));
+        rc = store__sqlite_ctl_run(c, which);
+    while (store__sqlite_patience_retry(&p, rc));
     return rc;
 }
 
@@ -254,7 +123,7 @@ static int on_busy(void *arg, int n)
     static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
     static const int totals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
     enum { N = sizeof(delays) / sizeof(*delays) };
-    struct sqlite_store *s = arg;
+    struct store__sqlite_store *s = arg;
     int timeout = s->base.opt.busy_timeout_ms;
     int delay, prior;
     if (n < N) {
@@ -269,27 +138,13 @@ static int on_busy(void *arg, int n)
         if (delay <= 0)
             return 0;
     }
-    count(&s->n_retries, 1);
+    store__count(&s->n.retries, 1);
     sqlite3_sleep(delay);
     return 1;
 }
 
-/* Asks for WAL mode; `mode` receives the journal mode now in force. */
-static int set_wal(struct store__sqlite_conn *c, char *mode, size_t size)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *m = sqlite3_column_text(st, 0);
-        snprintf(mode, size, "%s", m ? (const char *)m : "");
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sqlite_conn **out)
+static enum err conn_open(struct store__sqlite_store *s, bool writer,
+                          struct store__sqlite_conn **out)
 {
     enum err rc = ERR_UNAVAILABLE;
     struct store__sqlite_conn *c = xcalloc(1, sizeof(*c));
@@ -307,14 +162,14 @@ static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sql
         /* WAL lets readers run beside the writer; it is a property of the
          * file, so only the connection that may create the file sets it. */
         char mode[16] = "";
-        struct patience p;
-        patience_start(s, &p);
+        struct store__sqlite_patience p;
+        store__sqlite_patience_start(s, &p);
         do
-            src = set_wal(c, mode, sizeof(mode));
-        while (patience_retry(&p, src));
+            src = store__sqlite_query_text(c->db, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
+        while (store__sqlite_patience_retry(&p, src));
         if (strcmp(mode, "wal") != 0) {
             log_kv(LOG_ERROR, "cannot put the SQLite database in WAL mode", "path", s->path,
-                   "detail", src == SQLITE_ROW ? mode : sqlite3_errmsg(c->db), (const char *)NULL);
+                   "detail", src == SQLITE_OK ? mode : sqlite3_errmsg(c->db), (const char *)NULL);
             goto out;
         }
     }
@@ -338,103 +193,14 @@ static enum err conn_open(struct sqlite_store *s, bool writer, struct store__sql
                sqlite3_errmsg(c->db), (const char *)NULL);
         goto out;
     }
-    for (int i = 0; i < CTL__COUNT; i++) {
-        src =
-            sqlite3_prepare_v3(c->db, ctl_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->ctl[i], NULL);
-        if (src != SQLITE_OK) {
-            rc = store__sqlite_fail(c, src, ctl_sql[i]);
-            goto out;
-        }
-    }
+    if ((rc = store__sqlite_prep_ctl(c)))
+        goto out;
     *out = c;
     c = NULL;
     rc = ERR_OK;
 out:
     conn_close(c);
     return rc;
-}
-
-/* ---- migrations ---- */
-
-static enum err migrate(struct sqlite_store *s, struct store__sqlite_conn *c)
-{
-    enum err rc = ERR_OK;
-    sqlite3_stmt *st = NULL;
-    int src = ctl_run_patiently(s, c, CTL_BEGIN_IMMEDIATE);
-    if (src != SQLITE_DONE)
-        return store__sqlite_fail(c, src, "begin migrations");
-    src = exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                  "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-    if (src != SQLITE_OK) {
-        rc = store__sqlite_fail(c, src, "create schema_migrations");
-        goto out;
-    }
-    src = sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
-                             &st, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(st);
-    if (src != SQLITE_ROW) {
-        rc = store__sqlite_fail(c, src, "read schema version");
-        goto out;
-    }
-    int current = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    int latest = store__sqlite_migrations[store__sqlite_n_migrations - 1].version;
-    if (current > latest) {
-        char have[16], know[16];
-        snprintf(have, sizeof(have), "%d", current);
-        snprintf(know, sizeof(know), "%d", latest);
-        log_kv(LOG_ERROR, "the database schema is newer than this kinship", "path", s->path,
-               "schema", have, "known", know, (const char *)NULL);
-        rc = ERR_UNAVAILABLE;
-        goto out;
-    }
-    src = sqlite3_prepare_v2(c->db,
-                             "INSERT INTO schema_migrations(version, applied_at) "
-                             "VALUES (?1, ?2)",
-                             -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        rc = store__sqlite_fail(c, src, "prepare schema_migrations");
-        goto out;
-    }
-    for (size_t i = 0; i < store__sqlite_n_migrations; i++) {
-        const struct store__sqlite_migration *m = &store__sqlite_migrations[i];
-        if (m->version <= current)
-            continue;
-        char v[16];
-        snprintf(v, sizeof(v), "%d", m->version);
-        src = exec(c, m->sql);
-        if (src == SQLITE_OK) {
-            sqlite3_bind_int(st, 1, m->version);
-            sqlite3_bind_int64(st, 2, clock_now_ms());
-            src = sqlite3_step(st);
-            sqlite3_reset(st);
-            if (src == SQLITE_DONE)
-                src = SQLITE_OK;
-        }
-        if (src != SQLITE_OK) {
-            log_kv(LOG_ERROR, "migration failed", "version", v, (const char *)NULL);
-            rc = store__sqlite_fail(c, src, "migration");
-            if (rc == ERR_CONFLICT || rc == ERR_INTERNAL)
-                rc = ERR_UNAVAILABLE;
-            goto out;
-        }
-        log_kv(LOG_INFO, "migration applied", "version", v, (const char *)NULL);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    src = ctl_run_patiently(s, c, CTL_COMMIT);
-    if (src != SQLITE_DONE) {
-        rc = store__sqlite_fail(c, src, "commit migrations");
-        goto out;
-    }
-    return ERR_OK;
-out:
-    sqlite3_finalize(st);
-    if (!sqlite3_get_autocommit(c->db))
-        ctl_run(c, CTL_ROLLBACK);
-    return rc ? rc : ERR_UNAVAILABLE;
 }
 
 /* ---- the checkpointer ---- */
@@ -464,7 +230,7 @@ out:
 
 /* The WAL size that starts the next pass when it holds `pages`: PASS_PAGES
  * more, but not past the end of the checkpoint. */
-static int64_t next_pass(const struct sqlite_store *s, int64_t pages)
+static int64_t next_pass(const struct store__sqlite_store *s, int64_t pages)
 {
     int64_t end = s->base.opt.checkpoint_pages, next = pages + PASS_PAGES;
     return pages < end && next > end ? end : next;
@@ -479,7 +245,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int pages)
 {
     (void)db;
     (void)schema;
-    struct sqlite_store *s = arg;
+    struct store__sqlite_store *s = arg;
     atomic_store_explicit(&s->wal_pages, pages, memory_order_relaxed);
     if (pages >= atomic_load(&s->ck_next) && atomic_load(&s->ck_state) == CK_IDLE) {
         pthread_mutex_lock(&s->ckmu);
@@ -517,7 +283,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int pages)
  */
 static void *checkpointer_main(void *arg)
 {
-    struct sqlite_store *s = arg;
+    struct store__sqlite_store *s = arg;
     pthread_mutex_lock(&s->ckmu);
     for (;;) {
         while (atomic_load(&s->ck_state) != CK_PASS && !s->ck_stopping)
@@ -531,7 +297,7 @@ static void *checkpointer_main(void *arg)
             int before = copied;
             int rc =
                 sqlite3_wal_checkpoint_v2(s->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied);
-            count(&s->n_checkpoints, 1);
+            store__count(&s->n_checkpoints, 1);
             if (rc != SQLITE_OK) {
                 if ((rc & 0xff) != SQLITE_BUSY)
                     log_kv(LOG_WARN, "sqlite checkpoint failed", "detail", sqlite3_errmsg(s->ckdb),
@@ -571,19 +337,19 @@ static int on_busy_catch_up(void *arg, int n)
  * next attempt comes after PASS_PAGES more pages, so a long reader costs
  * the writes one short wait per thousand pages, not one per batch.
  */
-static void writer_catch_up(struct sqlite_store *s)
+static void writer_catch_up(struct store__sqlite_store *s)
 {
     sqlite3 *db = s->wconn->db;
     sqlite3_busy_handler(db, on_busy_catch_up, s);
     int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
     sqlite3_busy_handler(db, on_busy, s);
-    count(&s->n_checkpoints, 1);
+    store__count(&s->n_checkpoints, 1);
     int64_t pages = rc == SQLITE_OK ? 0 : atomic_load_explicit(&s->wal_pages, memory_order_relaxed);
     atomic_store(&s->ck_next, next_pass(s, pages));
     atomic_store(&s->ck_state, CK_IDLE);
 }
 
-static enum err checkpointer_start(struct sqlite_store *s)
+static enum err checkpointer_start(struct store__sqlite_store *s)
 {
     atomic_store(&s->ck_next, next_pass(s, 0));
     int src =
@@ -605,23 +371,18 @@ static enum err checkpointer_start(struct sqlite_store *s)
     return ERR_OK;
 }
 
-static void checkpointer_stop(struct sqlite_store *s)
+static void checkpointer_stop(struct store__sqlite_store *s)
 {
-    if (s->ck_running) {
-        pthread_mutex_lock(&s->ckmu);
-        s->ck_stopping = true;
-        pthread_cond_signal(&s->ckwake);
-        pthread_mutex_unlock(&s->ckmu);
-        pthread_join(s->ckpt, NULL);
-        s->ck_running = false;
-    }
+    if (s->ck_running)
+        thread_stop(&s->ckmu, &s->ckwake, &s->ck_stopping, s->ckpt);
+    s->ck_running = false;
     sqlite3_close(s->ckdb);
     s->ckdb = NULL;
 }
 
 /* ---- the writer ---- */
 
-static void fail_batch(struct job **jobs, size_t n)
+static void fail_batch(struct store__sqlite_job **jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct store_write *w = jobs[i]->w;
@@ -634,29 +395,29 @@ static void fail_batch(struct job **jobs, size_t n)
 }
 
 /* One transaction for the batch, one savepoint per job, one commit. */
-static void run_batch(struct sqlite_store *s, struct job **jobs, size_t n)
+static void run_batch(struct store__sqlite_store *s, struct store__sqlite_job **jobs, size_t n)
 {
     struct store__sqlite_conn *c = s->wconn;
     struct store__sqlite_tx tx = {.base = {.be = s->base.be, .s = &s->base}, .c = c};
     const char *failed = NULL;
     int src = SQLITE_OK;
     size_t undone = 0; /* jobs rolled back to their savepoint */
-    count(&s->n_batches, 1);
+    store__count(&s->n.batches, 1);
 
     /* A fault may have left a transaction open (a failed rollback). */
     if (!sqlite3_get_autocommit(c->db))
-        ctl_run(c, CTL_ROLLBACK);
+        store__sqlite_ctl_run(c, CTL_ROLLBACK);
     c->fault = false;
-    src = ctl_run_patiently(s, c, CTL_BEGIN_IMMEDIATE);
+    src = store__sqlite_ctl_run_patiently(s, c, CTL_BEGIN_IMMEDIATE);
     if (src != SQLITE_DONE) {
         store__sqlite_fail(c, src, "begin write");
         fail_batch(jobs, n);
-        count(&s->n_rollbacks, n);
+        store__count(&s->n.rollbacks, n);
         return;
     }
     for (size_t i = 0; i < n && !failed; i++) {
-        struct job *j = jobs[i];
-        if ((src = ctl_run(c, CTL_SAVEPOINT)) != SQLITE_DONE) {
+        struct store__sqlite_job *j = jobs[i];
+        if ((src = store__sqlite_ctl_run(c, CTL_SAVEPOINT)) != SQLITE_DONE) {
             failed = "savepoint";
             break;
         }
@@ -669,15 +430,15 @@ static void run_batch(struct sqlite_store *s, struct job **jobs, size_t n)
         if (j->rc) {
             free(j->w->body);
             j->w->body = NULL;
-            if ((src = ctl_run(c, CTL_ROLLBACK_TO)) != SQLITE_DONE)
+            if ((src = store__sqlite_ctl_run(c, CTL_ROLLBACK_TO)) != SQLITE_DONE)
                 failed = "rollback to savepoint";
             else
                 undone++;
         }
-        if (!failed && (src = ctl_run(c, CTL_RELEASE)) != SQLITE_DONE)
+        if (!failed && (src = store__sqlite_ctl_run(c, CTL_RELEASE)) != SQLITE_DONE)
             failed = "release savepoint";
     }
-    if (!failed && (src = ctl_run_patiently(s, c, CTL_COMMIT)) != SQLITE_DONE)
+    if (!failed && (src = store__sqlite_ctl_run_patiently(s, c, CTL_COMMIT)) != SQLITE_DONE)
         failed = "commit";
     if (failed) {
         if (src != SQLITE_DONE && src != SQLITE_OK)
@@ -687,20 +448,20 @@ static void run_batch(struct sqlite_store *s, struct job **jobs, size_t n)
         log_kv(LOG_ERROR, "write batch rolled back", "stage", failed, "jobs", count,
                (const char *)NULL);
         if (!sqlite3_get_autocommit(c->db))
-            ctl_run(c, CTL_ROLLBACK);
+            store__sqlite_ctl_run(c, CTL_ROLLBACK);
         fail_batch(jobs, n);
         undone = n; /* every job of the batch, run or not */
     } else {
-        count(&s->n_commits, 1);
+        store__count(&s->n.commits, 1);
     }
-    count(&s->n_rollbacks, undone);
+    store__count(&s->n.rollbacks, undone);
     c->fault = false;
     arena_reset(s->warena);
 }
 
 static void *writer_main(void *arg)
 {
-    struct sqlite_store *s = arg;
+    struct store__sqlite_store *s = arg;
     size_t max = (size_t)s->base.opt.batch_max;
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -723,11 +484,11 @@ static void *writer_main(void *arg)
         /* Asynchronous writes end here, outside the lock: their callbacks
          * answer requests. */
         for (size_t i = 0; i < n; i++) {
-            struct job *j = s->batch[i];
+            struct store__sqlite_job *j = s->batch[i];
             if (!j->end)
                 continue;
-            count(&s->n_writes, 1);
-            count_answer(s, j->rc);
+            store__count(&s->n.writes, 1);
+            store__count_answer(&s->n, j->rc);
             j->end(j->w, j->rc, j->end_arg);
             free(j);
             s->batch[i] = NULL;
@@ -745,12 +506,9 @@ static void *writer_main(void *arg)
 }
 
 /* Appends j to the writer's FIFO; the caller holds s->mu. */
-static void enqueue(struct sqlite_store *s, struct job *j)
+static void enqueue(struct store__sqlite_store *s, struct store__sqlite_job *j)
 {
-    if (s->tail)
-        s->tail->next = j;
-    else
-        s->head = j;
+    *(s->tail ? &s->tail->next : &s->head) = j;
     s->tail = j;
     s->queued++;
     pthread_cond_signal(&s->wake);
@@ -759,8 +517,8 @@ static void enqueue(struct sqlite_store *s, struct job *j)
 void store__sqlite_write_async(struct store *base, struct store_write *w, store_write_done end,
                                void *arg)
 {
-    struct sqlite_store *s = (struct sqlite_store *)base;
-    struct job *j = xcalloc(1, sizeof(*j));
+    struct store__sqlite_store *s = (struct store__sqlite_store *)base;
+    struct store__sqlite_job *j = xcalloc(1, sizeof(*j));
     j->w = w;
     j->rc = ERR_INTERNAL;
     j->end = end;
@@ -771,8 +529,8 @@ void store__sqlite_write_async(struct store *base, struct store_write *w, store_
         enqueue(s, j);
     pthread_mutex_unlock(&s->mu);
     if (stopping) {
-        count(&s->n_writes, 1);
-        count_answer(s, ERR_UNAVAILABLE);
+        store__count(&s->n.writes, 1);
+        store__count_answer(&s->n, ERR_UNAVAILABLE);
         end(w, ERR_UNAVAILABLE, arg);
         free(j);
     }
@@ -780,13 +538,13 @@ void store__sqlite_write_async(struct store *base, struct store_write *w, store_
 
 enum err store__sqlite_write(struct store *base, struct store_write *w)
 {
-    struct sqlite_store *s = (struct sqlite_store *)base;
+    struct store__sqlite_store *s = (struct store__sqlite_store *)base;
     /* From inside a write's own function this would wait for itself. */
     if (pthread_equal(pthread_self(), s->writer)) {
         log_kv(LOG_ERROR, "store_write called from inside a write", (const char *)NULL);
         return ERR_INTERNAL;
     }
-    struct job j = {.w = w, .rc = ERR_INTERNAL};
+    struct store__sqlite_job j = {.w = w, .rc = ERR_INTERNAL};
     pthread_cond_init(&j.cv, NULL);
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
@@ -798,14 +556,14 @@ enum err store__sqlite_write(struct store *base, struct store_write *w)
     }
     pthread_mutex_unlock(&s->mu);
     pthread_cond_destroy(&j.cv);
-    count(&s->n_writes, 1);
-    count_answer(s, j.rc);
+    store__count(&s->n.writes, 1);
+    store__count_answer(&s->n, j.rc);
     return j.rc;
 }
 
 /* ---- the readers ---- */
 
-static enum err reader_take(struct sqlite_store *s, struct store__sqlite_conn **out)
+enum err store__sqlite_reader_take(struct store__sqlite_store *s, struct store__sqlite_conn **out)
 {
     pthread_mutex_lock(&s->rmu);
     for (;;) {
@@ -835,7 +593,7 @@ static enum err reader_take(struct sqlite_store *s, struct store__sqlite_conn **
     return rc;
 }
 
-static void reader_give(struct sqlite_store *s, struct store__sqlite_conn *c)
+void store__sqlite_reader_give(struct store__sqlite_store *s, struct store__sqlite_conn *c)
 {
     pthread_mutex_lock(&s->rmu);
     c->next = s->rfree;
@@ -847,33 +605,33 @@ static void reader_give(struct sqlite_store *s, struct store__sqlite_conn *c)
 
 enum err store__sqlite_read(struct store *base, store_fn fn, void *arg)
 {
-    struct sqlite_store *s = (struct sqlite_store *)base;
+    struct store__sqlite_store *s = (struct store__sqlite_store *)base;
     struct store__sqlite_conn *c = NULL;
-    enum err rc = reader_take(s, &c);
+    enum err rc = store__sqlite_reader_take(s, &c);
     if (rc) {
-        count_answer(s, rc);
+        store__count_answer(&s->n, rc);
         return rc;
     }
     struct store__sqlite_tx tx = {.base = {.be = base->be, .s = base}, .c = c};
-    int src = ctl_run(c, CTL_BEGIN);
+    int src = store__sqlite_ctl_run(c, CTL_BEGIN);
     if (src != SQLITE_DONE) {
         rc = store__sqlite_fail(c, src, "begin read");
         goto out;
     }
     rc = fn(&tx.base, arg);
     if (!sqlite3_get_autocommit(c->db)) {
-        src = ctl_run(c, CTL_COMMIT);
+        src = store__sqlite_ctl_run(c, CTL_COMMIT);
         if (src != SQLITE_DONE) {
             enum err crc = store__sqlite_fail(c, src, "end read");
-            ctl_run(c, CTL_ROLLBACK);
+            store__sqlite_ctl_run(c, CTL_ROLLBACK);
             if (!rc)
                 rc = crc;
         }
     }
 out:
     c->fault = false;
-    reader_give(s, c);
-    count_answer(s, rc);
+    store__sqlite_reader_give(s, c);
+    store__count_answer(&s->n, rc);
     return rc;
 }
 
@@ -889,25 +647,13 @@ bool store__sqlite_ping(struct store *s)
     return store__sqlite_read(s, ping_fn, NULL) == ERR_OK;
 }
 
-/* ---- stats and backup ---- */
-
-static uint64_t load(atomic_ullong *c)
-{
-    return atomic_load_explicit(c, memory_order_relaxed);
-}
+/* ---- stats ---- */
 
 void store__sqlite_stats(struct store *base, struct store_stats *out)
 {
-    struct sqlite_store *s = (struct sqlite_store *)base;
-    out->counted = true;
-    out->writes = load(&s->n_writes);
-    out->batches = load(&s->n_batches);
-    out->commits = load(&s->n_commits);
-    out->rollbacks = load(&s->n_rollbacks);
-    out->unavailable = load(&s->n_unavailable);
-    out->internal = load(&s->n_internal);
-    out->retries = load(&s->n_retries);
-    out->checkpoints = load(&s->n_checkpoints);
+    struct store__sqlite_store *s = (struct store__sqlite_store *)base;
+    store__counters_read(&s->n, out);
+    out->checkpoints = atomic_load_explicit(&s->n_checkpoints, memory_order_relaxed);
     out->wal_pages = atomic_load_explicit(&s->wal_pages, memory_order_relaxed);
     out->pool_max = s->base.opt.pool_size;
     pthread_mutex_lock(&s->rmu);
@@ -919,146 +665,15 @@ void store__sqlite_stats(struct store *base, struct store_stats *out)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Copies every page of src into dst in one step, so in one read snapshot
- * of src: writers go on meanwhile (WAL) and the copy is consistent. */
-static int copy_pages(struct sqlite_store *s, sqlite3 *dst, sqlite3 *src)
-{
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
-    if (!b)
-        return sqlite3_extended_errcode(dst);
-    struct patience p;
-    patience_start(s, &p);
-    int rc;
-    do
-        rc = sqlite3_backup_step(b, -1);
-    while (rc == SQLITE_OK || patience_retry(&p, rc));
-    int frc = sqlite3_backup_finish(b);
-    return rc == SQLITE_DONE ? frc : rc;
-}
-
-/* The single text value of a one-row statement, into out. */
-static int query_text(sqlite3 *db, const char *sql, char *out, size_t cap)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(out, cap, "%s", t ? (const char *)t : "");
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static bool fsync_path(const char *path, bool dir)
-{
-    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0)
-        return false;
-    bool ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-}
-
-enum err store__sqlite_backup(struct store *base, const char *path)
-{
-    struct sqlite_store *s = (struct sqlite_store *)base;
-    struct store__sqlite_conn *src = NULL;
-    sqlite3 *dst = NULL;
-    const char *stage = NULL, *detail = NULL;
-    char text[64];
-    int rc = SQLITE_OK;
-
-    struct stat a, b;
-    if (stat(path, &a) == 0 && stat(s->path, &b) == 0 && a.st_dev == b.st_dev &&
-        a.st_ino == b.st_ino) {
-        log_kv(LOG_ERROR, "the backup path is the database itself", "path", path,
-               (const char *)NULL);
-        return ERR_UNAVAILABLE;
-    }
-    size_t tl = strlen(path) + 32;
-    char *tmp = xmalloc(tl);
-    snprintf(tmp, tl, "%s.tmp-%ld", path, (long)getpid());
-    unlink(tmp);
-
-    if (reader_take(s, &src)) {
-        stage = "open a reader";
-        goto out;
-    }
-    rc = sqlite3_open_v2(tmp, &dst,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(dst, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        stage = "create the copy";
-        goto out;
-    }
-    if ((rc = copy_pages(s, dst, src->db)) != SQLITE_OK) {
-        stage = "copy";
-        goto out;
-    }
-    reader_give(s, src);
-    src = NULL;
-    /* One self-contained file: no -wal beside it to forget. */
-    rc = query_text(dst, "PRAGMA journal_mode=DELETE", text, sizeof(text));
-    if (rc != SQLITE_OK || strcmp(text, "delete") != 0) {
-        stage = "leave WAL mode";
-        goto out;
-    }
-    rc = query_text(dst, "PRAGMA quick_check", text, sizeof(text));
-    if (rc != SQLITE_OK || strcmp(text, "ok") != 0) {
-        stage = "check the copy";
-        detail = text;
-        goto out;
-    }
-    rc = sqlite3_close(dst);
-    dst = NULL;
-    if (rc != SQLITE_OK) {
-        stage = "close the copy";
-        goto out;
-    }
-    /* Durable before it takes the name, and the name durable after. */
-    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir ? 1 : 0] = '\0';
-    bool moved =
-        fsync_path(tmp, false) && rename(tmp, path) == 0 && fsync_path(slash ? dir : ".", true);
-    free(dir);
-    if (!moved) {
-        stage = "move the copy into place";
-        detail = strerror(errno);
-        goto out;
-    }
-    log_kv(LOG_INFO, "backup written", "path", path, (const char *)NULL);
-    free(tmp);
-    return ERR_OK;
-out:
-    if (!detail)
-        detail = dst ? sqlite3_errmsg(dst) : src ? sqlite3_errmsg(src->db) : sqlite3_errstr(rc);
-    log_kv(LOG_ERROR, "backup failed", "stage", stage, "path", path, "detail", detail,
-           (const char *)NULL);
-    if (src)
-        reader_give(s, src);
-    sqlite3_close(dst);
-    unlink(tmp);
-    free(tmp);
-    return ERR_UNAVAILABLE;
-}
-
 /* ---- open and close ---- */
 
 void store__sqlite_close(struct store *base)
 {
-    struct sqlite_store *s = (struct sqlite_store *)base;
+    struct store__sqlite_store *s = (struct store__sqlite_store *)base;
     if (!s)
         return;
-    if (s->writer_running) {
-        pthread_mutex_lock(&s->mu);
-        s->stopping = true;
-        pthread_cond_signal(&s->wake);
-        pthread_mutex_unlock(&s->mu);
-        pthread_join(s->writer, NULL);
-    }
+    if (s->writer_running)
+        thread_stop(&s->mu, &s->wake, &s->stopping, s->writer);
     /* After the writer: its last commits may still wake the checkpointer. */
     checkpointer_stop(s);
     conn_close(s->wconn);
@@ -1110,7 +725,7 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
                (const char *)NULL);
         return ERR_UNAVAILABLE;
     }
-    struct sqlite_store *s = xcalloc(1, sizeof(*s));
+    struct store__sqlite_store *s = xcalloc(1, sizeof(*s));
     s->base.be = be;
     s->base.opt = *o;
     if (s->base.opt.pool_size < 1)
@@ -1131,7 +746,7 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
     s->warena = arena_create();
     s->batch = xcalloc((size_t)s->base.opt.batch_max, sizeof(*s->batch));
 
-    if ((rc = conn_open(s, true, &s->wconn)) || (rc = migrate(s, s->wconn)) ||
+    if ((rc = conn_open(s, true, &s->wconn)) || (rc = store__sqlite_migrate(s, s->wconn)) ||
         (rc = checkpointer_start(s)))
         goto fail;
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
