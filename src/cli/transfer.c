@@ -4,7 +4,6 @@
  * checks the whole file first, then writes it in one transaction.
  */
 #include "transfer.h"
-#include "../core/buf.h"
 #include "../core/clock.h"
 #include "../core/config.h"
 #include "../core/id.h"
@@ -650,66 +649,28 @@ out:
     return rc;
 }
 
-/* True when the file's customer `id` was archived before `t`: it cannot
- * have joined (or come to own) an organization made at `t` (R9). One
- * archived later is a member R9 keeps, as an export of it holds. */
-static bool archived_before(const struct import_op *op, const char *id, int64_t t)
+/* rules_org_admit's view of the file: when a customer was archived. */
+static int64_t archived_at(void *ctx, const char *id)
 {
-    const struct customer *c = customer_of(op, id);
-    return c && c->archived_at && c->archived_at < t;
-}
-
-/*
- * The organization rules (src/rules) for one organization of the file, in
- * the account as the lines before it left it: what an import may load is
- * what the API could have made. Stricter than a request in one way: an
- * export never lists an owner among its members or a member twice, so
- * those (R3, R4) are refused, not dropped.
- */
-static enum err org_rules(struct store_tx *tx, struct import_op *op, const char *account,
-                          const struct organization *o)
-{
-    struct rules_verdict *v = &op->verdict;
-    size_t n = o->n_members, n_fresh = 0;
-    const char **ids = arena_alloc(op->a, (n + 1) * sizeof(*ids));
-    const char **fresh = arena_alloc(op->a, (n + 1) * sizeof(*fresh));
-    for (size_t i = 0; i < n; i++) {
-        ids[i] = o->members[i].id;
-        const struct customer *c = customer_of(op, ids[i]);
-        if (!c || !c->archived_at || archived_before(op, ids[i], o->created_at))
-            fresh[n_fresh++] = ids[i];
-    }
-    const char *name;
-    enum err rc;
-    if ((rc = rules_members_distinct(op->a, "memberIds", o->owner.id, ids, n, v)) ||
-        (rc = rules_owner_free(tx, account, "ownerId", o->owner.id, v)))
-        return rc;
-    if (archived_before(op, o->owner.id, o->created_at) &&
-        (rc = rules_owner_check(tx, op->a, account, "ownerId", o->owner.id, &name, v)))
-        return rc;
-    if ((rc = rules_customers_live(tx, op->a, account, "memberIds", fresh, n_fresh, NULL, v)) ||
-        (rc = rules_no_cycle(tx, op->a, account, "memberIds", o->owner.id, ids, n, v)) ||
-        (rc = rules_limit_organization(&op->limits, "memberIds", (int64_t)n, v)))
-        return rc;
-    return ERR_OK;
+    const struct customer *c = customer_of(ctx, id);
+    return c ? c->archived_at : 0;
 }
 
 /* "organization ID breaks R6 (HierarchyCycle): SENTENCE (memberIds: ID, ...)" */
 static void verdict_text(const struct import_op *op, enum err rc, char *out, size_t cap)
 {
     const struct rules_verdict *v = &op->verdict;
-    struct buf b;
-    buf_init(&b, 4096);
-    buf_printf(&b, "organization %s breaks %s (%s): %s", op->org->id, v->rule, err_type(rc),
-               v->msg);
-    if (v->n_ids || v->field) {
-        buf_printf(&b, " (%s", v->field ? v->field : "customer");
-        for (size_t i = 0; i < v->n_ids; i++)
-            buf_printf(&b, "%s %s", i ? "," : ":", v->ids[i]);
-        buf_puts(&b, ")");
+    size_t n = (size_t)snprintf(out, cap, "organization %s breaks %s (%s): %s", op->org->id,
+                                v->rule, err_type(rc), v->msg);
+    for (size_t i = 0; i < v->n_ids && n < cap; i++) {
+        if (i == 0)
+            n += (size_t)snprintf(out + n, cap - n, " (%s: %s", v->field ? v->field : "ids",
+                                  v->ids[i]);
+        else
+            n += (size_t)snprintf(out + n, cap - n, ", %s", v->ids[i]);
     }
-    snprintf(out, cap, "%.*s", (int)b.len, b.data);
-    buf_fini(&b);
+    if (v->n_ids && n < cap)
+        snprintf(out + n, cap - n, ")");
 }
 
 static enum err import_tx(struct store_tx *tx, void *arg)
@@ -733,8 +694,9 @@ static enum err import_tx(struct store_tx *tx, void *arg)
         op->line = op->org_lines[i];
         op->org = &op->orgs[i];
         memset(&op->verdict, 0, sizeof(op->verdict));
-        if (!(rc = org_rules(tx, op, account, op->org)))
-            rc = rules_org_insert(tx, account, "ownerId", op->org, &op->verdict);
+        /* What an import may load is what the API could have made. */
+        rc = rules_org_admit(tx, op->a, account, &op->limits, op->org, archived_at, op,
+                             &op->verdict);
     }
     return rc;
 }

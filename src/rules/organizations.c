@@ -362,3 +362,32 @@ enum err rules_parent_attach(struct store_tx *tx, struct arena *a, const char *a
         return rc;
     return rules_limit_organization(lim, "parentId", count, v);
 }
+
+enum err rules_org_admit(struct store_tx *tx, struct arena *a, const char *account,
+                         const struct rules_limits *lim, const struct organization *o,
+                         int64_t (*archived_at)(void *ctx, const char *id), void *ctx,
+                         struct rules_verdict *v)
+{
+    size_t n = o->n_members, n_fresh = 0;
+    const char **ids = ids_alloc(a, n), **fresh = ids_alloc(a, n);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = o->members[i].id;
+        int64_t t = archived_at(ctx, ids[i]);
+        if (!t || t < o->created_at) /* a member R9 keeps is not checked again */
+            fresh[n_fresh++] = ids[i];
+    }
+    const char *owner = o->owner.id, *name;
+    int64_t owner_archived = archived_at(ctx, owner);
+    enum err rc;
+    if ((rc = rules_members_distinct(a, "memberIds", owner, ids, n, v)) ||
+        (rc = rules_owner_free(tx, account, "ownerId", owner, v)))
+        return rc;
+    if ((!owner_archived || owner_archived < o->created_at) &&
+        (rc = rules_owner_check(tx, a, account, "ownerId", owner, &name, v)))
+        return rc;
+    if ((rc = rules_customers_live(tx, a, account, "memberIds", fresh, n_fresh, NULL, v)) ||
+        (rc = rules_no_cycle(tx, a, account, "memberIds", owner, ids, n, v)) ||
+        (rc = rules_limit_organization(lim, "memberIds", (int64_t)n, v)))
+        return rc;
+    return rules_org_insert(tx, account, "ownerId", o, v);
+}

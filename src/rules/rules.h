@@ -157,4 +157,19 @@ enum err rules_parent_attach(struct store_tx *tx, struct arena *a, const char *a
                              const struct rules_limits *lim, const char *parent, const char *child,
                              struct rules_verdict *v);
 
+/*
+ * An organization as stored (a line of an import) admitted into `account`
+ * as if it had been made through the API, after the ones admitted before
+ * it: R3 and R4 held strictly (rules_members_distinct), R1, R5 for the
+ * owner and the members, R6, R8 per organization, then the insert (R10).
+ * R9 by the times: a customer archived before o->created_at cannot have
+ * joined (or come to own) it, one archived since is a member R9 keeps;
+ * archived_at(ctx, id) says when a customer was archived (0: it is not).
+ * Fields: "ownerId", "memberIds". Errors: the rules'; store errors.
+ */
+enum err rules_org_admit(struct store_tx *tx, struct arena *a, const char *account,
+                         const struct rules_limits *lim, const struct organization *o,
+                         int64_t (*archived_at)(void *ctx, const char *id), void *ctx,
+                         struct rules_verdict *v);
+
 #endif

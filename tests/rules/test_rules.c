@@ -66,6 +66,7 @@ enum kind {
     K_ATTACH,
     K_INSERT,
     K_COUNT,
+    K_ADMIT,
 };
 
 struct op {
@@ -86,6 +87,21 @@ struct op {
     char id_out[ID_LEN + 1];
     int64_t count;
 };
+
+/* K_ADMIT's view of when customers were archived: (id, time) pairs. */
+static struct {
+    const char *id;
+    int64_t at;
+} archived_times[4];
+
+static int64_t archived_at(void *ctx, const char *id)
+{
+    (void)ctx;
+    for (size_t i = 0; i < 4; i++)
+        if (archived_times[i].id && strcmp(archived_times[i].id, id) == 0)
+            return archived_times[i].at;
+    return 0;
+}
 
 static enum err op_fn(struct store_tx *tx, void *arg)
 {
@@ -117,6 +133,8 @@ static enum err op_fn(struct store_tx *tx, void *arg)
         return rules_parent_attach(tx, A, o->acct, lim, o->id, o->id2, &o->v);
     case K_INSERT:
         return rules_org_insert(tx, o->acct, "ownerId", o->org, &o->v);
+    case K_ADMIT:
+        return rules_org_admit(tx, A, o->acct, lim, o->org, archived_at, NULL, &o->v);
     case K_COUNT: {
         char org_id[ID_LEN + 1];
         enum err rc = store_org_id_by_owner(tx, o->acct, o->id, org_id);
@@ -586,4 +604,70 @@ Test(rules, create_answers_with_the_members_in_order_and_named)
     const char *owner2 = customer("Owner 2");
     struct op o = {.k = K_CREATE, .acct = acc_a, .id = owner2, .ids = &foreign, .n = 1};
     expect(&o, W(&o), ERR_CUSTOMER_NOT_FOUND, "R5", "memberIds", &foreign, 1);
+}
+
+/* ---- an organization as stored (import) ---- */
+
+/* An organization of `owner` with members ids[0..n), made at `at`. */
+static struct organization *stored(const char *owner, const char *const *ids, size_t n, int64_t at)
+{
+    struct organization *o = arena_zalloc(A, sizeof(*o));
+    id_new(o->id);
+    memcpy(o->owner.id, owner, ID_LEN + 1);
+    o->members = arena_zalloc(A, (n + 1) * sizeof(*o->members));
+    for (size_t i = 0; i < n; i++)
+        memcpy(o->members[i].id, ids[i], ID_LEN + 1);
+    o->n_members = n;
+    o->created_at = at;
+    return o;
+}
+
+Test(rules, admit_holds_a_stored_organization_to_the_rules_with_r9_by_the_times)
+{
+    const char *own = customer("Owner"), *m = customer("M"), *early = customer("Early");
+    const char *late = customer("Late");
+    archive(early);
+    archive(late);
+    const int64_t t = 1722340800000; /* the organization's createdAt */
+    archived_times[0].id = early;
+    archived_times[0].at = t - 1;
+    archived_times[1].id = late;
+    archived_times[1].at = t + 1;
+    /* R3 and R4 strictly: not dropped but refused. */
+    const char *with_owner[] = {m, own};
+    struct op o = {.k = K_ADMIT, .acct = acc_a, .org = stored(own, with_owner, 2, t)};
+    expect(&o, W(&o), ERR_FIELD_INVALID, "R3", "memberIds", &own, 1);
+    const char *twice[] = {m, m};
+    o = (struct op){.k = K_ADMIT, .acct = acc_a, .org = stored(own, twice, 2, t)};
+    expect(&o, W(&o), ERR_FIELD_INVALID, "R4", "memberIds", &m, 1);
+    /* Archived before the organization was made: it cannot have joined. */
+    const char *ids[] = {m, early};
+    o = (struct op){.k = K_ADMIT, .acct = acc_a, .org = stored(own, ids, 2, t)};
+    expect(&o, W(&o), ERR_CUSTOMER_ARCHIVED, "R5", "memberIds", &early, 1);
+    o = (struct op){.k = K_ADMIT, .acct = acc_a, .org = stored(early, &m, 1, t)};
+    expect(&o, W(&o), ERR_CUSTOMER_ARCHIVED, "R5", "ownerId", &early, 1);
+    cr_assert_eq(count_of(own), -1, "nothing was written");
+    /* Archived since: a membership R9 keeps. */
+    const char *kept[] = {m, late};
+    o = (struct op){.k = K_ADMIT, .acct = acc_a, .org = stored(own, kept, 2, t)};
+    cr_assert_eq(W(&o), ERR_OK, "%s", o.v.msg);
+    cr_assert_eq(count_of(own), 2);
+    /* Then R1, and R6 against what was admitted before. */
+    o = (struct op){.k = K_ADMIT, .acct = acc_a, .org = stored(own, NULL, 0, t)};
+    expect(&o, W(&o), ERR_ORGANIZATION_EXISTS, "R1", "ownerId", NULL, 0);
+    o = (struct op){.k = K_ADMIT, .acct = acc_a, .org = stored(m, &own, 1, t)};
+    expect(&o, W(&o), ERR_HIERARCHY_CYCLE, "R6", "memberIds", &own, 1);
+    /* R8. */
+    o = (struct op){.k = K_ADMIT,
+                    .acct = acc_a,
+                    .org = stored(m, NULL, 0, t),
+                    .lim = {.per_request = 1, .per_organization = 1}};
+    cr_assert_eq(W(&o), ERR_OK, "%s", o.v.msg);
+    const char *two[] = {m, own};
+    const char *other = customer("Other");
+    o = (struct op){.k = K_ADMIT,
+                    .acct = acc_a,
+                    .org = stored(other, two, 2, t),
+                    .lim = {.per_request = 1, .per_organization = 1}};
+    expect(&o, W(&o), ERR_LIMIT_EXCEEDED, "R8", "memberIds", NULL, 0);
 }
