@@ -56,7 +56,7 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     return rc;
 }
 
-enum err aliases_create(struct call *c)
+enum err api_aliases_create(struct call *c)
 {
     struct alias_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct alias_op){.c = c, .status = 201};
@@ -92,7 +92,7 @@ static enum err update_tx(struct store_tx *tx, void *arg)
     return store_alias_update(tx, op->c->account, &op->al);
 }
 
-enum err aliases_update(struct call *c)
+enum err api_aliases_update(struct call *c)
 {
     struct alias_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct alias_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
@@ -113,7 +113,7 @@ static enum err delete_tx(struct store_tx *tx, void *arg)
     return store_alias_update(tx, op->c->account, &op->al);
 }
 
-enum err aliases_delete(struct call *c)
+enum err api_aliases_delete(struct call *c)
 {
     struct alias_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct alias_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
@@ -127,7 +127,7 @@ static enum err list_tx(struct store_tx *tx, void *arg)
                             &op->pr);
 }
 
-enum err aliases_list(struct call *c)
+enum err api_aliases_list(struct call *c)
 {
     struct alias_op op = {.c = c, .value = req_query(c->req, "value")};
     enum err rc;
@@ -164,7 +164,7 @@ static enum err for_customer_tx(struct store_tx *tx, void *arg)
     return store_alias_list_for_customer(tx, c->a, c->account, op->customer, &op->items, &op->n);
 }
 
-enum err aliases_for_customer(struct call *c)
+enum err api_aliases_for_customer(struct call *c)
 {
     struct alias_op op = {.c = c, .customer = call_id_param(c, 0)};
     enum err rc = call_read(c, for_customer_tx, &op);

@@ -9,14 +9,14 @@
 #ifndef KINSHIP_API_H
 #define KINSHIP_API_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
 #include "../core/config.h"
 #include "../core/err.h"
-#include "../domain/parse.h"
+#include "../domain/parse.h" /* and with it jansson's json_t: only src/domain includes jansson */
 #include "../http/req.h"
 #include "../http/router.h"
+#include "../rules/rules.h"
 #include "../store/store.h"
 
 #define API_VERSION "2024-07-30"
@@ -40,7 +40,7 @@ struct api {
     struct metrics *metrics;
     struct ratelimit *ratelimit; /* NULL: off */
     struct http_server *server;  /* for requests in flight */
-    const char *openapi; /* the OpenAPI document served at /openapi.json */
+    const char *openapi;         /* the OpenAPI document served at /openapi.json */
     size_t openapi_len;
 };
 
@@ -50,7 +50,7 @@ struct call {
     struct arena *a;
     const char *account; /* the caller's account id */
     const char *client_id;
-    json_t *body;        /* the parsed JSON body, with ROUTE_JSON_BODY */
+    json_t *body; /* the parsed JSON body, with ROUTE_JSON_BODY */
     const char *idem_key;
     uint8_t idem_hash[IDEM_HASH_LEN];
     /* error detail */
@@ -96,6 +96,15 @@ void api_complete(struct req *r, void *ud);
 enum err call_fail(struct call *c, enum err e, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve);
+/*
+ * The error answer of a broken organization rule (src/rules): type and
+ * message from the verdict, its field, and the ids at fault as
+ * `customerIds` (R1: the existing `organizationId`). Returns rc. When no
+ * rule was broken (verdict->rule is NULL: a store error), returns rc alone.
+ */
+enum err call_fail_verdict(struct call *c, enum err rc, const struct rules_verdict *v);
+/* R8's bounds, from the server's settings. */
+struct rules_limits call_limits(const struct call *c);
 /* Adds a member to the error object (takes the reference). */
 void call_detail(struct call *c, const char *key, json_t *value);
 /* Responds with `body` rendered (takes the reference). */
@@ -116,8 +125,8 @@ enum err call_read(struct call *c, store_fn fn, void *arg);
  * call_write's answer and touches nothing after it, and `arg`, like all
  * fn reads, lives in the call's arena, not on the handler's stack.
  */
-enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *status, char **body),
-                    void *arg);
+enum err call_write(struct call *c, store_fn fn,
+                    void (*render)(void *arg, int *status, char **body), void *arg);
 /* The end of every call: the error response for rc (when not ERR_OK) and
  * the release of the parsed body. */
 void api_call_end(struct call *c, enum err rc);
@@ -154,43 +163,37 @@ enum err call_bool_param(struct call *c, const char *name, bool def, bool *out);
 
 /* ---- handlers ---- */
 
-enum err customers_create(struct call *c);
-enum err customers_get(struct call *c);
-enum err customers_update(struct call *c);
-enum err customers_list(struct call *c);
-enum err customers_archive(struct call *c);
-enum err customers_by_alias(struct call *c);
-enum err customers_property_keys(struct call *c);
+enum err api_customers_create(struct call *c);
+enum err api_customers_get(struct call *c);
+enum err api_customers_update(struct call *c);
+enum err api_customers_list(struct call *c);
+enum err api_customers_archive(struct call *c);
+enum err api_customers_by_alias(struct call *c);
+enum err api_customers_property_keys(struct call *c);
 
-enum err contacts_list(struct call *c);
-enum err contacts_create(struct call *c);
-enum err contacts_update(struct call *c);
-enum err contacts_archive(struct call *c);
+enum err api_contacts_list(struct call *c);
+enum err api_contacts_create(struct call *c);
+enum err api_contacts_update(struct call *c);
+enum err api_contacts_archive(struct call *c);
 
-enum err aliases_list(struct call *c);
-enum err aliases_create(struct call *c);
-enum err aliases_update(struct call *c);
-enum err aliases_delete(struct call *c);
-enum err aliases_for_customer(struct call *c);
+enum err api_aliases_list(struct call *c);
+enum err api_aliases_create(struct call *c);
+enum err api_aliases_update(struct call *c);
+enum err api_aliases_delete(struct call *c);
+enum err api_aliases_for_customer(struct call *c);
 
-enum err orgs_create(struct call *c);
-enum err orgs_get(struct call *c);
-enum err orgs_list(struct call *c);
-enum err orgs_delete(struct call *c);
-enum err orgs_members_add(struct call *c);
-enum err orgs_members_replace(struct call *c);
-enum err orgs_member_remove(struct call *c);
+enum err api_orgs_create(struct call *c);
+enum err api_orgs_get(struct call *c);
+enum err api_orgs_list(struct call *c);
+enum err api_orgs_delete(struct call *c);
+enum err api_orgs_members_add(struct call *c);
+enum err api_orgs_members_replace(struct call *c);
+enum err api_orgs_member_remove(struct call *c);
 
 enum err ops_healthz(struct call *c);
 enum err ops_readyz(struct call *c);
 enum err ops_openapi(struct call *c);
 enum err ops_metrics(struct call *c);
-
-/* Shared by customers (parentId, R2) and organizations: makes `child` a
- * member of the organization `parent` owns, creating it when there is none.
- * Checks R5 for parent and R6. Runs inside a write transaction. */
-enum err orgs_attach_child(struct call *c, struct store_tx *tx, const char *parent,
-                           const char *child);
 
 /* auth.c: checks the Authorization header; sets c->account. */
 enum err auth_check(struct call *c);
@@ -207,7 +210,7 @@ enum err auth_check(struct call *c);
  * which, in words that quote nothing of the header. The caller wipes
  * `secret` (sodium_memzero) when done with it.
  */
-enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret,
-                          size_t cap, size_t *secret_len, const char **why);
+enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret, size_t cap,
+                          size_t *secret_len, const char **why);
 
 #endif

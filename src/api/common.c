@@ -27,6 +27,27 @@ enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve)
     return call_fail(c, e, ve->field, "%s", ve->msg);
 }
 
+enum err call_fail_verdict(struct call *c, enum err rc, const struct rules_verdict *v)
+{
+    if (!v->rule)
+        return rc;
+    if (v->org_id[0])
+        call_detail(c, "organizationId", json_string(v->org_id));
+    if (v->n_ids) {
+        json_t *ids = json_array();
+        for (size_t i = 0; i < v->n_ids; i++)
+            json_array_append_new(ids, json_string(v->ids[i]));
+        call_detail(c, "customerIds", ids);
+    }
+    return call_fail(c, rc, v->field, "%s", v->msg);
+}
+
+struct rules_limits call_limits(const struct call *c)
+{
+    return (struct rules_limits){.per_request = c->api->cfg->members_per_request,
+                                 .per_organization = c->api->cfg->members_per_organization};
+}
+
 void call_detail(struct call *c, const char *key, json_t *value)
 {
     if (!c->err_detail)
@@ -121,8 +142,8 @@ static void write_done(struct store_write *w, enum err rc, void *arg)
     req_resume(c->req);
 }
 
-enum err call_write(struct call *c, store_fn fn, void (*render)(void *arg, int *status, char **body),
-                    void *arg)
+enum err call_write(struct call *c, store_fn fn,
+                    void (*render)(void *arg, int *status, char **body), void *arg)
 {
     struct store_write *w = arena_zalloc(c->a, sizeof(*w));
     *w = (struct store_write){.fn = fn, .arg = arg, .render = render, .account_id = c->account};
@@ -216,8 +237,8 @@ enum err page_cursor_decode(const char *text, const char *sort, bool desc, struc
     return rc;
 }
 
-static enum err decode_cursor(struct call *c, const char *name, const char *text,
-                              const char *sort, bool desc, struct page_query *pq)
+static enum err decode_cursor(struct call *c, const char *name, const char *text, const char *sort,
+                              bool desc, struct page_query *pq)
 {
     const char *why = NULL;
     enum err rc = page_cursor_decode(text, sort, desc, c->a, pq, &why);

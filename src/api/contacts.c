@@ -56,8 +56,7 @@ static enum err demote_primary(struct contact_op *op, struct store_tx *tx, const
 {
     struct contact *all;
     size_t n;
-    enum err rc =
-        store_contact_list(tx, op->c->a, op->c->account, op->customer, false, &all, &n);
+    enum err rc = store_contact_list(tx, op->c->a, op->c->account, op->customer, false, &all, &n);
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         if (all[i].pref != BILLING_PRIMARY || strcmp(all[i].id, keep) == 0)
             continue;
@@ -78,7 +77,7 @@ static enum err list_tx(struct store_tx *tx, void *arg)
                               &op->items, &op->n);
 }
 
-enum err contacts_list(struct call *c)
+enum err api_contacts_list(struct call *c)
 {
     struct contact_op op = {.c = c, .customer = call_id_param(c, 0)};
     enum err rc;
@@ -114,7 +113,7 @@ static enum err parse(struct call *c, struct contact *out)
     return rc ? call_fail_verr(c, rc, &ve) : ERR_OK;
 }
 
-enum err contacts_create(struct call *c)
+enum err api_contacts_create(struct call *c)
 {
     struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct contact_op){.c = c, .status = 201, .customer = call_id_param(c, 0)};
@@ -145,7 +144,7 @@ static enum err update_tx(struct store_tx *tx, void *arg)
     return store_contact_update(tx, c->account, op->customer, &op->out);
 }
 
-enum err contacts_update(struct call *c)
+enum err api_contacts_update(struct call *c)
 {
     struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct contact_op){
@@ -168,7 +167,7 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
     return store_contact_update(tx, op->c->account, op->customer, &op->out);
 }
 
-enum err contacts_archive(struct call *c)
+enum err api_contacts_archive(struct call *c)
 {
     struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct contact_op){

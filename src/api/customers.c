@@ -62,12 +62,21 @@ static enum err attach_aliases(struct call *c, struct store_tx *tx, const char *
         memcpy(al.account_id, c->account, ID_LEN + 1);
         memcpy(al.customer_id, customer, ID_LEN + 1);
         if ((rc = store_alias_insert(tx, c->account, &al)))
-            return rc == ERR_ALIAS_EXISTS
-                       ? call_fail(c, rc, "customerAliases",
-                                   "customerAliases[%zu] is already in use", i)
-                       : rc;
+            return rc == ERR_ALIAS_EXISTS ? call_fail(c, rc, "customerAliases",
+                                                      "customerAliases[%zu] is already in use", i)
+                                          : rc;
     }
     return ERR_OK;
+}
+
+/* parentId (R2, src/rules): `child` joins the organization `parent` owns. */
+static enum err attach_to_parent(struct call *c, struct store_tx *tx, const char *parent,
+                                 const char *child)
+{
+    struct rules_limits lim = call_limits(c);
+    struct rules_verdict v = {0};
+    enum err rc = rules_parent_attach(tx, c->a, c->account, &lim, parent, child, &v);
+    return rc ? call_fail_verdict(c, rc, &v) : ERR_OK;
 }
 
 static enum err create_tx(struct store_tx *tx, void *arg)
@@ -87,7 +96,7 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     if ((rc = store_customer_insert(tx, c->account, cu)) ||
         (rc = attach_aliases(c, tx, cu->id, &op->in, now)))
         return rc;
-    if (op->in.parent_id && (rc = orgs_attach_child(c, tx, op->in.parent_id, cu->id)))
+    if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
     return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
 }
@@ -99,7 +108,7 @@ static enum err parse_input(struct call *c, struct customer_input *in)
     return rc ? call_fail_verr(c, rc, &ve) : ERR_OK;
 }
 
-enum err customers_create(struct call *c)
+enum err api_customers_create(struct call *c)
 {
     struct cust_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct cust_op){.c = c, .status = 201};
@@ -123,17 +132,12 @@ static enum err update_tx(struct store_tx *tx, void *arg)
         return not_found(c);
     if (rc || (rc = attach_aliases(c, tx, cu->id, &op->in, now)))
         return rc;
-    if (op->in.parent_id) {
-        if (strcmp(op->in.parent_id, cu->id) == 0)
-            return call_fail(c, ERR_HIERARCHY_CYCLE, "parentId",
-                             "a customer cannot be its own parent");
-        if ((rc = orgs_attach_child(c, tx, op->in.parent_id, cu->id)))
-            return rc;
-    }
+    if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
+        return rc;
     return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
 }
 
-enum err customers_update(struct call *c)
+enum err api_customers_update(struct call *c)
 {
     struct cust_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct cust_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
@@ -152,7 +156,7 @@ static enum err get_tx(struct store_tx *tx, void *arg)
     return rc == ERR_NOT_FOUND ? not_found(op->c) : rc;
 }
 
-enum err customers_get(struct call *c)
+enum err api_customers_get(struct call *c)
 {
     struct cust_op op = {.c = c, .id = call_id_param(c, 0)};
     if (!op.id)
@@ -175,7 +179,7 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
     return rc ? rc : get_tx(tx, arg);
 }
 
-enum err customers_archive(struct call *c)
+enum err api_customers_archive(struct call *c)
 {
     struct cust_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct cust_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
@@ -202,7 +206,7 @@ static enum err by_alias_tx(struct store_tx *tx, void *arg)
     return rc;
 }
 
-enum err customers_by_alias(struct call *c)
+enum err api_customers_by_alias(struct call *c)
 {
     struct alias_lookup op = {.c = c, .value = c->req->params[0]};
     enum err rc = call_read(c, by_alias_tx, &op);
@@ -224,7 +228,7 @@ static enum err keys_tx(struct store_tx *tx, void *arg)
     return store_property_keys(tx, op->c->a, op->c->account, &op->keys, &op->n);
 }
 
-enum err customers_property_keys(struct call *c)
+enum err api_customers_property_keys(struct call *c)
 {
     struct keys_op op = {.c = c};
     enum err rc = call_read(c, keys_tx, &op);
@@ -249,8 +253,8 @@ struct list_op {
 static enum err list_tx(struct store_tx *tx, void *arg)
 {
     struct list_op *op = arg;
-    return store_customer_list(tx, op->c->a, op->c->account, &op->q, &op->items, &op->keys,
-                               &op->n, &op->pr);
+    return store_customer_list(tx, op->c->a, op->c->account, &op->q, &op->items, &op->keys, &op->n,
+                               &op->pr);
 }
 
 /* sortBy: createdAt (default), legalName, label, or customProperties.<key>. */
@@ -303,7 +307,7 @@ static enum err check_time_cursor(struct call *c, const struct customer_query *q
     return call_fail(c, ERR_CURSOR_INVALID, name, "%s is not a cursor this API issued", name);
 }
 
-enum err customers_list(struct call *c)
+enum err api_customers_list(struct call *c)
 {
     struct list_op op = {.c = c};
     struct customer_query *q = &op.q;

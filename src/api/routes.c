@@ -5,7 +5,10 @@
  */
 #include "api.h"
 
-#define R(m, p, h, f, n) {HTTP_##m, p, (void *)(h), f, n}
+#define R(m, p, h, f, n)                                                                           \
+    {                                                                                              \
+        HTTP_##m, p, (void *)(h), f, n                                                             \
+    }
 
 #define API_READ ROUTE_API
 #define API_BODY (ROUTE_API | ROUTE_JSON_BODY | ROUTE_IDEMPOTENT | ROUTE_WRITE)
@@ -15,34 +18,35 @@
 #define EXT ROUTE_EXTENSION
 
 const struct route api_routes[] = {
-    R(GET, "/customers", customers_list, API_PAGE, "customers.list"),
-    R(POST, "/customers", customers_create, API_BODY, "customers.create"),
-    R(GET, "/customers/by-alias/{alias}", customers_by_alias, API_READ, "customers.by_alias"),
-    R(GET, "/customers/{id}", customers_get, API_READ, "customers.get"),
-    R(PUT, "/customers/{id}", customers_update, API_BODY, "customers.update"),
-    R(POST, "/customers/{id}/archive", customers_archive, API_POST, "customers.archive"),
-    R(GET, "/customers/{id}/aliases", aliases_for_customer, API_READ, "customers.aliases"),
-    R(GET, "/customer-custom-property-keys", customers_property_keys, API_READ,
+    R(GET, "/customers", api_customers_list, API_PAGE, "customers.list"),
+    R(POST, "/customers", api_customers_create, API_BODY, "customers.create"),
+    R(GET, "/customers/by-alias/{alias}", api_customers_by_alias, API_READ, "customers.by_alias"),
+    R(GET, "/customers/{id}", api_customers_get, API_READ, "customers.get"),
+    R(PUT, "/customers/{id}", api_customers_update, API_BODY, "customers.update"),
+    R(POST, "/customers/{id}/archive", api_customers_archive, API_POST, "customers.archive"),
+    R(GET, "/customers/{id}/aliases", api_aliases_for_customer, API_READ, "customers.aliases"),
+    R(GET, "/customer-custom-property-keys", api_customers_property_keys, API_READ,
       "customers.property_keys"),
-    R(GET, "/customers/{customer}/contacts", contacts_list, API_READ, "contacts.list"),
-    R(POST, "/customers/{customer}/contacts", contacts_create, API_BODY, "contacts.create"),
-    R(PUT, "/customers/{customer}/contacts/{id}", contacts_update, API_BODY, "contacts.update"),
-    R(POST, "/customers/{customer}/contacts/{id}/archive", contacts_archive, API_POST,
+    R(GET, "/customers/{customer}/contacts", api_contacts_list, API_READ, "contacts.list"),
+    R(POST, "/customers/{customer}/contacts", api_contacts_create, API_BODY, "contacts.create"),
+    R(PUT, "/customers/{customer}/contacts/{id}", api_contacts_update, API_BODY, "contacts.update"),
+    R(POST, "/customers/{customer}/contacts/{id}/archive", api_contacts_archive, API_POST,
       "contacts.archive"),
-    R(GET, "/customer-aliases", aliases_list, API_PAGE, "aliases.list"),
-    R(POST, "/customer-aliases", aliases_create, API_BODY, "aliases.create"),
-    R(PUT, "/customer-aliases/{id}", aliases_update, API_BODY, "aliases.update"),
-    R(DELETE, "/customer-aliases/{id}", aliases_delete, API_DEL, "aliases.delete"),
-    R(POST, "/customer-organizations", orgs_create, API_BODY, "organizations.create"),
-    R(POST, "/customer-organizations/{id}/members", orgs_members_add, API_BODY,
+    R(GET, "/customer-aliases", api_aliases_list, API_PAGE, "aliases.list"),
+    R(POST, "/customer-aliases", api_aliases_create, API_BODY, "aliases.create"),
+    R(PUT, "/customer-aliases/{id}", api_aliases_update, API_BODY, "aliases.update"),
+    R(DELETE, "/customer-aliases/{id}", api_aliases_delete, API_DEL, "aliases.delete"),
+    R(POST, "/customer-organizations", api_orgs_create, API_BODY, "organizations.create"),
+    R(POST, "/customer-organizations/{id}/members", api_orgs_members_add, API_BODY,
       "organizations.members_add"),
-    R(PUT, "/customer-organizations/{id}/members", orgs_members_replace, API_BODY,
+    R(PUT, "/customer-organizations/{id}/members", api_orgs_members_replace, API_BODY,
       "organizations.members_replace"),
     /* kinship extensions */
-    R(GET, "/customer-organizations", orgs_list, API_PAGE | EXT, "organizations.list"),
-    R(GET, "/customer-organizations/{id}", orgs_get, API_READ | EXT, "organizations.get"),
-    R(DELETE, "/customer-organizations/{id}", orgs_delete, API_DEL | EXT, "organizations.delete"),
-    R(DELETE, "/customer-organizations/{id}/members/{customerId}", orgs_member_remove,
+    R(GET, "/customer-organizations", api_orgs_list, API_PAGE | EXT, "organizations.list"),
+    R(GET, "/customer-organizations/{id}", api_orgs_get, API_READ | EXT, "organizations.get"),
+    R(DELETE, "/customer-organizations/{id}", api_orgs_delete, API_DEL | EXT,
+      "organizations.delete"),
+    R(DELETE, "/customer-organizations/{id}/members/{customerId}", api_orgs_member_remove,
       API_DEL | EXT, "organizations.member_remove"),
     /* operations */
     R(GET, "/healthz", ops_healthz, EXT | ROUTE_NO_STORE, "ops.healthz"),

@@ -5,11 +5,12 @@
  */
 #include "transfer.h"
 #include "../core/clock.h"
+#include "../core/config.h"
 #include "../core/id.h"
 #include "../core/mem.h"
-#include "../domain/parse.h"
+#include "../domain/parse.h" /* and jansson with it */
+#include "../rules/rules.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +21,6 @@
 #define PAGE 500
 
 /* ---- times ---- */
-
-#define TIME_LEN 24 /* 2024-07-30T12:00:00.123Z */
-
-static void time_render(int64_t ms, char out[TIME_LEN + 1])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, TIME_LEN + 1 - n, ".%03dZ", (int)(ms % 1000));
-}
 
 /* "YYYY-MM-DDTHH:MM:SS[.mmm]Z", a real UTC time at or after the epoch. */
 static bool time_parse(const char *s, int64_t *out)
@@ -79,8 +69,8 @@ static json_t *jtime(int64_t ms)
 {
     if (!ms)
         return json_null();
-    char t[TIME_LEN + 1];
-    time_render(ms, t);
+    char t[ISO_LEN + 1];
+    clock_iso_ms(ms, t);
     return json_string(t);
 }
 
@@ -114,6 +104,15 @@ static int contact_cmp(const void *x, const void *y)
     return strcmp(a->id, b->id);
 }
 
+/*
+ * A customer line. Not the API's shape (domain/render.h) on purpose: the
+ * export keeps what the store keeps and the API does not show, so that an
+ * import gives back the same rows. Times keep their milliseconds (the API
+ * shows whole seconds); absent values are written as null, not left out;
+ * updatedAt and archived contacts are kept; what the API derives
+ * (domain, isPending, organizations) is not written. Keys come in a fixed
+ * order, which the format's readers and its tests rely on.
+ */
 static json_t *customer_render(struct customer *c, struct contact *contacts, size_t n)
 {
     json_t *o = json_object();
@@ -349,6 +348,11 @@ struct import_op {
     size_t *alias_lines, n_aliases, cap_aliases;
     struct organization *orgs;
     size_t *org_lines, n_orgs, cap_orgs;
+
+    const struct customer **by_id; /* the customers, sorted by id */
+    struct rules_limits limits;
+    const struct organization *org; /* the organization a rule was broken in */
+    struct rules_verdict verdict;
 };
 
 static enum err bad(struct import_op *op, const char *fmt, ...)
@@ -554,42 +558,48 @@ static enum err parse_org(struct import_op *op, json_t *o, struct organization *
     return ERR_OK;
 }
 
-static int id_cmp(const void *x, const void *y)
+static int customer_cmp(const void *x, const void *y)
 {
-    return strcmp(*(const char *const *)x, *(const char *const *)y);
+    const struct customer *a = *(const struct customer *const *)x;
+    const struct customer *b = *(const struct customer *const *)y;
+    return strcmp(a->id, b->id);
 }
 
-/* True when `id` is one of the file's customers (ids sorted). */
-static bool known(const char **ids, size_t n, const char *id)
+/* The file's customer with this id, or NULL (op->by_id is sorted). */
+static const struct customer *customer_of(const struct import_op *op, const char *id)
 {
-    return bsearch(&id, ids, n, sizeof(*ids), id_cmp) != NULL;
+    struct customer key;
+    memcpy(key.id, id, sizeof(key.id));
+    const struct customer *k = &key;
+    const struct customer **hit =
+        bsearch(&k, op->by_id, op->n_customers, sizeof(*op->by_id), customer_cmp);
+    return hit ? *hit : NULL;
 }
 
 /* Aliases and organizations may name only customers of the file: the
- * import is of a whole account. */
+ * import is of a whole account. Sorts op->by_id for customer_of. */
 static enum err check_references(struct import_op *op)
 {
-    const char **ids = xmalloc((op->n_customers + 1) * sizeof(*ids));
+    op->by_id = xmalloc((op->n_customers + 1) * sizeof(*op->by_id));
     for (size_t i = 0; i < op->n_customers; i++)
-        ids[i] = op->customers[i].id;
-    qsort(ids, op->n_customers, sizeof(*ids), id_cmp);
+        op->by_id[i] = &op->customers[i];
+    qsort(op->by_id, op->n_customers, sizeof(*op->by_id), customer_cmp);
     enum err rc = ERR_OK;
     for (size_t i = 0; !rc && i < op->n_aliases; i++) {
         op->line = op->alias_lines[i];
-        if (!known(ids, op->n_customers, op->aliases[i].customer_id))
+        if (!customer_of(op, op->aliases[i].customer_id))
             rc = bad(op, "alias.customerId: no customer with this id in the file");
     }
     for (size_t i = 0; !rc && i < op->n_orgs; i++) {
         const struct organization *o = &op->orgs[i];
         op->line = op->org_lines[i];
-        if (!known(ids, op->n_customers, o->owner.id))
+        if (!customer_of(op, o->owner.id))
             rc = bad(op, "organization.ownerId: no customer with this id in the file");
         for (size_t m = 0; !rc && m < o->n_members; m++)
-            if (!known(ids, op->n_customers, o->members[m].id))
+            if (!customer_of(op, o->members[m].id))
                 rc =
                     bad(op, "organization.memberIds[%zu]: no customer with this id in the file", m);
     }
-    free(ids);
     return rc;
 }
 
@@ -639,11 +649,37 @@ out:
     return rc;
 }
 
+/* rules_org_admit's view of the file: when a customer was archived. */
+static int64_t archived_at(void *ctx, const char *id)
+{
+    const struct customer *c = customer_of(ctx, id);
+    return c ? c->archived_at : 0;
+}
+
+/* "organization ID breaks R6 (HierarchyCycle): SENTENCE (memberIds: ID, ...)" */
+static void verdict_text(const struct import_op *op, enum err rc, char *out, size_t cap)
+{
+    const struct rules_verdict *v = &op->verdict;
+    size_t n = (size_t)snprintf(out, cap, "organization %s breaks %s (%s): %s", op->org->id,
+                                v->rule, err_type(rc), v->msg);
+    for (size_t i = 0; i < v->n_ids && n < cap; i++) {
+        if (i == 0)
+            n += (size_t)snprintf(out + n, cap - n, " (%s: %s", v->field ? v->field : "ids",
+                                  v->ids[i]);
+        else
+            n += (size_t)snprintf(out + n, cap - n, ", %s", v->ids[i]);
+    }
+    if (v->n_ids && n < cap)
+        snprintf(out + n, cap - n, ")");
+}
+
 static enum err import_tx(struct store_tx *tx, void *arg)
 {
     struct import_op *op = arg;
     char account[ID_LEN + 1];
     op->line = 0;
+    op->org = NULL;
+    memset(&op->verdict, 0, sizeof(op->verdict));
     enum err rc = store_account_ensure(tx, op->name, clock_now_ms(), account);
     for (size_t i = 0; !rc && i < op->n_customers; i++) {
         op->line = op->customer_lines[i];
@@ -656,7 +692,11 @@ static enum err import_tx(struct store_tx *tx, void *arg)
     }
     for (size_t i = 0; !rc && i < op->n_orgs; i++) {
         op->line = op->org_lines[i];
-        rc = store_org_insert(tx, account, &op->orgs[i]);
+        op->org = &op->orgs[i];
+        memset(&op->verdict, 0, sizeof(op->verdict));
+        /* What an import may load is what the API could have made. */
+        rc = rules_org_admit(tx, op->a, account, &op->limits, op->org, archived_at, op,
+                             &op->verdict);
     }
     return rc;
 }
@@ -670,7 +710,23 @@ static void no_render(void *arg, int *status, char **body)
 
 enum err transfer_import(struct store *s, const char *account, FILE *in, char *msg, size_t cap)
 {
-    struct import_op op = {.name = account, .a = arena_create(), .msg = msg, .cap = cap};
+    struct config cfg;
+    char err[256];
+    cfg_init(&cfg);
+    cfg_load_env(&cfg, err, sizeof(err)); /* main has read them already */
+    long max = cfg.members_per_organization;
+    cfg_fini(&cfg);
+    return transfer_import_with(s, account, in, max, msg, cap);
+}
+
+enum err transfer_import_with(struct store *s, const char *account, FILE *in,
+                              long members_per_organization, char *msg, size_t cap)
+{
+    struct import_op op = {.name = account,
+                           .a = arena_create(),
+                           .msg = msg,
+                           .cap = cap,
+                           .limits = {.per_organization = members_per_organization}};
     enum err rc = ERR_OK;
     char *text = NULL;
     size_t text_cap = 0;
@@ -701,7 +757,11 @@ enum err transfer_import(struct store *s, const char *account, FILE *in, char *m
         struct store_write w = {.fn = import_tx, .arg = &op, .render = no_render};
         rc = store_write(s, &w);
         free(w.body);
-        if (rc) {
+        if (rc && op.verdict.rule) {
+            char why[768];
+            verdict_text(&op, rc, why, sizeof(why));
+            snprintf(msg, cap, "line %zu: %s; nothing was imported", op.line, why);
+        } else if (rc) {
             const char *why = rc == ERR_CONFLICT ? "the account already has a row with this id"
                               : rc == ERR_ALIAS_EXISTS
                                   ? "the account already has a live alias with this value"
@@ -724,6 +784,7 @@ enum err transfer_import(struct store *s, const char *account, FILE *in, char *m
     free(op.alias_lines);
     free(op.orgs);
     free(op.org_lines);
+    free(op.by_id);
     arena_destroy(op.a);
     return rc;
 }

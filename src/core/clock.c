@@ -1,6 +1,7 @@
 /* Wall and monotonic clocks. */
 #include "clock.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -45,7 +46,8 @@ static void put2(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
-void clock_iso(int64_t ms, char out[ISO_LEN + 1])
+/* "YYYY-MM-DDTHH:MM:SS" then ".mmmZ" (with_ms) or "Z". */
+static void iso(int64_t ms, bool with_ms, char out[ISO_LEN + 1])
 {
     int64_t s = ms / 1000 - (ms % 1000 < 0);
     int64_t days = s / 86400, sec = s % 86400;
@@ -56,25 +58,41 @@ void clock_iso(int64_t ms, char out[ISO_LEN + 1])
     int64_t y;
     int m, d;
     civil(days, &y, &m, &d);
+    size_t n = 19;
     if (y < 0 || y > 9999) { /* strftime's text for what the API never shows */
         time_t t = (time_t)s;
         struct tm tm;
-        if (!gmtime_r(&t, &tm) || !strftime(out, ISO_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        n = gmtime_r(&t, &tm) ? strftime(out, ISO_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm) : 0;
+        if (!n) {
             out[0] = '\0';
-        return;
+            return;
+        }
+    } else {
+        put2(out, (int)(y / 100));
+        put2(out + 2, (int)(y % 100));
+        out[4] = '-';
+        put2(out + 5, m);
+        out[7] = '-';
+        put2(out + 8, d);
+        out[10] = 'T';
+        put2(out + 11, (int)(sec / 3600));
+        out[13] = ':';
+        put2(out + 14, (int)(sec / 60 % 60));
+        out[16] = ':';
+        put2(out + 17, (int)(sec % 60));
     }
-    put2(out, (int)(y / 100));
-    put2(out + 2, (int)(y % 100));
-    out[4] = '-';
-    put2(out + 5, m);
-    out[7] = '-';
-    put2(out + 8, d);
-    out[10] = 'T';
-    put2(out + 11, (int)(sec / 3600));
-    out[13] = ':';
-    put2(out + 14, (int)(sec / 60 % 60));
-    out[16] = ':';
-    put2(out + 17, (int)(sec % 60));
-    out[19] = 'Z';
-    out[20] = '\0';
+    if (with_ms)
+        snprintf(out + n, ISO_LEN + 1 - n, ".%03dZ", (int)(ms - s * 1000));
+    else
+        snprintf(out + n, ISO_LEN + 1 - n, "Z");
+}
+
+void clock_iso(int64_t ms, char out[ISO_LEN + 1])
+{
+    iso(ms, false, out);
+}
+
+void clock_iso_ms(int64_t ms, char out[ISO_LEN + 1])
+{
+    iso(ms, true, out);
 }

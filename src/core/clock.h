@@ -13,5 +13,8 @@ int64_t clock_mono_us(void);
  * second at or before it, as Sequence's examples show whole seconds. Years
  * outside 0-9999, which the API never shows, get strftime's text. */
 void clock_iso(int64_t ms, char out[ISO_LEN + 1]);
+/* The same with the milliseconds, "YYYY-MM-DDTHH:MM:SS.mmmZ": the export
+ * file's times, which keep what the store keeps. */
+void clock_iso_ms(int64_t ms, char out[ISO_LEN + 1]);
 
 #endif

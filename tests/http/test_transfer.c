@@ -751,3 +751,167 @@ Test(transfer, imported_contacts_and_organizations_are_shown_oldest_first_whatev
 #undef PREFIX
     server_stop(&srv, true);
 }
+
+/* ---- the organization rules on import ---------------------------- */
+
+/* Customer i of case k: a UUIDv7 of its own. */
+static void case_id(char out[40], int k, int i)
+{
+    snprintf(out, 40, "01900000-%04x-7000-8000-%012x", k, i);
+}
+
+/* Appends a customer line; archived: its archivedAt, or NULL. */
+static size_t put_customer(char *text, size_t cap, size_t n, const char *id, const char *archived)
+{
+    char arch[80] = "";
+    if (archived)
+        snprintf(arch, sizeof(arch), ",\"archivedAt\":\"%s\"", archived);
+    return n + (size_t)snprintf(text + n, cap - n,
+                                "{\"kind\":\"customer\",\"id\":\"%s\","
+                                "\"createdAt\":\"2024-01-01T00:00:00.000Z\","
+                                "\"updatedAt\":\"2024-01-01T00:00:00.000Z\"%s,"
+                                "\"legalName\":\"Rule Co\",\"taxStatus\":\"TAXED\","
+                                "\"status\":\"ACTIVE\",\"address\":" ADDRESS "}\n",
+                                id, arch);
+}
+
+/* Appends an organization line: id, owner, members (a JSON list's inside). */
+static size_t put_org(char *text, size_t cap, size_t n, const char *id, const char *owner,
+                      const char *members)
+{
+    return n + (size_t)snprintf(text + n, cap - n,
+                                "{\"kind\":\"organization\",\"id\":\"%s\",\"ownerId\":\"%s\","
+                                "\"memberIds\":[%s],\"createdAt\":\"2024-07-30T12:00:00.000Z\"}\n",
+                                id, owner, members);
+}
+
+/*
+ * An import that breaks an organization rule fails whole, names the rule
+ * and the ids at fault, and changes nothing: the account it was imported
+ * into exports the same before and after, and serves the same. A member
+ * archived after its organization was made is what R9 keeps: that imports.
+ */
+Test(transfer, imports_that_break_an_organization_rule_fail_whole_and_change_nothing)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    struct data d;
+    make_data(&srv, &d); /* the account imported into, and another one's customers */
+    char other[96];
+    unique_name(other, sizeof(other), "transfer-rules-other");
+    char *base = export_of(srv.db, d.account);
+    char file[400];
+    snprintf(file, sizeof(file), "%s/base.jsonl", srv.dir);
+    cmd_write_file(file, base);
+    import_into(srv.db, other, file, false); /* into `other`: same ids, another account */
+    free(base);
+    char *before = export_of(srv.db, d.account);
+    struct resp *get_before = req_as(&srv, d.key, "GET", "/customer-organizations", NULL, NULL);
+
+    enum { TWO_CYCLE, THREE_CYCLE, OWNER_MEMBER, ARCHIVED, FOREIGN, SECOND_ORG, TWICE, N_CASES };
+    static const char *const want[N_CASES][3] = {
+        [TWO_CYCLE] = {"R6", "HierarchyCycle", "below itself"},
+        [THREE_CYCLE] = {"R6", "HierarchyCycle", "below itself"},
+        [OWNER_MEMBER] = {"R3", "owner is listed among its own members", NULL},
+        [ARCHIVED] = {"R5", "CustomerArchived", NULL},
+        [FOREIGN] = {"organization.memberIds[0]", "no customer with this id in the file", NULL},
+        [SECOND_ORG] = {"R1", "OrganizationAlreadyExists", NULL},
+        [TWICE] = {"R4", "more than once", NULL},
+    };
+    for (int k = 0; k < N_CASES; k++) {
+        char text[8192], c[4][40], o[3][40], m[3][128];
+        size_t n = (size_t)snprintf(
+            text, sizeof(text), "{\"kind\":\"kinship-export\",\"version\":1,\"account\":\"x\"}\n");
+        for (int i = 0; i < 4; i++) {
+            case_id(c[i], 0x100 + k, i + 1);
+            n = put_customer(text, sizeof(text), n, c[i],
+                             k == ARCHIVED && i == 1 ? "2024-02-01T00:00:00.000Z" : NULL);
+        }
+        for (int i = 0; i < 3; i++)
+            case_id(o[i], 0x100 + k, 0x10 + i);
+        /* The id at fault, that the message must list. */
+        const char *culprit = c[0];
+        switch (k) {
+        case TWO_CYCLE: /* c0 -> c1 -> c0 */
+            snprintf(m[0], sizeof(m[0]), "\"%s\"", c[1]);
+            snprintf(m[1], sizeof(m[1]), "\"%s\"", c[0]);
+            n = put_org(text, sizeof(text), n, o[0], c[0], m[0]);
+            n = put_org(text, sizeof(text), n, o[1], c[1], m[1]);
+            break;
+        case THREE_CYCLE: /* c0 -> c1 -> c2 -> c0 */
+            for (int i = 0; i < 3; i++) {
+                snprintf(m[i], sizeof(m[i]), "\"%s\"", c[(i + 1) % 3]);
+                n = put_org(text, sizeof(text), n, o[i], c[i], m[i]);
+            }
+            break;
+        case OWNER_MEMBER:
+            snprintf(m[0], sizeof(m[0]), "\"%s\",\"%s\"", c[1], c[0]);
+            n = put_org(text, sizeof(text), n, o[0], c[0], m[0]);
+            break;
+        case ARCHIVED: /* c1 archived in February, the organization made in July */
+            snprintf(m[0], sizeof(m[0]), "\"%s\",\"%s\"", c[2], c[1]);
+            n = put_org(text, sizeof(text), n, o[0], c[0], m[0]);
+            culprit = c[1];
+            break;
+        case FOREIGN: /* a customer of `other`, not of this file */
+            snprintf(m[0], sizeof(m[0]), "\"%s\"", d.c[2]);
+            n = put_org(text, sizeof(text), n, o[0], c[0], m[0]);
+            culprit = NULL;
+            break;
+        case SECOND_ORG:
+            snprintf(m[0], sizeof(m[0]), "\"%s\"", c[1]);
+            snprintf(m[1], sizeof(m[1]), "\"%s\"", c[2]);
+            n = put_org(text, sizeof(text), n, o[0], c[0], m[0]);
+            n = put_org(text, sizeof(text), n, o[1], c[0], m[1]);
+            culprit = o[0]; /* the organization it owns already */
+            break;
+        case TWICE:
+            snprintf(m[0], sizeof(m[0]), "\"%s\",\"%s\",\"%s\"", c[1], c[2], c[1]);
+            n = put_org(text, sizeof(text), n, o[0], c[0], m[0]);
+            culprit = c[1];
+            break;
+        }
+        cr_assert(n < sizeof(text));
+        snprintf(file, sizeof(file), "%s/rules-%d.jsonl", srv.dir, k);
+        cmd_write_file(file, text);
+        const char *args[] = {"import", "--account", d.account, file, NULL};
+        int st;
+        char *err;
+        free(run_db(args, srv.db, NULL, &st, &err));
+        cr_assert_eq(st, 1, "case %d fails: %s", k, err);
+        /* The file's own check comes before any write; the rules, inside it. */
+        cr_assert(k == FOREIGN || strstr(err, "nothing was imported"), "case %d: %s", k, err);
+        for (int w = 0; w < 3 && want[k][w]; w++)
+            cr_assert(strstr(err, want[k][w]), "case %d says %s: %s", k, want[k][w], err);
+        if (culprit)
+            cr_assert(strstr(err, culprit), "case %d names %s: %s", k, culprit, err);
+        free(err);
+        char *after = export_of(srv.db, d.account);
+        cr_assert_str_eq(body_of(after), body_of(before), "case %d changed nothing", k);
+        free(after);
+        struct resp *get_after = req_as(&srv, d.key, "GET", "/customer-organizations", NULL, NULL);
+        cr_assert(json_equal(get_before->json, get_after->json), "case %d: %s", k, get_after->body);
+        resp_free(get_after);
+    }
+
+    /* Archived in August, after the organization was made in July: a
+     * membership R9 keeps, as an export of it holds. It imports. */
+    char text[4096], c[2][40], o[40], m[64];
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                "{\"kind\":\"kinship-export\",\"version\":1,\"account\":\"x\"}\n");
+    case_id(c[0], 0x200, 1);
+    case_id(c[1], 0x200, 2);
+    case_id(o, 0x200, 3);
+    n = put_customer(text, sizeof(text), n, c[0], NULL);
+    n = put_customer(text, sizeof(text), n, c[1], "2024-08-01T00:00:00.000Z");
+    snprintf(m, sizeof(m), "\"%s\"", c[1]);
+    put_org(text, sizeof(text), n, o, c[0], m);
+    snprintf(file, sizeof(file), "%s/rules-kept.jsonl", srv.dir);
+    cmd_write_file(file, text);
+    char kept[96];
+    unique_name(kept, sizeof(kept), "transfer-rules-kept");
+    import_into(srv.db, kept, file, false);
+    resp_free(get_before);
+    free(before);
+    server_stop(&srv, true);
+}
