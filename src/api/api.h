@@ -190,10 +190,10 @@ enum err api_orgs_members_add(struct call *c);
 enum err api_orgs_members_replace(struct call *c);
 enum err api_orgs_member_remove(struct call *c);
 
-enum err ops_healthz(struct call *c);
-enum err ops_readyz(struct call *c);
-enum err ops_openapi(struct call *c);
-enum err ops_metrics(struct call *c);
+enum err api_ops_healthz(struct call *c);
+enum err api_ops_readyz(struct call *c);
+enum err api_ops_openapi(struct call *c);
+enum err api_ops_metrics(struct call *c);
 
 /* auth.c: checks the Authorization header; sets c->account. */
 enum err auth_check(struct call *c);
@@ -208,7 +208,7 @@ enum err auth_check(struct call *c);
  * ERR_UNAUTHORIZED when the value is not the Basic scheme, not base64, not
  * clientId:clientSecret, or names no well-formed client id; *why then says
  * which, in words that quote nothing of the header. The caller wipes
- * `secret` (sodium_memzero) when done with it.
+ * `secret` (secret_wipe) when done with it.
  */
 enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret, size_t cap,
                           size_t *secret_len, const char **why);

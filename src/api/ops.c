@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum err ops_healthz(struct call *c)
+enum err api_ops_healthz(struct call *c)
 {
     call_json(c, 200, json_pack("{s:s}", "status", "ok"));
     return ERR_OK;
 }
 
-enum err ops_readyz(struct call *c)
+enum err api_ops_readyz(struct call *c)
 {
     if (!store_ping(c->api->store))
         return call_fail(c, ERR_UNAVAILABLE, NULL, "the store does not answer");
@@ -20,7 +20,7 @@ enum err ops_readyz(struct call *c)
     return ERR_OK;
 }
 
-enum err ops_metrics(struct call *c)
+enum err api_ops_metrics(struct call *c)
 {
     struct buf b;
     buf_init(&b, 16 * 1024 * 1024);
@@ -35,7 +35,7 @@ enum err ops_metrics(struct call *c)
     return ERR_OK;
 }
 
-enum err ops_openapi(struct call *c)
+enum err api_ops_openapi(struct call *c)
 {
     if (!c->api->openapi)
         return call_fail(c, ERR_NOT_FOUND, NULL, "no OpenAPI document is loaded");

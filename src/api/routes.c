@@ -49,10 +49,10 @@ const struct route api_routes[] = {
     R(DELETE, "/customer-organizations/{id}/members/{customerId}", api_orgs_member_remove,
       API_DEL | EXT, "organizations.member_remove"),
     /* operations */
-    R(GET, "/healthz", ops_healthz, EXT | ROUTE_NO_STORE, "ops.healthz"),
-    R(GET, "/readyz", ops_readyz, EXT, "ops.readyz"),
-    R(GET, "/metrics", ops_metrics, EXT | ROUTE_NO_STORE, "ops.metrics"),
-    R(GET, "/openapi.json", ops_openapi, EXT | ROUTE_NO_STORE, "ops.openapi"),
+    R(GET, "/healthz", api_ops_healthz, EXT | ROUTE_NO_STORE, "ops.healthz"),
+    R(GET, "/readyz", api_ops_readyz, EXT, "ops.readyz"),
+    R(GET, "/metrics", api_ops_metrics, EXT | ROUTE_NO_STORE, "ops.metrics"),
+    R(GET, "/openapi.json", api_ops_openapi, EXT | ROUTE_NO_STORE, "ops.openapi"),
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(*api_routes);

@@ -179,7 +179,8 @@ int admin_export(const struct cli_command *cmd, struct cli_args *args)
 int admin_import(const struct cli_command *cmd, struct cli_args *args)
 {
     char msg[512];
-    enum err e = transfer_import(args->store, args->account, args->in, msg, sizeof(msg));
+    enum err e = transfer_import(args->store, args->account, args->in,
+                                 args->cfg.members_per_organization, msg, sizeof(msg));
     fprintf(stderr, "kinship %s: %s\n", cmd->name, msg);
     return e ? 1 : 0;
 }

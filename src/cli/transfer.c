@@ -5,7 +5,6 @@
  */
 #include "transfer.h"
 #include "../core/clock.h"
-#include "../core/config.h"
 #include "../core/id.h"
 #include "../core/mem.h"
 #include "../domain/parse.h" /* and jansson with it */
@@ -708,19 +707,8 @@ static void no_render(void *arg, int *status, char **body)
     *body = NULL;
 }
 
-enum err transfer_import(struct store *s, const char *account, FILE *in, char *msg, size_t cap)
-{
-    struct config cfg;
-    char err[256];
-    cfg_init(&cfg);
-    cfg_load_env(&cfg, err, sizeof(err)); /* main has read them already */
-    long max = cfg.members_per_organization;
-    cfg_fini(&cfg);
-    return transfer_import_with(s, account, in, max, msg, cap);
-}
-
-enum err transfer_import_with(struct store *s, const char *account, FILE *in,
-                              long members_per_organization, char *msg, size_t cap)
+enum err transfer_import(struct store *s, const char *account, FILE *in,
+                         long members_per_organization, char *msg, size_t cap)
 {
     struct import_op op = {.name = account,
                            .a = arena_create(),

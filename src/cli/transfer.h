@@ -50,15 +50,11 @@ enum err transfer_export(struct store *s, const char *account, FILE *out, char *
  * file, as if it were made through the API in the file's order: a broken
  * one fails the import with the rule's error (ERR_HIERARCHY_CYCLE,
  * ERR_CUSTOMER_ARCHIVED, ...), and msg names the line, the organization,
- * the rule and the ids at fault. R8 bounds members per organization by the
- * setting members_per_organization as its default and the environment give it.
+ * the rule and the ids at fault. R8 bounds members per organization by
+ * `members_per_organization` (the setting of that name).
  * On success `msg` summarises what was imported.
  */
-enum err transfer_import(struct store *s, const char *account, FILE *in, char *msg, size_t cap);
-
-/* transfer_import with R8's bound given: at most `members_per_organization`
- * members in an organization of the file. */
-enum err transfer_import_with(struct store *s, const char *account, FILE *in,
-                              long members_per_organization, char *msg, size_t cap);
+enum err transfer_import(struct store *s, const char *account, FILE *in,
+                         long members_per_organization, char *msg, size_t cap);
 
 #endif
