@@ -138,12 +138,7 @@ static int load_config(struct config *cfg, int argc, char **argv, char **rest, i
 enum err cli_store_open(const struct config *cfg, struct store **out)
 {
     struct store_options so;
-    store_options_default(&so);
-    so.pool_size = (int)cfg->pool_size;
-    so.busy_timeout_ms = (int)cfg->busy_timeout_ms;
-    so.batch_max = (int)cfg->batch_max;
-    so.checkpoint_pages = (int)cfg->checkpoint_pages;
-    so.org_cache_bytes = (size_t)cfg->org_cache << 20;
+    store_options_from_config(cfg, &so);
     enum err rc = store_open(cfg->db, &so, out);
     if (rc)
         fprintf(stderr, "kinship: cannot open the database %s\n", cfg->db);

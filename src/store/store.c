@@ -7,19 +7,28 @@
 #include "orgcache.h"
 #include "../domain/integrations.h"
 #include "../core/clock.h"
+#include "../core/config.h"
 #include "../core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+void store_options_from_config(const struct config *c, struct store_options *o)
+{
+    o->pool_size = (int)c->pool_size;
+    o->busy_timeout_ms = (int)c->busy_timeout_ms;
+    o->batch_max = (int)c->batch_max;
+    o->checkpoint_pages = (int)c->checkpoint_pages;
+    o->connect_timeout_s = STORE_CONNECT_TIMEOUT_S;
+    o->org_cache_bytes = (size_t)c->org_cache << 20;
+}
+
 void store_options_default(struct store_options *o)
 {
-    o->pool_size = 8;
-    o->busy_timeout_ms = 5000;
-    o->batch_max = 256;
-    o->checkpoint_pages = 16000;
-    o->connect_timeout_s = 5;
-    o->org_cache_bytes = (size_t)4 << 20;
+    struct config c;
+    cfg_init(&c);
+    store_options_from_config(&c, o);
+    cfg_fini(&c);
 }
 
 enum err store_open(const char *url, const struct store_options *o, struct store **out)

@@ -43,6 +43,15 @@ struct store_options {
     size_t org_cache_bytes; /* memory for whole organizations between requests; 0: none */
 };
 
+/* Seconds libpq may take to open a connection; 0 would wait for ever. */
+#define STORE_CONNECT_TIMEOUT_S 5
+
+struct config;
+
+/* The options the settings in `c` ask for (src/core/config.c's table is
+ * the one home of every default). */
+void store_options_from_config(const struct config *c, struct store_options *o);
+/* The options of the settings' defaults. */
 void store_options_default(struct store_options *o);
 
 /*
