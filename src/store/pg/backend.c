@@ -4,7 +4,10 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 const struct store_backend store__pg_backend = {
     .name = "postgresql",

@@ -14,7 +14,6 @@
 #include "../../core/clock.h"
 #include "../../core/log.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
