@@ -42,8 +42,8 @@ static void cursor_cmp(struct buf *b, const struct page_spec *sp, enum page_cmp 
         buf_printf(b, "%s %s $%d", sp->id, op, i);
 }
 
-/* The rows of `r` (the page's first) read as `sp` says, in page order
- * (fetched backwards, they are reversed). */
+/* The page's n rows (the first of `r`) read with `read` from column `col`
+ * on, in page order: rows fetched backwards are reversed. */
 static void *page_items(struct arena *a, const PGresult *r, size_t n, bool reversed, int col,
                         store__pg_reader *read, const void *ctx, size_t size)
 {
