@@ -1,10 +1,10 @@
 -- The statements kinship sends to PostgreSQL for one
 -- POST /customer-organizations (an owner and two members), for pgbench:
--- what src/api/organizations.c create_tx calls, as src/store/pg/pg.c and
--- pg_queries.c send it, in one SERIALIZABLE transaction:
+-- what rules_org_create (src/rules/organizations.c) calls, as the
+-- PostgreSQL backend (src/store/pg/) sends it, in one SERIALIZABLE transaction:
 --
 --   BEGIN ISOLATION LEVEL SERIALIZABLE  pipelined with the first statement,
---                                       as pg.c does
+--                                       as pg/engine.c does
 --   CUSTOMER_BRIEFS  the owner          (check_owner: found, not archived)
 --   ORG_ID_BY_OWNER  the owner          (R1: owns no organization yet)
 --   CUSTOMER_BRIEFS  both members       (check_members: one statement, an array)

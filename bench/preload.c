@@ -1,7 +1,7 @@
 /*
  * bench/preload.c: the benchmark's data generator. It writes straight into
  * kinship's schema (SQLite or PostgreSQL), with rows exactly as kinship
- * itself writes them (src/store/sqlite/queries.c, src/store/pg/pg_queries.c):
+ * itself writes them (src/store/sqlite/, src/store/pg/):
  * ids are lowercase UUIDv7 text whose time is the row's created_at, times
  * are milliseconds since the epoch, enums hold the API names, integrations
  * are compact JSON text ([{"service":"Stripe","id":"..."}]) or NULL, every

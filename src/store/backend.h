@@ -196,26 +196,8 @@ void store__counters_read(struct store__counters *c, struct store_stats *out);
  * back. The arena is for scratch; w->body is heap. */
 enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a);
 
-/* integrations_encode and integrations_decode (src/domain/integrations.h)
- * under their former names, kept while the PostgreSQL backend and
- * tests/unit/test_integrations.c call them so. */
-char *store__integrations_encode(const struct customer *c);
-void store__integrations_decode(struct arena *a, const char *json, struct customer *c);
-
 enum err store__sqlite_open(const char *path, const struct store_options *o, struct store **out);
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out);
 
-/*
- * The PostgreSQL backend's `stats` (pg.c; its table sets `.stats`). A
- * backend without one leaves `.stats` NULL and store_stats reports only
- * the backend name and pool_max. It counts: writes (store__pg_write calls answered), batches
- * (transaction attempts), commits (COMMITs that succeeded), rollbacks (attempts that ended in
- * ROLLBACK: a failed statement, a retry, an error from the write's function), unavailable and
- * internal (read and write calls answered ERR_UNAVAILABLE / ERR_INTERNAL), retries (attempts after
- * the first, reads retried on a fresh connection); and read under its mutex: pool_in_use (`busy`),
- * pool_open (`total`), pool_max (pool_size) and write_queue (callers waiting in acquire for a
- * connection).
- */
-void store__pg_stats(struct store *s, struct store_stats *out);
 
 #endif

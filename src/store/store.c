@@ -180,16 +180,6 @@ enum err store__write_body(struct store_tx *tx, struct store_write *w, struct ar
     return rc;
 }
 
-char *store__integrations_encode(const struct customer *c)
-{
-    return integrations_encode(c);
-}
-
-void store__integrations_decode(struct arena *a, const char *json, struct customer *c)
-{
-    integrations_decode(a, json, c);
-}
-
 /* ---- accounts and clients ---- */
 
 enum err store_account_ensure(struct store_tx *tx, const char *name, int64_t now,

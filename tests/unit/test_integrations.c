@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../../src/core/mem.h"
-#include "../../src/store/backend.h"
+#include "../../src/domain/integrations.h"
 
 static struct arena *A;
 
@@ -44,7 +44,7 @@ static char *decoded(const char *text)
 {
     struct customer c;
     memset(&c, 0xa5, sizeof(c));
-    store__integrations_decode(A, text, &c);
+    integrations_decode(A, text, &c);
     char *out = calloc(1, 65536);
     size_t off = 0;
     for (size_t i = 0; i < c.n_integrations; i++) {
@@ -83,9 +83,9 @@ Test(integrations, what_kinship_writes_reads_back_whole)
             }
             c.integrations = ids;
             c.n_integrations = n;
-            char *text = store__integrations_encode(&c);
+            char *text = integrations_encode(&c);
             struct customer back;
-            store__integrations_decode(A, text, &back);
+            integrations_decode(A, text, &back);
             cr_assert_eq(back.n_integrations, n, "%s", text);
             for (size_t i = 0; i < n; i++) {
                 cr_assert_str_eq(back.integrations[i].service, ids[i].service, "%s", text);

@@ -10,11 +10,10 @@
  * client). A connection that breaks is dropped and reopened on next use, so
  * the store recovers by itself when the database comes back.
  */
-#include "pg.h"
+#include "internal.h"
 #include "../../core/clock.h"
 #include "../../core/log.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,75 +29,6 @@
 #define IDLE_TX_TIMEOUT_MS 60000
 #define PURGE_EVERY 128      /* idempotent writes between purges of expired keys */
 #define LOG_EVERY_US 1000000 /* at most one "unavailable" line a second */
-
-struct store__pg_conn {
-    PGconn *pg;
-    uint64_t prepared; /* bit i: statement i is prepared here */
-    int pending;       /* queries sent whose results are not read yet */
-    struct store__pg_conn *next;
-};
-
-struct store__pg {
-    struct store base;
-    char *url;
-    char connect_s[16];
-    pthread_mutex_t mu;
-    pthread_cond_t cv;           /* a connection came back, a slot freed, or closing */
-    struct store__pg_conn *idle; /* most recently used first */
-    int total;                   /* open or being opened */
-    int busy;                    /* handed out */
-    int waiting;                 /* callers waiting in acquire */
-    bool closing;
-    atomic_uint idem_writes;
-    atomic_llong last_log_us;
-    /* for store__pg_stats (see struct store_stats) */
-    atomic_ullong writes, batches, commits, rollbacks, unavailable, internal, retries;
-};
-
-/* ---- parameters ---- */
-
-static int param(struct store__pg_params *p, const char *v, int len, int fmt)
-{
-    assert(p->n < STORE__PG_PARAMS_MAX);
-    p->v[p->n] = v;
-    p->len[p->n] = len;
-    p->fmt[p->n] = fmt;
-    return ++p->n;
-}
-
-int store__pg_text(struct store__pg_params *p, const char *s)
-{
-    return param(p, s, 0, 0);
-}
-
-int store__pg_i64(struct store__pg_params *p, int64_t v)
-{
-    assert(p->n < STORE__PG_PARAMS_MAX);
-    snprintf(p->num[p->n], sizeof(p->num[0]), "%lld", (long long)v);
-    return param(p, p->num[p->n], 0, 0);
-}
-
-int store__pg_ts(struct store__pg_params *p, int64_t v)
-{
-    return v ? store__pg_i64(p, v) : param(p, NULL, 0, 0);
-}
-
-int store__pg_bool(struct store__pg_params *p, bool v)
-{
-    return param(p, v ? "true" : "false", 0, 0);
-}
-
-int store__pg_bin(struct store__pg_params *p, const void *b, int n)
-{
-    return param(p, b, n, 1);
-}
-
-struct arena *store__pg_scratch(struct store__pg_tx *t)
-{
-    if (!t->scratch)
-        t->scratch = arena_create();
-    return t->scratch;
-}
 
 /* ---- logging ---- */
 
@@ -169,8 +99,19 @@ static enum got next_result(PGconn *pg, int64_t deadline_us, PGresult **out)
     return GOT_OK;
 }
 
-/* Reads the rest of one query's results up to its terminating NULL. */
-static enum got finish_query(PGconn *pg, int64_t deadline_us)
+static bool result_ok(const PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/*
+ * Reads the rest of one query's results up to its terminating NULL. With
+ * `keep`, holds on to the first failed result, or else the last one (left
+ * NULL when none came; the caller clears it, whatever the answer); without,
+ * clears them all and stops at a broken connection.
+ */
+static enum got drain(PGconn *pg, int64_t deadline_us, PGresult **keep)
 {
     for (int i = 0; i < 1000; i++) {
         PGresult *r;
@@ -179,44 +120,37 @@ static enum got finish_query(PGconn *pg, int64_t deadline_us)
             return g;
         if (!r)
             return GOT_OK;
-        PQclear(r);
-        if (PQstatus(pg) == CONNECTION_BAD)
-            return GOT_BROKEN;
+        if (!keep) {
+            PQclear(r);
+            if (PQstatus(pg) == CONNECTION_BAD)
+                return GOT_BROKEN;
+        } else if (*keep && !result_ok(*keep)) {
+            PQclear(r); /* keep the first error */
+        } else {
+            PQclear(*keep);
+            *keep = r;
+        }
     }
     return GOT_BROKEN;
-}
-
-static bool result_ok(const PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
 /* Runs `sql` by the simple protocol (several statements allowed) outside
  * any transaction machinery. True when every statement succeeded. */
 static bool simple(PGconn *pg, const char *sql, int64_t deadline_us, char *err, size_t cap)
 {
-    bool ok = true;
     if (!PQsendQuery(pg, sql)) {
         first_line(PQerrorMessage(pg), err, cap);
         return false;
     }
-    for (int i = 0; i < 1000; i++) {
-        PGresult *r;
-        enum got g = next_result(pg, deadline_us, &r);
-        if (g != GOT_OK) {
-            snprintf(err, cap, "%s", g == GOT_TIMEOUT ? "timeout" : "connection lost");
-            return false;
-        }
-        if (!r)
-            return ok;
-        if (ok && !result_ok(r)) {
-            ok = false;
-            first_line(PQresultErrorMessage(r), err, cap);
-        }
-        PQclear(r);
-    }
-    return false;
+    PGresult *r = NULL;
+    enum got g = drain(pg, deadline_us, &r);
+    bool ok = g == GOT_OK && (!r || result_ok(r));
+    if (g != GOT_OK)
+        snprintf(err, cap, "%s", g == GOT_TIMEOUT ? "timeout" : "connection lost");
+    else if (!ok)
+        first_line(PQresultErrorMessage(r), err, cap);
+    PQclear(r);
+    return ok;
 }
 
 /* ---- connections ---- */
@@ -300,7 +234,7 @@ static bool conn_ready(struct store__pg *s, struct store__pg_conn *c)
             return false;
         bool ok = result_ok(r);
         PQclear(r);
-        if (!ok || finish_query(c->pg, deadline) != GOT_OK)
+        if (!ok || drain(c->pg, deadline, NULL) != GOT_OK)
             return false;
         c->pending--;
     }
@@ -429,6 +363,13 @@ static void tx_fini(struct store__pg_tx *t)
     t->scratch = NULL;
 }
 
+struct arena *store__pg_scratch(struct store__pg_tx *t)
+{
+    if (!t->scratch)
+        t->scratch = arena_create();
+    return t->scratch;
+}
+
 static bool is_conn_state(const char *st)
 {
     return strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 || strcmp(st, "57P02") == 0 ||
@@ -443,6 +384,16 @@ static enum err unique_err(const char *constraint)
     if (strcmp(constraint, "organizations_owner") == 0)
         return ERR_ORGANIZATION_EXISTS;
     return ERR_CONFLICT;
+}
+
+/* Marks the transaction failed (nothing more runs in it) and returns the
+ * caller's error. */
+static enum err tx_abort(struct store__pg_tx *t, enum store__pg_fail f, enum err e)
+{
+    t->failed = true;
+    t->fail = f;
+    t->fail_err = e;
+    return e;
 }
 
 /* Records why the transaction failed and returns the caller's error. */
@@ -483,28 +434,18 @@ static enum err tx_fail(struct store__pg_tx *t, const PGresult *r, const char *w
         log_kv(LOG_ERROR, "postgresql: statement failed", "statement", what, "sqlstate", st,
                "error", line, (const char *)NULL);
     }
-    t->failed = true;
-    t->fail = f;
-    t->fail_err = e;
-    return e;
+    return tx_abort(t, f, e);
 }
 
-static enum err tx_timeout(struct store__pg_tx *t, const char *what)
+/* Sends the prepared statement `stmt` or, with stmt NULL, `sql`. */
+static int send_query(PGconn *pg, const struct store__pg_stmt *stmt, const char *sql,
+                      const struct store__pg_params *p)
 {
-    log_down(t->s, what, "no answer before the client deadline");
-    t->failed = true;
-    t->fail = PG_FAIL_TIMEOUT;
-    t->fail_err = ERR_UNAVAILABLE;
-    return ERR_UNAVAILABLE;
-}
-
-static enum err tx_broken(struct store__pg_tx *t, const char *what)
-{
-    log_down(t->s, what, PQerrorMessage(t->c->pg));
-    t->failed = true;
-    t->fail = PG_FAIL_CONN;
-    t->fail_err = ERR_UNAVAILABLE;
-    return ERR_UNAVAILABLE;
+    int np = p ? p->n : 0;
+    const char *const *v = p ? p->v : NULL;
+    const int *len = p ? p->len : NULL, *fmt = p ? p->fmt : NULL;
+    return stmt ? PQsendQueryPrepared(pg, stmt->name, np, v, len, fmt, 0)
+                : PQsendQueryParams(pg, sql, np, NULL, v, len, fmt, 0);
 }
 
 /*
@@ -517,18 +458,13 @@ static enum got send_pipeline(struct store__pg_tx *t, const struct store__pg_stm
                               int64_t deadline, PGresult *res[3])
 {
     PGconn *pg = t->c->pg;
-    int np = p ? p->n : 0;
-    const char *const *v = p ? p->v : NULL;
-    const int *len = p ? p->len : NULL, *fmt = p ? p->fmt : NULL;
     bool sent[3] = {t->begin != NULL, prep, true};
 
     if (!PQenterPipelineMode(pg))
         return GOT_BROKEN;
     if ((sent[0] && !PQsendQueryParams(pg, t->begin, 0, NULL, NULL, NULL, NULL, 0)) ||
         (sent[1] && !PQsendPrepare(pg, stmt->name, stmt->sql, 0, NULL)) ||
-        !(stmt ? PQsendQueryPrepared(pg, stmt->name, np, v, len, fmt, 0)
-               : PQsendQueryParams(pg, sql, np, NULL, v, len, fmt, 0)) ||
-        !PQpipelineSync(pg))
+        !send_query(pg, stmt, sql, p) || !PQpipelineSync(pg))
         return GOT_BROKEN;
     for (int i = 0; i < 3; i++) {
         if (!sent[i])
@@ -537,7 +473,7 @@ static enum got send_pipeline(struct store__pg_tx *t, const struct store__pg_stm
         if (g == GOT_OK && !res[i])
             g = GOT_BROKEN;
         if (g == GOT_OK)
-            g = finish_query(pg, deadline);
+            g = drain(pg, deadline, NULL);
         if (g != GOT_OK)
             return g;
     }
@@ -557,28 +493,10 @@ static enum got send_pipeline(struct store__pg_tx *t, const struct store__pg_stm
 static enum got send_one(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
                          const struct store__pg_params *p, int64_t deadline, PGresult **out)
 {
-    PGconn *pg = t->c->pg;
-    int np = p ? p->n : 0;
-    const char *const *v = p ? p->v : NULL;
-    const int *len = p ? p->len : NULL, *fmt = p ? p->fmt : NULL;
-    if (!(stmt ? PQsendQueryPrepared(pg, stmt->name, np, v, len, fmt, 0)
-               : PQsendQueryParams(pg, sql, np, NULL, v, len, fmt, 0)))
+    if (!send_query(t->c->pg, stmt, sql, p))
         return GOT_BROKEN;
-    for (int i = 0; i < 1000; i++) {
-        PGresult *r;
-        enum got g = next_result(pg, deadline, &r);
-        if (g != GOT_OK)
-            return g;
-        if (!r)
-            return *out ? GOT_OK : GOT_BROKEN;
-        if (*out && !result_ok(*out))
-            PQclear(r); /* keep the first error */
-        else {
-            PQclear(*out);
-            *out = r;
-        }
-    }
-    return GOT_BROKEN;
+    enum got g = drain(t->c->pg, deadline, out);
+    return g == GOT_OK && !*out ? GOT_BROKEN : g;
 }
 
 PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
@@ -601,17 +519,18 @@ PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stm
     }
     if (res[1] && result_ok(res[1]))
         t->c->prepared |= 1ULL << stmt->idx;
-    if (g == GOT_TIMEOUT)
-        *rc = tx_timeout(t, what);
-    else if (g == GOT_BROKEN)
-        *rc = tx_broken(t, what);
-    else if (res[0] && !result_ok(res[0]))
+    if (g != GOT_OK) {
+        bool timeout = g == GOT_TIMEOUT;
+        log_down(t->s, what,
+                 timeout ? "no answer before the client deadline" : PQerrorMessage(t->c->pg));
+        *rc = tx_abort(t, timeout ? PG_FAIL_TIMEOUT : PG_FAIL_CONN, ERR_UNAVAILABLE);
+    } else if (res[0] && !result_ok(res[0])) {
         *rc = tx_fail(t, res[0], "begin");
-    else if (res[1] && !result_ok(res[1]))
+    } else if (res[1] && !result_ok(res[1])) {
         *rc = tx_fail(t, res[1], what);
-    else if (!result_ok(res[2]))
+    } else if (!result_ok(res[2])) {
         *rc = tx_fail(t, res[2], what);
-    else {
+    } else {
         out = res[2];
         res[2] = NULL;
         t->ok++;
@@ -635,10 +554,7 @@ static enum err tx_commit(struct store__pg_tx *t)
     t->begun = false;
     if (!committed) {
         log_kv(LOG_ERROR, "postgresql: commit rolled back", (const char *)NULL);
-        t->failed = true;
-        t->fail = PG_FAIL_OTHER;
-        t->fail_err = ERR_INTERNAL;
-        return ERR_INTERNAL;
+        return tx_abort(t, PG_FAIL_OTHER, ERR_INTERNAL);
     }
     return ERR_OK;
 }
@@ -667,14 +583,6 @@ static void backoff(int attempt)
  *    connection (nothing was committed); after COMMIT was sent the outcome
  *    is unknown, so the caller gets ERR_UNAVAILABLE.
  */
-static void count_answer(struct store__pg *s, enum err rc)
-{
-    if (rc == ERR_UNAVAILABLE)
-        atomic_fetch_add(&s->unavailable, 1);
-    else if (rc == ERR_INTERNAL)
-        atomic_fetch_add(&s->internal, 1);
-}
-
 enum err store__pg_write(struct store *base, struct store_write *w)
 {
     struct store__pg *s = (struct store__pg *)base;
@@ -688,12 +596,12 @@ enum err store__pg_write(struct store *base, struct store_write *w)
         struct store__pg_tx t;
         tx_init(&t, s, "BEGIN ISOLATION LEVEL SERIALIZABLE");
         if (attempt)
-            atomic_fetch_add(&s->retries, 1);
+            store__count(&s->ctr.retries, 1);
         if ((rc = acquire(s, &t.c))) {
             done = true;
             break;
         }
-        atomic_fetch_add(&s->batches, 1);
+        store__count(&s->ctr.batches, 1);
         arena_reset(a);
         bool committing = false;
         rc = store__write_body(&t.base, w, a);
@@ -701,10 +609,10 @@ enum err store__pg_write(struct store *base, struct store_write *w)
             committing = true;
             rc = tx_commit(&t);
             if (rc == ERR_OK)
-                atomic_fetch_add(&s->commits, 1);
+                store__count(&s->ctr.commits, 1);
         }
         if (t.begun)
-            atomic_fetch_add(&s->rollbacks, 1);
+            store__count(&s->ctr.rollbacks, 1);
         bool pause = false;
         if (!t.failed) {
             done = true;
@@ -752,8 +660,8 @@ enum err store__pg_write(struct store *base, struct store_write *w)
         w->status = 0;
     }
     arena_destroy(a);
-    count_answer(s, rc);
-    atomic_fetch_add(&s->writes, 1);
+    store__count_answer(&s->ctr, rc);
+    store__count(&s->ctr.writes, 1);
     return rc;
 }
 
@@ -765,7 +673,7 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
         tx_init(&t, s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         enum err rc = acquire(s, &t.c);
         if (rc) {
-            count_answer(s, rc);
+            store__count_answer(&s->ctr, rc);
             return rc;
         }
         rc = fn(&t.base, arg);
@@ -778,10 +686,10 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
         tx_release(&t);
         tx_fini(&t);
         if (!again) {
-            count_answer(s, rc);
+            store__count_answer(&s->ctr, rc);
             return rc;
         }
-        atomic_fetch_add(&s->retries, 1);
+        store__count(&s->ctr.retries, 1);
     }
 }
 
@@ -802,14 +710,7 @@ bool store__pg_ping(struct store *s)
 void store__pg_stats(struct store *base, struct store_stats *out)
 {
     struct store__pg *s = (struct store__pg *)base;
-    out->counted = true;
-    out->writes = atomic_load(&s->writes);
-    out->batches = atomic_load(&s->batches);
-    out->commits = atomic_load(&s->commits);
-    out->rollbacks = atomic_load(&s->rollbacks);
-    out->unavailable = atomic_load(&s->unavailable);
-    out->internal = atomic_load(&s->internal);
-    out->retries = atomic_load(&s->retries);
+    store__counters_read(&s->ctr, out);
     pthread_mutex_lock(&s->mu);
     out->pool_in_use = s->busy;
     out->pool_open = s->total;
@@ -846,44 +747,13 @@ static void check_durability(PGconn *pg)
     PQclear(r);
 }
 
-enum err store__pg_open(const char *url, const struct store_options *o, struct store **out)
+enum err store__pg_start(struct store__pg *s)
 {
-    struct store__pg *s = xcalloc(1, sizeof(*s));
-    s->base.be = &store__pg_backend;
-    s->base.opt = *o;
-    if (s->base.opt.pool_size < 1)
-        s->base.opt.pool_size = 1;
-    if (s->base.opt.busy_timeout_ms < 1)
-        s->base.opt.busy_timeout_ms = 1;
-    /* 0 would let libpq wait forever for a server that does not answer */
-    struct store_options def;
-    store_options_default(&def);
-    snprintf(s->connect_s, sizeof(s->connect_s), "%d",
-             o->connect_timeout_s > 0 ? o->connect_timeout_s : def.connect_timeout_s);
-    s->url = xstrdup(url);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    atomic_init(&s->idem_writes, 0);
-    atomic_init(&s->last_log_us, 0);
-    atomic_init(&s->writes, 0);
-    atomic_init(&s->batches, 0);
-    atomic_init(&s->commits, 0);
-    atomic_init(&s->rollbacks, 0);
-    atomic_init(&s->unavailable, 0);
-    atomic_init(&s->internal, 0);
-    atomic_init(&s->retries, 0);
-
     struct store__pg_tx t;
     tx_init(&t, s, "BEGIN");
     t.timeout_ms = MIGRATE_TIMEOUT_MS > t.timeout_ms ? MIGRATE_TIMEOUT_MS : t.timeout_ms;
-    if (!(t.c = conn_open(s, true))) {
-        store__pg_close(&s->base);
+    if (!(t.c = conn_open(s, true)))
         return ERR_UNAVAILABLE;
-    }
     s->total = s->busy = 1;
     check_durability(t.c->pg);
     enum err rc = store__pg_migrate(&t);
@@ -896,10 +766,5 @@ enum err store__pg_open(const char *url, const struct store_options *o, struct s
     }
     tx_release(&t);
     tx_fini(&t);
-    if (rc) {
-        store__pg_close(&s->base);
-        return rc;
-    }
-    *out = &s->base;
-    return ERR_OK;
+    return rc;
 }

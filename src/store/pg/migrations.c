@@ -18,7 +18,7 @@
  * make concurrent writes abort one another. Hashed, neighbours spread over
  * the whole index. The unique constraints still guard the values.
  */
-#include "pg.h"
+#include "internal.h"
 #include "../../core/clock.h"
 #include "../../core/log.h"
 

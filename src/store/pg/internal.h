@@ -1,0 +1,385 @@
+/*
+ * Internals of the PostgreSQL backend (only src/store/pg includes this, and
+ * only src/store/pg includes libpq-fe.h).
+ *
+ * engine.c owns connections: a bounded per-process pool, statement
+ * execution with client-side deadlines, transactions and their retry
+ * policy. statements.c holds the prepared statements and the helpers that
+ * bind parameters and read results; migrations.c the numbered schema
+ * migrations. One file a resource (accounts.c, customers.c, contacts.c,
+ * aliases.c, organizations.c) holds its primitives; lists.c the keyset
+ * pages; backend.c the backend table and store__pg_open.
+ *
+ * A transaction's BEGIN is sent lazily, pipelined with its first statement,
+ * and a statement is prepared on a connection the first time it runs there
+ * (pipelined too), so both cost no extra round trip.
+ */
+#ifndef KINSHIP_STORE_PG_INTERNAL_H
+#define KINSHIP_STORE_PG_INTERNAL_H
+
+#include "../backend.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- the engine (engine.c) ---- */
+
+struct store__pg_conn {
+    PGconn *pg;
+    uint64_t prepared; /* bit i: statement i is prepared here */
+    int pending;       /* queries sent whose results are not read yet */
+    struct store__pg_conn *next;
+};
+
+struct store__pg {
+    struct store base;
+    char *url;
+    char connect_s[16];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;           /* a connection came back, a slot freed, or closing */
+    struct store__pg_conn *idle; /* most recently used first */
+    int total;                   /* open or being opened */
+    int busy;                    /* handed out */
+    int waiting;                 /* callers waiting in acquire */
+    bool closing;
+    atomic_uint idem_writes;
+    atomic_llong last_log_us;
+    struct store__counters ctr; /* for store__pg_stats */
+};
+
+/* A statement prepared by name on each connection that runs it. */
+struct store__pg_stmt {
+    int idx; /* < STORE__PG_STMT_MAX: bit in a connection's prepared set */
+    const char *name, *sql;
+};
+
+#define STORE__PG_STMT_MAX 64
+
+/* Parameters of one statement, all sent as text except binary ones.
+ * Values are borrowed, except numbers, which live in `num`. */
+#define STORE__PG_PARAMS_MAX 32
+
+struct store__pg_params {
+    int n;
+    const char *v[STORE__PG_PARAMS_MAX];
+    int len[STORE__PG_PARAMS_MAX];
+    int fmt[STORE__PG_PARAMS_MAX];
+    char num[STORE__PG_PARAMS_MAX][24];
+};
+
+/* Why a transaction failed, which decides whether it is retried. */
+enum store__pg_fail {
+    PG_FAIL_NONE,
+    PG_FAIL_RETRY,   /* serialization failure or deadlock */
+    PG_FAIL_UNIQUE,  /* unique violation: maybe a race, see engine.c */
+    PG_FAIL_CONN,    /* the connection broke */
+    PG_FAIL_TIMEOUT, /* no answer before the client deadline */
+    PG_FAIL_OTHER,
+};
+
+struct store__pg_tx {
+    struct store_tx base;
+    struct store__pg *s;
+    struct store__pg_conn *c;
+    const char *begin; /* BEGIN not sent yet (sent with the first statement) */
+    bool begun;        /* a transaction is open on the server */
+    bool failed;       /* a statement failed: nothing more runs */
+    enum store__pg_fail fail;
+    enum err fail_err;   /* what the failed statement answered */
+    char constraint[64]; /* with PG_FAIL_UNIQUE */
+    int ok;              /* statements that succeeded */
+    int timeout_ms;      /* server-side bound of one statement */
+    bool idem_written;
+    struct arena *scratch; /* lazily created, freed with the transaction */
+    /* Customers and organizations this transaction inserted and has not
+     * changed since (read-your-writes, customers.c and organizations.c),
+     * in scratch. */
+    struct store__pg_fresh_customer *fresh_customers;
+    struct store__pg_fresh_org *fresh;
+};
+
+static inline struct store__pg_tx *store__pg_tx_of(struct store_tx *tx)
+{
+    return (struct store__pg_tx *)tx;
+}
+
+/*
+ * Runs a prepared statement (or, with stmt NULL, the text `sql`) with `p`
+ * (NULL: no parameters). Returns the result, which the caller PQclear()s,
+ * or NULL with *rc set: ERR_UNAVAILABLE when the connection broke or a
+ * timeout passed, ERR_CONFLICT for a serialization failure, the mapped
+ * error of a constraint, ERR_INTERNAL otherwise. After a failure the
+ * transaction is aborted and every later call fails the same way.
+ */
+PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
+                        const struct store__pg_params *p, enum err *rc);
+/* Scratch memory that lives as long as the transaction. */
+struct arena *store__pg_scratch(struct store__pg_tx *t);
+
+/* Opens the store's first connection (loudly: a failure is logged as an
+ * error, not as the database being down), warns when fsync is off and
+ * applies pending migrations in one transaction. ERR_UNAVAILABLE when the
+ * connection or a migration fails. `s` is set up by store__pg_open. */
+enum err store__pg_start(struct store__pg *s);
+
+void store__pg_close(struct store *s);
+bool store__pg_ping(struct store *s);
+enum err store__pg_read(struct store *s, store_fn fn, void *arg);
+enum err store__pg_write(struct store *s, struct store_write *w);
+/* The backend's `stats`: the counters of struct store__counters (writes:
+ * store__pg_write calls answered; batches: transaction attempts; commits;
+ * rollbacks: attempts that ended in ROLLBACK; unavailable and internal:
+ * read and write calls so answered; retries: attempts after the first and
+ * reads retried on a fresh connection), and, read under the pool's mutex,
+ * pool_in_use, pool_open, pool_max and write_queue (callers waiting for a
+ * connection). */
+void store__pg_stats(struct store *s, struct store_stats *out);
+
+/* Applies pending migrations in one transaction under an advisory lock
+ * (migrations.c). */
+enum err store__pg_migrate(struct store__pg_tx *t);
+
+extern const struct store_backend store__pg_backend;
+
+/* ---- statements and their parameters (statements.c) ---- */
+
+/* The prepared statements, by name (their SQL is in statements.c). */
+enum store__pg_st {
+    PG_ST_IDEM_GET,
+    PG_ST_IDEM_PUT,
+    PG_ST_IDEM_PURGE,
+    PG_ST_ACCOUNT_ENSURE,
+    PG_ST_ACCOUNT_LIST,
+    PG_ST_CLIENT_INSERT,
+    PG_ST_CLIENT_GET,
+    PG_ST_CLIENT_REVOKE,
+    PG_ST_CLIENT_LIST,
+    PG_ST_CUSTOMER_GET,
+    PG_ST_CUSTOMER_INSERT,
+    PG_ST_CUSTOMER_UPDATE,
+    PG_ST_CUSTOMER_UPDATE_PROPS,
+    PG_ST_CUSTOMER_ARCHIVE,
+    PG_ST_CUSTOMER_BRIEFS,
+    PG_ST_CUSTOMER_PROPS,
+    PG_ST_CUSTOMERS_PROPS,
+    PG_ST_PROPERTY_KEYS,
+    PG_ST_CONTACT_LIST,
+    PG_ST_CONTACT_GET,
+    PG_ST_CONTACT_INSERT,
+    PG_ST_CONTACT_UPDATE,
+    PG_ST_ALIAS_INSERT,
+    PG_ST_ALIAS_GET,
+    PG_ST_ALIAS_GET_BY_VALUE,
+    PG_ST_ALIAS_LIST_FOR_CUSTOMER,
+    PG_ST_ALIAS_UPDATE,
+    PG_ST_ORG_INSERT,
+    PG_ST_ORG_GET,
+    PG_ST_ORGS_GET,
+    PG_ST_ORG_NAMES,
+    PG_ST_ORG_ID_BY_OWNER,
+    PG_ST_ORG_IDS_OF_MEMBER,
+    PG_ST_CUSTOMERS_ORG_IDS,
+    PG_ST_ORG_MEMBERS_ADD,
+    PG_ST_ORG_MEMBERS_CLEAR,
+    PG_ST_ORG_MEMBER_REMOVE,
+    PG_ST_ORG_MEMBER_COUNT,
+    PG_ST_ORG_DELETE,
+    PG_ST_ORG_REACHES,
+    PG_ST__COUNT
+};
+
+/* The columns that customer, contact and alias rows are read from, in the
+ * order of store__pg_customer_row, store__pg_contact_row and
+ * store__pg_alias_row. */
+#define STORE__PG_CUSTOMER_COLS                                                                    \
+    "c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town, "       \
+    "c.state, c.postcode, c.country, c.integrations, c.created_at, c.updated_at, c.archived_at"
+#define STORE__PG_CONTACT_COLS                                                                     \
+    "id, name, email, billing_preference, created_at, updated_at, archived_at"
+#define STORE__PG_ALIAS_COLS "a.id, a.customer_id, a.value, a.label, a.created_at, a.deleted_at"
+
+/* Appends a parameter and returns its number ($n). NULL `s` is SQL NULL. */
+int store__pg_text(struct store__pg_params *p, const char *s);
+int store__pg_i64(struct store__pg_params *p, int64_t v);
+/* A timestamp column that may be unset: 0 is SQL NULL. */
+int store__pg_ts(struct store__pg_params *p, int64_t v);
+int store__pg_bool(struct store__pg_params *p, bool v);
+/* Binary (bytea), `n` bytes of `b`. */
+int store__pg_bin(struct store__pg_params *p, const void *b, int n);
+/* Appends the n texts of `s` in order (store__pg_texts counts them). */
+void store__pg_text_n(struct store__pg_params *p, const char *const *s, size_t n);
+#define store__pg_texts(p, ...)                                                                    \
+    store__pg_text_n((p), (const char *const[]){__VA_ARGS__},                                      \
+                     sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+/* Array literals (for unnest() and ANY()), in the transaction's scratch
+ * arena: of `n` texts, of the seven contact columns (STORE__PG_CONTACT_COLS
+ * order, appended as seven parameters), of property keys and values (two
+ * parameters). */
+const char *store__pg_ids_array(struct store_tx *tx, const char *const *ids, size_t n);
+void store__pg_contact_arrays(struct store_tx *tx, const struct contact *cs, size_t n,
+                              struct store__pg_params *p);
+void store__pg_prop_arrays(struct store_tx *tx, const struct property *ps, size_t n,
+                           struct store__pg_params *p);
+
+/* ---- running statements and reading results (statements.c) ---- */
+
+/* store__pg_run of statement `st` (see there for the errors). */
+PGresult *store__pg_query(struct store_tx *tx, enum store__pg_st st,
+                          const struct store__pg_params *p, enum err *rc);
+/* Runs `st` and drops its result; *affected gets the rows it changed
+ * when not NULL. */
+enum err store__pg_exec(struct store_tx *tx, enum store__pg_st st, const struct store__pg_params *p,
+                        int64_t *affected);
+/* store__pg_exec that answers `none` when the statement changed no row. */
+enum err store__pg_exec_hit(struct store_tx *tx, enum store__pg_st st,
+                            const struct store__pg_params *p, enum err none);
+/* Runs `st`, whose first column of its first row is a count, into *n. */
+enum err store__pg_count(struct store_tx *tx, enum store__pg_st st,
+                         const struct store__pg_params *p, int64_t *n);
+/* store__pg_count that answers `none` when the count is 0. */
+enum err store__pg_count_hit(struct store_tx *tx, enum store__pg_st st,
+                             const struct store__pg_params *p, enum err none);
+
+/* Reads row `row` of `r` into `item`; the fields start at column `col`.
+ * `ctx` is the reader's own (the account, for aliases). */
+typedef void store__pg_reader(struct arena *a, const PGresult *r, int row, int col, const void *ctx,
+                              void *item);
+
+/* Readers of the columns above: customer_row fills the row's fields (no
+ * contacts, properties or organizations), alias_row takes the account as
+ * ctx; string_row reads one column into a const char *, id_row into a
+ * char[ID_LEN + 1], property_row a key and a value. */
+store__pg_reader store__pg_customer_row, store__pg_contact_row, store__pg_alias_row,
+    store__pg_string_row, store__pg_id_row, store__pg_property_row;
+
+/* Rows first .. first + n - 1 of `r` read into a new array in `a` of n
+ * items of `size` bytes (NULL when n is 0). */
+void *store__pg_items(struct arena *a, const PGresult *r, int first, size_t n, int col,
+                      store__pg_reader *read, const void *ctx, size_t size);
+/* Runs `st` and reads all its rows with `read` into *(T **)out, an array of
+ * *n items of `size` bytes in `a` (NULL when there are none). */
+enum err store__pg_rows(struct store_tx *tx, struct arena *a, enum store__pg_st st,
+                        const struct store__pg_params *p, store__pg_reader *read, const void *ctx,
+                        size_t size, void *out, size_t *n);
+/* A row picked by its account_id and its column `col` holding `key`: the
+ * check of what a lookup through a hashed *_lookup index found. */
+struct store__pg_match {
+    const char *account, *col, *key;
+};
+
+/* Runs `st` and reads one row with `read` into `item`: the first, or with
+ * `m` the one it picks. ERR_NOT_FOUND when there is none. */
+enum err store__pg_row(struct store_tx *tx, struct arena *a, enum store__pg_st st,
+                       const struct store__pg_params *p, const struct store__pg_match *m,
+                       store__pg_reader *read, const void *ctx, void *item);
+
+/* A column as an arena string: str gives NULL for SQL NULL, str0 "". */
+const char *store__pg_str(struct arena *a, const PGresult *r, int row, int col);
+const char *store__pg_str0(struct arena *a, const PGresult *r, int row, int col);
+/* A bigint column; 0 for SQL NULL. */
+int64_t store__pg_num(const PGresult *r, int row, int col);
+/* A boolean column. */
+bool store__pg_flag(const PGresult *r, int row, int col);
+void store__pg_id_copy(char out[ID_LEN + 1], const PGresult *r, int row, int col);
+/* Decodes a bytea column (hex output, "\x...") of exactly n bytes. */
+bool store__pg_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t n);
+/*
+ * Runs `st` with the account ($1) and the array of ids[0..n) ($2), whose
+ * rows carry an id in column 0, each id's rows together. (*first)[k] and
+ * (*count)[k], in `a`, give the rows of ids[k] (a count of 0: none). The
+ * caller PQclear()s the result; NULL with *rc set as store__pg_run does.
+ */
+PGresult *store__pg_query_groups(struct store_tx *tx, struct arena *a, enum store__pg_st st,
+                                 const char *account, const char *const *ids, size_t n, int **first,
+                                 int **count, enum err *rc);
+
+/* Runs `st` with the account ($1) and the array of ids[0..n) ($2), whose
+ * rows start with the 1-based position of an id in the array; reads each
+ * row with `read` (from column 1) into item pos[k] of `items` (items of
+ * `size` bytes) for the id at position k + 1. */
+enum err store__pg_query_ords(struct store_tx *tx, struct arena *a, enum store__pg_st st,
+                              const char *account, const char *const *ids, size_t n,
+                              const size_t *pos, store__pg_reader *read, void *items, size_t size);
+
+/* ---- the primitives, one file a resource ---- */
+
+/*
+ * store__pg_NAME implements the slot NAME of struct store_backend, with the
+ * slot's own type: its signature and contract are in backend.h, and the
+ * compiler checks each definition against them.
+ */
+#define STORE__PG_PRIMITIVE(name) __typeof__(*((struct store_backend *)0)->name) store__pg_##name
+
+/* accounts.c: idempotency records, accounts and API clients. */
+STORE__PG_PRIMITIVE(idem_get);
+STORE__PG_PRIMITIVE(idem_put);
+STORE__PG_PRIMITIVE(account_ensure);
+STORE__PG_PRIMITIVE(account_list);
+STORE__PG_PRIMITIVE(client_insert);
+STORE__PG_PRIMITIVE(client_get);
+STORE__PG_PRIMITIVE(client_revoke);
+STORE__PG_PRIMITIVE(client_list);
+/* Deletes a bounded batch of expired Idempotency-Key records, outside any
+ * transaction; failures are ignored. */
+void store__pg_idem_purge(struct store__pg_tx *t);
+
+/* customers.c */
+STORE__PG_PRIMITIVE(customer_row_get);
+STORE__PG_PRIMITIVE(customer_insert);
+STORE__PG_PRIMITIVE(customer_update);
+STORE__PG_PRIMITIVE(customer_archive);
+STORE__PG_PRIMITIVE(customer_briefs);
+STORE__PG_PRIMITIVE(customer_props);
+STORE__PG_PRIMITIVE(customers_props);
+STORE__PG_PRIMITIVE(property_keys);
+/* The customer `id` as this transaction inserted it, when it has not
+ * changed it since (read back from memory: customers.c says why); NULL
+ * otherwise. Contacts come by (created_at, id), properties by key. */
+const struct customer *store__pg_fresh_customer(struct store_tx *tx, const char *account,
+                                                const char *id);
+/* The customer changes: later reads go to the database. */
+void store__pg_fresh_customer_drop(struct store_tx *tx, const char *account, const char *id);
+/* A contact's fields copied into `a`. */
+void store__pg_contact_copy(struct arena *a, const struct contact *src, struct contact *dst);
+/* store__pg_query_groups of the ids of a page's customers items[0..n). */
+PGresult *store__pg_customer_groups(struct store_tx *tx, struct arena *a, enum store__pg_st st,
+                                    const char *account, const struct customer *items, size_t n,
+                                    int **first, int **count, enum err *rc);
+
+/* contacts.c */
+STORE__PG_PRIMITIVE(contact_list);
+STORE__PG_PRIMITIVE(contact_get);
+STORE__PG_PRIMITIVE(contact_insert);
+STORE__PG_PRIMITIVE(contact_update);
+
+/* aliases.c */
+STORE__PG_PRIMITIVE(alias_insert);
+STORE__PG_PRIMITIVE(alias_get);
+STORE__PG_PRIMITIVE(alias_get_by_value);
+STORE__PG_PRIMITIVE(alias_list_for_customer);
+STORE__PG_PRIMITIVE(alias_update);
+
+/* organizations.c */
+STORE__PG_PRIMITIVE(org_insert);
+STORE__PG_PRIMITIVE(org_get);
+STORE__PG_PRIMITIVE(orgs_get);
+STORE__PG_PRIMITIVE(org_id_by_owner);
+STORE__PG_PRIMITIVE(org_ids_of_member);
+STORE__PG_PRIMITIVE(customers_org_ids);
+STORE__PG_PRIMITIVE(org_members_add);
+STORE__PG_PRIMITIVE(org_members_clear);
+STORE__PG_PRIMITIVE(org_member_remove);
+STORE__PG_PRIMITIVE(org_member_count);
+STORE__PG_PRIMITIVE(org_delete);
+STORE__PG_PRIMITIVE(org_reaches);
+
+/* lists.c: keyset pages, one statement each. */
+STORE__PG_PRIMITIVE(customer_list_rows);
+STORE__PG_PRIMITIVE(alias_list);
+STORE__PG_PRIMITIVE(org_list_ids);
+
+#endif

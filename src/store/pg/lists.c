@@ -1,0 +1,246 @@
+/*
+ * The PostgreSQL backend's keyset pages: customers, aliases and
+ * organizations. paging.h plans a page (which comparisons, which scan
+ * order, the page flags); page_run writes the plan as one statement that
+ * returns the total, a probe for rows on the other side of the cursor and
+ * the page's rows.
+ */
+#include "internal.h"
+#include "../paging.h"
+#include "../../core/buf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * One page of a list, in one statement: the total, a probe for rows on the
+ * other side of the cursor, and limit + 1 rows from the cursor on (the
+ * extra row tells whether more follow). With a `before` cursor the rows
+ * are fetched backwards, nearest the cursor first, and reversed here.
+ */
+struct page_spec {
+    const char *from;  /* "customers c" */
+    const char *where; /* filters, with parameters already in p */
+    const char *cols;  /* selected columns, the id first (named id) */
+    const char *key;   /* sort key expression; NULL: the id alone */
+    bool key_int;      /* the key is a bigint (cursor keys are decimal) */
+    const char *id;    /* the id column, "c.id" */
+    /* reads the columns `cols` of a row into an item of `size` bytes */
+    store__pg_reader *read;
+    const void *ctx;
+    size_t size;
+};
+
+/* Appends "(key, id) op (cursor key, cursor id)". */
+static void cursor_cmp(struct buf *b, const struct page_spec *sp, enum page_cmp cmp, int k, int i)
+{
+    const char *op = page_cmp_sql(cmp);
+    if (sp->key)
+        buf_printf(b, "(%s, %s) %s ($%d%s, $%d)", sp->key, sp->id, op, k,
+                   sp->key_int ? "::bigint" : "::text COLLATE \"C\"", i);
+    else
+        buf_printf(b, "%s %s $%d", sp->id, op, i);
+}
+
+/* The page's n rows (the first of `r`) read with `read` from column `col`
+ * on, in page order: rows fetched backwards are reversed. */
+static void *page_items(struct arena *a, const PGresult *r, size_t n, bool reversed, int col,
+                        store__pg_reader *read, const void *ctx, size_t size)
+{
+    void *items = store__pg_items(a, r, 0, n, col, read, ctx, size);
+    if (reversed)
+        store__reverse(items, n, size);
+    return items;
+}
+
+/* Runs the page and reads its rows into *(T **)out and *n, and with `keys`
+ * their sort keys. */
+static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_params *p,
+                         const struct page_spec *sp, const struct page_query *pq,
+                         struct page_result *pr, void *out, size_t *n, const char ***keys)
+{
+    struct page_plan plan;
+    page_plan_make(pq, &plan);
+    const char *dir = plan.scan_desc ? "DESC" : "ASC";
+    int k = 0, i = 0;
+
+    if (pq->has_cursor) {
+        int64_t v;
+        /* a NULL key is "" (text) or 0 (numbers) */
+        const char *ck = pq->cursor_key ? pq->cursor_key : sp->key_int ? "0" : "";
+        if (sp->key && sp->key_int && !store__parse_i64(ck, &v))
+            return ERR_CURSOR_INVALID;
+        if (sp->key)
+            k = store__pg_text(p, ck);
+        i = store__pg_text(p, pq->cursor_id);
+    }
+    int lim = store__pg_i64(p, plan.limit + 1);
+
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    buf_printf(&b,
+               "SELECT t.total, t.probe, p.* FROM (SELECT (SELECT count(*) FROM %s WHERE %s)"
+               " AS total, ",
+               sp->from, sp->where);
+    if (pq->has_cursor) {
+        buf_printf(&b, "EXISTS (SELECT 1 FROM %s WHERE %s AND ", sp->from, sp->where);
+        cursor_cmp(&b, sp, plan.probe_cmp, k, i);
+        buf_puts(&b, ")");
+    } else {
+        buf_puts(&b, "false");
+    }
+    buf_printf(&b, " AS probe) t LEFT JOIN LATERAL (SELECT %s", sp->cols);
+    if (sp->key)
+        buf_printf(&b, ", %s AS sort_key", sp->key);
+    buf_printf(&b, " FROM %s WHERE %s", sp->from, sp->where);
+    if (pq->has_cursor) {
+        buf_puts(&b, " AND ");
+        cursor_cmp(&b, sp, plan.page_cmp, k, i);
+    }
+    buf_puts(&b, " ORDER BY ");
+    if (sp->key)
+        buf_printf(&b, "%s %s, ", sp->key, dir);
+    buf_printf(&b, "%s %s LIMIT $%d) p ON true ORDER BY ", sp->id, dir, lim);
+    if (sp->key)
+        buf_printf(&b, "p.sort_key%s %s, ", sp->key_int ? "" : " COLLATE \"C\"", dir);
+    buf_printf(&b, "p.id %s", dir);
+
+    enum err rc;
+    PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL, b.data, p, &rc);
+    buf_fini(&b);
+    if (!r)
+        return rc;
+
+    int rows = PQntuples(r);
+    if (rows == 1 && PQgetisnull(r, 0, 2))
+        rows = 0; /* an empty page: only the totals */
+    bool probe = PQntuples(r) > 0 && store__pg_flag(r, 0, 1);
+    pr->total = PQntuples(r) > 0 ? store__pg_num(r, 0, 0) : 0;
+    *n = page_plan_finish(&plan, (size_t)rows, probe, pr);
+    /* the rows start with total and probe; the sort key follows `cols` */
+    void *items = page_items(a, r, *n, plan.reversed, 2, sp->read, sp->ctx, sp->size);
+    memcpy(out, &items, sizeof(items));
+    if (keys)
+        *keys = page_items(a, r, *n, plan.reversed, PQfnumber(r, "sort_key"), store__pg_string_row,
+                           NULL, sizeof(**keys));
+    PQclear(r);
+    return ERR_OK;
+}
+
+/* A substring pattern for ILIKE, in the transaction's scratch arena. */
+static const char *like(struct store_tx *tx, const char *s)
+{
+    return store__like_pattern(store__pg_scratch(store__pg_tx_of(tx)), s);
+}
+
+enum err store__pg_customer_list_rows(struct store_tx *tx, struct arena *a, const char *account,
+                                      const struct customer_query *q, struct customer **items,
+                                      const char ***keys, size_t *n, struct page_result *pr)
+{
+    struct store__pg_params p = {0};
+    struct buf w;
+    char key[512];
+    buf_init(&w, 8192);
+    buf_printf(&w, "c.account_id = $%d", store__pg_text(&p, account));
+    if (!q->include_archived)
+        buf_puts(&w, " AND c.archived_at IS NULL");
+    if (q->legal_name)
+        buf_printf(&w, " AND c.legal_name ILIKE $%d", store__pg_text(&p, like(tx, q->legal_name)));
+    if (q->label)
+        buf_printf(&w, " AND c.label ILIKE $%d", store__pg_text(&p, like(tx, q->label)));
+    if (q->email)
+        buf_printf(&w,
+                   " AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.account_id = c.account_id"
+                   " AND ct.customer_id = c.id AND ct.archived_at IS NULL"
+                   " AND lower(ct.email) = lower($%d::text COLLATE \"C\"))",
+                   store__pg_text(&p, q->email));
+    if (q->alias)
+        buf_printf(&w,
+                   " AND EXISTS (SELECT 1 FROM aliases al WHERE al.account_id = c.account_id"
+                   " AND al.customer_id = c.id AND al.deleted_at IS NULL AND al.value = $%d)",
+                   store__pg_text(&p, q->alias));
+
+    struct page_spec sp = {.from = "customers c",
+                           .where = w.data,
+                           .cols = STORE__PG_CUSTOMER_COLS,
+                           .id = "c.id",
+                           .read = store__pg_customer_row,
+                           .size = sizeof(**items)};
+    enum customer_sort sort = q->sort;
+    if (sort == SORT_PROPERTY && !q->sort_property)
+        sort = SORT_CREATED_AT;
+    switch (sort) {
+    case SORT_CREATED_AT:
+    default:
+        sp.key = "c.created_at";
+        sp.key_int = true;
+        break;
+    case SORT_LEGAL_NAME:
+        sp.key = "c.legal_name COLLATE \"C\"";
+        break;
+    case SORT_LABEL:
+        sp.key = "coalesce(c.label, '') COLLATE \"C\"";
+        break;
+    case SORT_PROPERTY:
+        snprintf(key, sizeof(key),
+                 "coalesce((SELECT cp.value FROM customer_properties cp"
+                 " WHERE cp.account_id = c.account_id AND cp.customer_id = c.id"
+                 " AND cp.key = $%d), '') COLLATE \"C\"",
+                 store__pg_text(&p, q->sort_property));
+        sp.key = key;
+        break;
+    }
+
+    enum err rc = page_run(tx, a, &p, &sp, &q->page, pr, items, n, keys);
+    buf_fini(&w);
+    return rc;
+}
+
+enum err store__pg_alias_list(struct store_tx *tx, struct arena *a, const char *account,
+                              const char *value, const struct page_query *pq, struct alias **out,
+                              size_t *n, struct page_result *pr)
+{
+    struct store__pg_params p = {0};
+    char where[128];
+    int acc = store__pg_text(&p, account);
+    if (value)
+        snprintf(where, sizeof(where),
+                 "a.account_id = $%d AND a.deleted_at IS NULL AND a.value = $%d", acc,
+                 store__pg_text(&p, value));
+    else
+        snprintf(where, sizeof(where), "a.account_id = $%d AND a.deleted_at IS NULL", acc);
+    struct page_spec sp = {.from = "aliases a",
+                           .where = where,
+                           .cols = STORE__PG_ALIAS_COLS,
+                           .id = "a.id",
+                           .read = store__pg_alias_row,
+                           .ctx = account,
+                           .size = sizeof(**out)};
+    return page_run(tx, a, &p, &sp, pq, pr, out, n, NULL);
+}
+
+enum err store__pg_org_list_ids(struct store_tx *tx, struct arena *a, const char *account,
+                                const char *owner_id, const char *member_id,
+                                const struct page_query *pq, const char ***ids, size_t *n,
+                                struct page_result *pr)
+{
+    struct store__pg_params p = {0};
+    char where[512];
+    int len = snprintf(where, sizeof(where), "o.account_id = $%d", store__pg_text(&p, account));
+    if (owner_id)
+        len += snprintf(where + len, sizeof(where) - (size_t)len, " AND o.owner_id = $%d",
+                        store__pg_text(&p, owner_id));
+    if (member_id)
+        snprintf(where + len, sizeof(where) - (size_t)len,
+                 " AND EXISTS (SELECT 1 FROM organization_members m"
+                 " WHERE m.account_id = o.account_id AND m.organization_id = o.id"
+                 " AND m.customer_id = $%d)",
+                 store__pg_text(&p, member_id));
+    struct page_spec sp = {.from = "organizations o",
+                           .where = where,
+                           .cols = "o.id",
+                           .id = "o.id",
+                           .read = store__pg_string_row,
+                           .size = sizeof(**ids)};
+    return page_run(tx, a, &p, &sp, pq, pr, ids, n, NULL);
+}
