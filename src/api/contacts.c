@@ -27,21 +27,9 @@ static void render_contact(void *arg, int *status, char **body)
     render_json(contact_render(&op->out), op->status, status, body);
 }
 
-static enum err customer_exists(struct contact_op *op, struct store_tx *tx)
-{
-    struct call *c = op->c;
-    if (!op->customer)
-        return call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
-    struct customer_brief b;
-    enum err rc = store_customer_briefs(tx, c->a, c->account, &op->customer, 1, &b);
-    if (rc)
-        return rc;
-    return b.found ? ERR_OK : call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
-}
-
 static enum err load_contact(struct contact_op *op, struct store_tx *tx, struct contact *out)
 {
-    enum err rc = customer_exists(op, tx);
+    enum err rc = call_customer_exists(op->c, tx, op->customer);
     if (rc)
         return rc;
     if (!op->id)
@@ -70,7 +58,7 @@ static enum err demote_primary(struct contact_op *op, struct store_tx *tx, const
 static enum err list_tx(struct store_tx *tx, void *arg)
 {
     struct contact_op *op = arg;
-    enum err rc = customer_exists(op, tx);
+    enum err rc = call_customer_exists(op->c, tx, op->customer);
     if (rc)
         return rc;
     return store_contact_list(tx, op->c->a, op->c->account, op->customer, op->include_archived,
@@ -94,7 +82,7 @@ enum err api_contacts_list(struct call *c)
 static enum err create_tx(struct store_tx *tx, void *arg)
 {
     struct contact_op *op = arg;
-    enum err rc = customer_exists(op, tx);
+    enum err rc = call_customer_exists(op->c, tx, op->customer);
     if (rc)
         return rc;
     int64_t now = clock_now_ms();
@@ -106,19 +94,19 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     return store_contact_insert(tx, op->c->account, op->customer, &op->out);
 }
 
-static enum err parse(struct call *c, struct contact *out)
+/* Parses the body into op->in, then runs fn as the call's write. */
+static enum err write_input(struct contact_op *op, store_fn fn)
 {
     struct verr ve = {0};
-    enum err rc = contact_input_parse(c->body, c->a, out, &ve);
-    return rc ? call_fail_verr(c, rc, &ve) : ERR_OK;
+    enum err rc = contact_input_parse(op->c->body, op->c->a, &op->in, &ve);
+    return rc ? call_fail_verr(op->c, rc, &ve) : call_write(op->c, fn, render_contact, op);
 }
 
 enum err api_contacts_create(struct call *c)
 {
     struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct contact_op){.c = c, .status = 201, .customer = call_id_param(c, 0)};
-    enum err rc = parse(c, &op->in);
-    return rc ? rc : call_write(c, create_tx, render_contact, op);
+    return write_input(op, create_tx);
 }
 
 static enum err update_tx(struct store_tx *tx, void *arg)
@@ -149,8 +137,7 @@ enum err api_contacts_update(struct call *c)
     struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct contact_op){
         .c = c, .status = 200, .customer = call_id_param(c, 0), .id = call_id_param(c, 1)};
-    enum err rc = parse(c, &op->in);
-    return rc ? rc : call_write(c, update_tx, render_contact, op);
+    return write_input(op, update_tx);
 }
 
 static enum err archive_tx(struct store_tx *tx, void *arg)
