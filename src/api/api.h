@@ -95,9 +95,6 @@ void api_complete(struct req *r, void *ud);
 
 enum err call_fail(struct call *c, enum err e, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* The error answer of a failed parse: e with the field and message of ve;
- * ERR_OK (nothing set) when e is ERR_OK, so a parser's result passes
- * straight through: `return call_fail_verr(c, x_parse(..., &ve), &ve);`. */
 enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve);
 /* ERR_OK when `customer` (NULL: the path held no id) is one of the caller's
  * customers, else ERR_NOT_FOUND "no such customer"; or the store's error. */

@@ -24,7 +24,7 @@ enum err call_fail(struct call *c, enum err e, const char *field, const char *fm
 
 enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve)
 {
-    return e ? call_fail(c, e, ve->field, "%s", ve->msg) : ERR_OK;
+    return call_fail(c, e, ve->field, "%s", ve->msg);
 }
 
 enum err call_customer_exists(struct call *c, struct store_tx *tx, const char *customer)
