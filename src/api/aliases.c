@@ -153,14 +153,9 @@ static enum err for_customer_tx(struct store_tx *tx, void *arg)
 {
     struct alias_op *op = arg;
     struct call *c = op->c;
-    if (!op->customer)
-        return call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
-    struct customer_brief b;
-    enum err rc = store_customer_briefs(tx, c->a, c->account, &op->customer, 1, &b);
+    enum err rc = call_customer_exists(c, tx, op->customer);
     if (rc)
         return rc;
-    if (!b.found)
-        return call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
     return store_alias_list_for_customer(tx, c->a, c->account, op->customer, &op->items, &op->n);
 }
 

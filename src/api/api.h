@@ -96,6 +96,9 @@ void api_complete(struct req *r, void *ud);
 enum err call_fail(struct call *c, enum err e, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve);
+/* ERR_OK when `customer` (NULL: the path held no id) is one of the caller's
+ * customers, else ERR_NOT_FOUND "no such customer"; or the store's error. */
+enum err call_customer_exists(struct call *c, struct store_tx *tx, const char *customer);
 /*
  * The error answer of a broken organization rule (src/rules): type and
  * message from the verdict, its field, and the ids at fault as

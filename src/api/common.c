@@ -27,6 +27,17 @@ enum err call_fail_verr(struct call *c, enum err e, const struct verr *ve)
     return call_fail(c, e, ve->field, "%s", ve->msg);
 }
 
+enum err call_customer_exists(struct call *c, struct store_tx *tx, const char *customer)
+{
+    if (!customer)
+        return call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
+    struct customer_brief b;
+    enum err rc = store_customer_briefs(tx, c->a, c->account, &customer, 1, &b);
+    if (rc)
+        return rc;
+    return b.found ? ERR_OK : call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
+}
+
 enum err call_fail_verdict(struct call *c, enum err rc, const struct rules_verdict *v)
 {
     if (!v->rule)

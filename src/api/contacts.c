@@ -11,8 +11,13 @@
 
 #include <string.h>
 
+struct contact_op;
+/* An operation's work, once its customer is known to exist. */
+typedef enum err (*contact_run)(struct contact_op *op, struct store_tx *tx);
+
 struct contact_op {
     struct call *c;
+    contact_run run;
     const char *customer, *id;
     struct contact in, out;
     struct contact *items;
@@ -27,26 +32,32 @@ static void render_contact(void *arg, int *status, char **body)
     render_json(contact_render(&op->out), op->status, status, body);
 }
 
-static enum err customer_exists(struct contact_op *op, struct store_tx *tx)
+/* Every contact operation's transaction: the path's customer, then op->run. */
+static enum err customer_tx(struct store_tx *tx, void *arg)
 {
-    struct call *c = op->c;
-    if (!op->customer)
-        return call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
-    struct customer_brief b;
-    enum err rc = store_customer_briefs(tx, c->a, c->account, &op->customer, 1, &b);
-    if (rc)
-        return rc;
-    return b.found ? ERR_OK : call_fail(c, ERR_NOT_FOUND, NULL, "no such customer");
+    struct contact_op *op = arg;
+    enum err rc = call_customer_exists(op->c, tx, op->customer);
+    return rc ? rc : op->run(op, tx);
 }
 
-static enum err load_contact(struct contact_op *op, struct store_tx *tx, struct contact *out)
+/* A write's op: in the call's arena, not on the handler's stack (call_write). */
+static struct contact_op *write_op(struct call *c, int status, contact_run run)
 {
-    enum err rc = customer_exists(op, tx);
-    if (rc)
-        return rc;
+    struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
+    *op = (struct contact_op){.c = c,
+                              .run = run,
+                              .status = status,
+                              .customer = call_id_param(c, 0),
+                              .id = call_id_param(c, 1)};
+    return op;
+}
+
+/* The path's contact into op->out. */
+static enum err load_contact(struct contact_op *op, struct store_tx *tx)
+{
     if (!op->id)
         return call_fail(op->c, ERR_NOT_FOUND, NULL, "no such contact");
-    rc = store_contact_get(tx, op->c->a, op->c->account, op->customer, op->id, out);
+    enum err rc = store_contact_get(tx, op->c->a, op->c->account, op->customer, op->id, &op->out);
     return rc == ERR_NOT_FOUND ? call_fail(op->c, rc, NULL, "no such contact") : rc;
 }
 
@@ -67,22 +78,18 @@ static enum err demote_primary(struct contact_op *op, struct store_tx *tx, const
     return rc;
 }
 
-static enum err list_tx(struct store_tx *tx, void *arg)
+static enum err list(struct contact_op *op, struct store_tx *tx)
 {
-    struct contact_op *op = arg;
-    enum err rc = customer_exists(op, tx);
-    if (rc)
-        return rc;
     return store_contact_list(tx, op->c->a, op->c->account, op->customer, op->include_archived,
                               &op->items, &op->n);
 }
 
 enum err api_contacts_list(struct call *c)
 {
-    struct contact_op op = {.c = c, .customer = call_id_param(c, 0)};
+    struct contact_op op = {.c = c, .run = list, .customer = call_id_param(c, 0)};
     enum err rc;
     if ((rc = call_bool_param(c, "includeArchived", false, &op.include_archived)) ||
-        (rc = call_read(c, list_tx, &op)))
+        (rc = call_read(c, customer_tx, &op)))
         return rc;
     json_t *items = json_array();
     for (size_t i = 0; i < op.n; i++)
@@ -91,12 +98,9 @@ enum err api_contacts_list(struct call *c)
     return ERR_OK;
 }
 
-static enum err create_tx(struct store_tx *tx, void *arg)
+static enum err create(struct contact_op *op, struct store_tx *tx)
 {
-    struct contact_op *op = arg;
-    enum err rc = customer_exists(op, tx);
-    if (rc)
-        return rc;
+    enum err rc;
     int64_t now = clock_now_ms();
     op->out = op->in;
     id_new(op->out.id);
@@ -106,26 +110,23 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     return store_contact_insert(tx, op->c->account, op->customer, &op->out);
 }
 
-static enum err parse(struct call *c, struct contact *out)
+/* Parses the body into op->in, then runs op as the call's write. */
+static enum err write_input(struct contact_op *op)
 {
     struct verr ve = {0};
-    enum err rc = contact_input_parse(c->body, c->a, out, &ve);
-    return rc ? call_fail_verr(c, rc, &ve) : ERR_OK;
+    enum err rc = contact_input_parse(op->c->body, op->c->a, &op->in, &ve);
+    return rc ? call_fail_verr(op->c, rc, &ve) : call_write(op->c, customer_tx, render_contact, op);
 }
 
 enum err api_contacts_create(struct call *c)
 {
-    struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
-    *op = (struct contact_op){.c = c, .status = 201, .customer = call_id_param(c, 0)};
-    enum err rc = parse(c, &op->in);
-    return rc ? rc : call_write(c, create_tx, render_contact, op);
+    return write_input(write_op(c, 201, create));
 }
 
-static enum err update_tx(struct store_tx *tx, void *arg)
+static enum err update(struct contact_op *op, struct store_tx *tx)
 {
-    struct contact_op *op = arg;
     struct call *c = op->c;
-    enum err rc = load_contact(op, tx, &op->out);
+    enum err rc = load_contact(op, tx);
     if (rc)
         return rc;
     if (op->out.archived_at)
@@ -146,17 +147,12 @@ static enum err update_tx(struct store_tx *tx, void *arg)
 
 enum err api_contacts_update(struct call *c)
 {
-    struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
-    *op = (struct contact_op){
-        .c = c, .status = 200, .customer = call_id_param(c, 0), .id = call_id_param(c, 1)};
-    enum err rc = parse(c, &op->in);
-    return rc ? rc : call_write(c, update_tx, render_contact, op);
+    return write_input(write_op(c, 200, update));
 }
 
-static enum err archive_tx(struct store_tx *tx, void *arg)
+static enum err archive(struct contact_op *op, struct store_tx *tx)
 {
-    struct contact_op *op = arg;
-    enum err rc = load_contact(op, tx, &op->out);
+    enum err rc = load_contact(op, tx);
     if (rc || op->out.archived_at)
         return rc;
     if (op->out.pref == BILLING_PRIMARY)
@@ -169,8 +165,5 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
 
 enum err api_contacts_archive(struct call *c)
 {
-    struct contact_op *op = arena_zalloc(c->a, sizeof(*op));
-    *op = (struct contact_op){
-        .c = c, .status = 200, .customer = call_id_param(c, 0), .id = call_id_param(c, 1)};
-    return call_write(c, archive_tx, render_contact, op);
+    return call_write(c, customer_tx, render_contact, write_op(c, 200, archive));
 }

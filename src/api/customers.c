@@ -101,21 +101,19 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
 }
 
-static enum err parse_input(struct call *c, struct customer_input *in)
+/* Parses the body into op->in, then runs fn as the call's write. */
+static enum err write_input(struct cust_op *op, store_fn fn)
 {
     struct verr ve = {0};
-    enum err rc = customer_input_parse(c->body, c->a, in, &ve);
-    return rc ? call_fail_verr(c, rc, &ve) : ERR_OK;
+    enum err rc = customer_input_parse(op->c->body, op->c->a, &op->in, &ve);
+    return rc ? call_fail_verr(op->c, rc, &ve) : call_write(op->c, fn, render_customer, op);
 }
 
 enum err api_customers_create(struct call *c)
 {
     struct cust_op *op = arena_zalloc(c->a, sizeof(*op));
     *op = (struct cust_op){.c = c, .status = 201};
-    enum err rc = parse_input(c, &op->in);
-    if (rc)
-        return rc;
-    return call_write(c, create_tx, render_customer, op);
+    return write_input(op, create_tx);
 }
 
 static enum err update_tx(struct store_tx *tx, void *arg)
@@ -143,10 +141,7 @@ enum err api_customers_update(struct call *c)
     *op = (struct cust_op){.c = c, .status = 200, .id = call_id_param(c, 0)};
     if (!op->id)
         return not_found(c);
-    enum err rc = parse_input(c, &op->in);
-    if (rc)
-        return rc;
-    return call_write(c, update_tx, render_customer, op);
+    return write_input(op, update_tx);
 }
 
 static enum err get_tx(struct store_tx *tx, void *arg)

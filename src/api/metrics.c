@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const double bucket_s[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                   0.05,   0.1,   0.25,   0.5,   1,    2.5};
@@ -75,7 +76,8 @@ void metrics_render(struct metrics *m, struct buf *out, unsigned in_flight)
                   "# TYPE kinship_requests_total counter\n");
     for (size_t i = 0; i < m->n; i++)
         for (int s = 0; s < N_STATUS; s++) {
-            unsigned long long v = atomic_load_explicit(&m->r[i].by_status[s], memory_order_relaxed);
+            unsigned long long v =
+                atomic_load_explicit(&m->r[i].by_status[s], memory_order_relaxed);
             if (v)
                 buf_printf(out, "kinship_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                            route_name(m, i), s, v);
@@ -92,7 +94,8 @@ void metrics_render(struct metrics *m, struct buf *out, unsigned in_flight)
         unsigned long long acc = 0;
         for (size_t b = 0; b < N_BUCKETS; b++) {
             acc += atomic_load_explicit(&m->r[i].buckets[b], memory_order_relaxed);
-            buf_printf(out, "kinship_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+            buf_printf(out,
+                       "kinship_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                        name, bucket_s[b], acc);
         }
         acc += atomic_load_explicit(&m->r[i].buckets[N_BUCKETS], memory_order_relaxed);
@@ -109,6 +112,22 @@ static void family(struct buf *out, const char *name, const char *type, const ch
     buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of two samples told apart by one label. A counter's values are
+ * unsigned; a gauge's are signed (int64_t, carried in va and vb). */
+static void family_pair(struct buf *out, const char *name, const char *type, const char *help,
+                        const char *label, const char *a, uint64_t va, const char *b, uint64_t vb)
+{
+    family(out, name, type, help);
+    const char *keys[2] = {a, b};
+    uint64_t v[2] = {va, vb};
+    for (size_t i = 0; i < 2; i++) {
+        if (strcmp(type, "gauge") == 0)
+            buf_printf(out, "%s{%s=\"%s\"} %lld\n", name, label, keys[i], (long long)(int64_t)v[i]);
+        else
+            buf_printf(out, "%s{%s=\"%s\"} %llu\n", name, label, keys[i], (unsigned long long)v[i]);
+    }
+}
+
 void metrics_render_store(struct buf *out, const struct store_stats *st)
 {
     family(out, "kinship_store_info", "gauge", "The store backend in use.");
@@ -116,21 +135,15 @@ void metrics_render_store(struct buf *out, const struct store_stats *st)
     family(out, "kinship_store_pool_max_connections", "gauge",
            "Most connections the store opens (pool_size; SQLite: readers).");
     buf_printf(out, "kinship_store_pool_max_connections %lld\n", (long long)st->pool_max);
-    family(out, "kinship_store_org_cache_lookups_total", "counter",
-           "Organization reads that looked in the organization cache, by result.");
-    buf_printf(out, "kinship_store_org_cache_lookups_total{result=\"hit\"} %llu\n",
-               (unsigned long long)st->org_cache_hits);
-    buf_printf(out, "kinship_store_org_cache_lookups_total{result=\"miss\"} %llu\n",
-               (unsigned long long)st->org_cache_misses);
+    family_pair(out, "kinship_store_org_cache_lookups_total", "counter",
+                "Organization reads that looked in the organization cache, by result.", "result",
+                "hit", st->org_cache_hits, "miss", st->org_cache_misses);
     family(out, "kinship_store_org_cache_entries", "gauge",
            "Organizations held by the organization cache.");
     buf_printf(out, "kinship_store_org_cache_entries %lld\n", (long long)st->org_cache_entries);
-    family(out, "kinship_store_org_cache_bytes", "gauge",
-           "Memory held by the organization cache, and its budget (org_cache).");
-    buf_printf(out, "kinship_store_org_cache_bytes{kind=\"used\"} %lld\n",
-               (long long)st->org_cache_bytes);
-    buf_printf(out, "kinship_store_org_cache_bytes{kind=\"budget\"} %lld\n",
-               (long long)st->org_cache_budget);
+    family_pair(out, "kinship_store_org_cache_bytes", "gauge",
+                "Memory held by the organization cache, and its budget (org_cache).", "kind",
+                "used", (uint64_t)st->org_cache_bytes, "budget", (uint64_t)st->org_cache_budget);
     if (!st->counted)
         return;
     static const struct {
@@ -158,18 +171,12 @@ void metrics_render_store(struct buf *out, const struct store_stats *st)
         buf_printf(out, "%s %llu\n", counters[i].name,
                    (unsigned long long)*(const uint64_t *)((const char *)st + counters[i].off));
     }
-    family(out, "kinship_store_errors_total", "counter",
-           "Store calls that failed: unavailable (down, locked, disk full) or internal.");
-    buf_printf(out, "kinship_store_errors_total{kind=\"unavailable\"} %llu\n",
-               (unsigned long long)st->unavailable);
-    buf_printf(out, "kinship_store_errors_total{kind=\"internal\"} %llu\n",
-               (unsigned long long)st->internal);
-    family(out, "kinship_store_pool_connections", "gauge",
-           "Open store connections, handed out (in_use) or free (idle).");
-    buf_printf(out, "kinship_store_pool_connections{state=\"in_use\"} %lld\n",
-               (long long)st->pool_in_use);
-    buf_printf(out, "kinship_store_pool_connections{state=\"idle\"} %lld\n",
-               (long long)(st->pool_open - st->pool_in_use));
+    family_pair(out, "kinship_store_errors_total", "counter",
+                "Store calls that failed: unavailable (down, locked, disk full) or internal.",
+                "kind", "unavailable", st->unavailable, "internal", st->internal);
+    family_pair(out, "kinship_store_pool_connections", "gauge",
+                "Open store connections, handed out (in_use) or free (idle).", "state", "in_use",
+                (uint64_t)st->pool_in_use, "idle", (uint64_t)(st->pool_open - st->pool_in_use));
     family(out, "kinship_store_write_queue", "gauge",
            "Writes waiting (SQLite: for the writer thread; PostgreSQL: for a connection).");
     buf_printf(out, "kinship_store_write_queue %lld\n", (long long)st->write_queue);

@@ -11,6 +11,7 @@
 #include "../rules/rules.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,45 @@ static bool time_parse(const char *s, int64_t *out)
     return true;
 }
 
+/* ---- records ---- */
+
+/* What a record's member holds. */
+enum field_kind { FIELD_ID, FIELD_STR, FIELD_TIME };
+
+/* One member of a record: its key, what it holds, whether it must be there
+ * (an id always must), and where it goes in the record. */
+struct field {
+    const char *key;
+    enum field_kind kind;
+    bool required;
+    size_t off;
+};
+
+/* The members of every record with a history (id and its times). */
+/* clang-format off */
+#define FIELDS_STAMPED(type)                                                \
+    {"id", FIELD_ID, true, offsetof(type, id)},                             \
+    {"createdAt", FIELD_TIME, true, offsetof(type, created_at)},            \
+    {"updatedAt", FIELD_TIME, true, offsetof(type, updated_at)},            \
+    {"archivedAt", FIELD_TIME, false, offsetof(type, archived_at)}
+/* clang-format on */
+#define FIELDS_COUNT(t) (sizeof(t) / sizeof(*(t)))
+
+static const struct field customer_fields[] = {
+    FIELDS_STAMPED(struct customer),
+    {"legalName", FIELD_STR, true, offsetof(struct customer, legal_name)},
+    {"url", FIELD_STR, false, offsetof(struct customer, url)},
+    {"label", FIELD_STR, false, offsetof(struct customer, label)},
+};
+
+static const struct field alias_fields[] = {
+    {"id", FIELD_ID, true, offsetof(struct alias, id)},
+    {"customerId", FIELD_ID, true, offsetof(struct alias, customer_id)},
+    {"value", FIELD_STR, true, offsetof(struct alias, value)},
+    {"label", FIELD_STR, false, offsetof(struct alias, label)},
+    {"createdAt", FIELD_TIME, true, offsetof(struct alias, created_at)},
+};
+
 /* ---- export ---- */
 
 struct export_op {
@@ -76,6 +116,18 @@ static json_t *jtime(int64_t ms)
 static json_t *jstr_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
+}
+
+/* Sets the n members of table f from `rec`, absent ones as null. */
+static void put_fields(json_t *o, const struct field *f, size_t n, const void *rec)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *in = (const char *)rec + f[i].off;
+        json_t *v = f[i].kind == FIELD_ID     ? json_string(in)
+                    : f[i].kind == FIELD_TIME ? jtime(*(const int64_t *)in)
+                                              : jstr_or_null(*(const char *const *)in);
+        json_object_set_new(o, f[i].key, v);
+    }
 }
 
 /* Writes one line; false when the output failed. */
@@ -116,13 +168,7 @@ static json_t *customer_render(struct customer *c, struct contact *contacts, siz
 {
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string("customer"));
-    json_object_set_new(o, "id", json_string(c->id));
-    json_object_set_new(o, "createdAt", jtime(c->created_at));
-    json_object_set_new(o, "updatedAt", jtime(c->updated_at));
-    json_object_set_new(o, "archivedAt", jtime(c->archived_at));
-    json_object_set_new(o, "legalName", jstr_or_null(c->legal_name));
-    json_object_set_new(o, "url", jstr_or_null(c->url));
-    json_object_set_new(o, "label", jstr_or_null(c->label));
+    put_fields(o, customer_fields, FIELDS_COUNT(customer_fields), c);
     json_object_set_new(o, "taxStatus", json_string(tax_status_name(c->tax_status)));
     json_object_set_new(o, "status", json_string(customer_status_name(c->status)));
     const struct address *ad = &c->address;
@@ -217,65 +263,52 @@ static enum err export_customers(struct store_tx *tx, struct export_op *op, cons
     }
 }
 
-static enum err export_aliases(struct store_tx *tx, struct export_op *op, const char *account)
+static json_t *alias_line(const struct alias *al)
 {
-    struct page_query pq = {.limit = PAGE, .desc = false};
-    for (;;) {
-        arena_reset(op->a);
-        struct alias *items = NULL;
-        size_t n = 0;
-        struct page_result pr;
-        enum err rc = store_alias_list(tx, op->a, account, NULL, &pq, &items, &n, &pr);
-        if (rc)
-            return fail(op, rc, "cannot list aliases: %s", err_message(rc));
-        for (size_t i = 0; i < n; i++) {
-            const struct alias *al = &items[i];
-            json_t *o = json_object();
-            json_object_set_new(o, "kind", json_string("alias"));
-            json_object_set_new(o, "id", json_string(al->id));
-            json_object_set_new(o, "customerId", json_string(al->customer_id));
-            json_object_set_new(o, "value", jstr_or_null(al->value));
-            json_object_set_new(o, "label", jstr_or_null(al->label));
-            json_object_set_new(o, "createdAt", jtime(al->created_at));
-            if (!emit(op->out, o))
-                return fail(op, ERR_UNAVAILABLE, "cannot write the export");
-            op->aliases++;
-        }
-        if (!pr.has_next || n == 0)
-            return ERR_OK;
-        page_after(&pq, NULL, items[n - 1].id);
-    }
+    json_t *o = json_pack("{s:s}", "kind", "alias");
+    put_fields(o, alias_fields, FIELDS_COUNT(alias_fields), al);
+    return o;
 }
 
-static enum err export_orgs(struct store_tx *tx, struct export_op *op, const char *account)
+/* An organization line: memberIds comes before createdAt. */
+static json_t *org_line(const struct organization *org)
+{
+    json_t *members = json_array();
+    for (size_t m = 0; m < org->n_members; m++)
+        json_array_append_new(members, json_string(org->members[m].id));
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string("organization"));
+    json_object_set_new(o, "id", json_string(org->id));
+    json_object_set_new(o, "ownerId", json_string(org->owner.id));
+    json_object_set_new(o, "memberIds", members);
+    json_object_set_new(o, "createdAt", jtime(org->created_at));
+    return o;
+}
+
+/* Writes the aliases, or the organizations, page by page in id order. */
+static enum err export_records(struct store_tx *tx, struct export_op *op, const char *account,
+                               bool orgs)
 {
     struct page_query pq = {.limit = PAGE, .desc = false};
     for (;;) {
         arena_reset(op->a);
-        struct organization *items = NULL;
+        struct alias *als = NULL;
+        struct organization *os = NULL;
         size_t n = 0;
         struct page_result pr;
-        enum err rc = store_org_list(tx, op->a, account, NULL, NULL, &pq, &items, &n, &pr);
+        enum err rc = orgs ? store_org_list(tx, op->a, account, NULL, NULL, &pq, &os, &n, &pr)
+                           : store_alias_list(tx, op->a, account, NULL, &pq, &als, &n, &pr);
         if (rc)
-            return fail(op, rc, "cannot list organizations: %s", err_message(rc));
+            return fail(op, rc, "cannot list %s: %s", orgs ? "organizations" : "aliases",
+                        err_message(rc));
         for (size_t i = 0; i < n; i++) {
-            const struct organization *org = &items[i];
-            json_t *members = json_array();
-            for (size_t m = 0; m < org->n_members; m++)
-                json_array_append_new(members, json_string(org->members[m].id));
-            json_t *o = json_object();
-            json_object_set_new(o, "kind", json_string("organization"));
-            json_object_set_new(o, "id", json_string(org->id));
-            json_object_set_new(o, "ownerId", json_string(org->owner.id));
-            json_object_set_new(o, "memberIds", members);
-            json_object_set_new(o, "createdAt", jtime(org->created_at));
-            if (!emit(op->out, o))
+            if (!emit(op->out, orgs ? org_line(&os[i]) : alias_line(&als[i])))
                 return fail(op, ERR_UNAVAILABLE, "cannot write the export");
-            op->orgs++;
+            ++*(orgs ? &op->orgs : &op->aliases);
         }
         if (!pr.has_next || n == 0)
             return ERR_OK;
-        page_after(&pq, NULL, items[n - 1].id);
+        page_after(&pq, NULL, orgs ? os[n - 1].id : als[n - 1].id);
     }
 }
 
@@ -303,8 +336,8 @@ static enum err export_tx(struct store_tx *tx, void *arg)
     json_object_set_new(h, "exportedAt", jtime(clock_now_ms()));
     if (!emit(op->out, h))
         return fail(op, ERR_UNAVAILABLE, "cannot write the export");
-    if ((rc = export_customers(tx, op, account)) || (rc = export_aliases(tx, op, account)) ||
-        (rc = export_orgs(tx, op, account)))
+    if ((rc = export_customers(tx, op, account)) || (rc = export_records(tx, op, account, false)) ||
+        (rc = export_records(tx, op, account, true)))
         return rc;
     return ERR_OK;
 }
@@ -379,48 +412,38 @@ static void *grow(void *items, size_t **lines, size_t n, size_t *cap, size_t siz
     return xrealloc(items, *cap * size);
 }
 
-/* Optional string member: absent or null is NULL. */
-static enum err get_str(struct import_op *op, json_t *o, const char *what, const char *key,
-                        bool required, const char **out)
+/* Reads member f of o into `rec`, which starts zeroed: absent or null
+ * leaves it so, unless required. */
+static enum err get_field(struct import_op *op, json_t *o, const char *what, const struct field *f,
+                          void *rec)
 {
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) {
-        if (required)
-            return bad(op, "%s.%s: missing", what, key);
-        *out = NULL;
-        return ERR_OK;
-    }
-    if (!json_is_string(v))
-        return bad(op, "%s.%s: not a string", what, key);
-    *out = arena_strdup(op->a, json_string_value(v));
+    char *out = (char *)rec + f->off;
+    json_t *v = json_object_get(o, f->key);
+    const char *s = json_string_value(v);
+    /* An id that is not a string is as good as missing. */
+    if (f->kind == FIELD_ID ? !s : !v || json_is_null(v))
+        return f->required ? bad(op, "%s.%s: missing", what, f->key) : ERR_OK;
+    if (f->kind == FIELD_ID && !id_valid(s))
+        return bad(op, "%s.%s: not a UUID", what, f->key);
+    if (f->kind == FIELD_STR && !s)
+        return bad(op, "%s.%s: not a string", what, f->key);
+    if (f->kind == FIELD_TIME && (!s || !time_parse(s, (int64_t *)out)))
+        return bad(op, "%s.%s: not a time like 2024-07-30T12:00:00.000Z", what, f->key);
+    if (f->kind == FIELD_ID)
+        id_normalize(s, out);
+    else if (f->kind == FIELD_STR)
+        *(const char **)out = arena_strdup(op->a, s);
     return ERR_OK;
 }
 
-static enum err get_id(struct import_op *op, json_t *o, const char *what, const char *key,
-                       char out[ID_LEN + 1])
+/* Reads the n members of table f in order: the first error is the answer. */
+static enum err get_fields(struct import_op *op, json_t *o, const char *what, const struct field *f,
+                           size_t n, void *rec)
 {
-    const char *s = json_string_value(json_object_get(o, key));
-    if (!s)
-        return bad(op, "%s.%s: missing", what, key);
-    if (!id_valid(s))
-        return bad(op, "%s.%s: not a UUID", what, key);
-    id_normalize(s, out);
-    return ERR_OK;
-}
-
-static enum err get_time(struct import_op *op, json_t *o, const char *what, const char *key,
-                         bool required, int64_t *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) {
-        if (required)
-            return bad(op, "%s.%s: missing", what, key);
-        *out = 0;
-        return ERR_OK;
-    }
-    if (!json_is_string(v) || !time_parse(json_string_value(v), out))
-        return bad(op, "%s.%s: not a time like 2024-07-30T12:00:00.000Z", what, key);
-    return ERR_OK;
+    enum err rc = ERR_OK;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = get_field(op, o, what, &f[i], rec);
+    return rc;
 }
 
 static enum err parse_contact(struct import_op *op, json_t *j, size_t i, struct contact *ct)
@@ -435,11 +458,9 @@ static enum err parse_contact(struct import_op *op, json_t *j, size_t i, struct 
     struct verr ve = {0};
     if (contact_input_parse(j, op->a, &in, &ve))
         return bad(op, "%s.%s", what, ve.msg);
-    enum err rc;
-    if ((rc = get_id(op, j, what, "id", ct->id)) ||
-        (rc = get_time(op, j, what, "createdAt", true, &ct->created_at)) ||
-        (rc = get_time(op, j, what, "updatedAt", true, &ct->updated_at)) ||
-        (rc = get_time(op, j, what, "archivedAt", false, &ct->archived_at)))
+    static const struct field fields[] = {FIELDS_STAMPED(struct contact)};
+    enum err rc = get_fields(op, j, what, fields, FIELDS_COUNT(fields), ct);
+    if (rc)
         return rc;
     ct->name = in.name;
     ct->email = in.email;
@@ -447,24 +468,26 @@ static enum err parse_contact(struct import_op *op, json_t *j, size_t i, struct 
     return ERR_OK;
 }
 
+struct customer_names {
+    const char *tax, *status;
+};
+
 static enum err parse_customer(struct import_op *op, json_t *o, struct customer *c)
 {
+    /* The enums' names, read before they are parsed. */
+    static const struct field names[] = {
+        {"taxStatus", FIELD_STR, true, offsetof(struct customer_names, tax)},
+        {"status", FIELD_STR, true, offsetof(struct customer_names, status)},
+    };
+    struct customer_names nm = {0};
     enum err rc;
-    const char *tax = NULL, *status = NULL;
     memset(c, 0, sizeof(*c));
-    if ((rc = get_id(op, o, "customer", "id", c->id)) ||
-        (rc = get_time(op, o, "customer", "createdAt", true, &c->created_at)) ||
-        (rc = get_time(op, o, "customer", "updatedAt", true, &c->updated_at)) ||
-        (rc = get_time(op, o, "customer", "archivedAt", false, &c->archived_at)) ||
-        (rc = get_str(op, o, "customer", "legalName", true, &c->legal_name)) ||
-        (rc = get_str(op, o, "customer", "url", false, &c->url)) ||
-        (rc = get_str(op, o, "customer", "label", false, &c->label)) ||
-        (rc = get_str(op, o, "customer", "taxStatus", true, &tax)) ||
-        (rc = get_str(op, o, "customer", "status", true, &status)))
+    if ((rc = get_fields(op, o, "customer", customer_fields, FIELDS_COUNT(customer_fields), c)) ||
+        (rc = get_fields(op, o, "customer", names, FIELDS_COUNT(names), &nm)))
         return rc;
-    if (!tax_status_parse(tax, &c->tax_status))
+    if (!tax_status_parse(nm.tax, &c->tax_status))
         return bad(op, "customer.taxStatus: not a tax status");
-    if (!customer_status_parse(status, &c->status))
+    if (!customer_status_parse(nm.status, &c->status))
         return bad(op, "customer.status: not a customer status");
     json_t *ad = json_object_get(o, "address");
     if (!json_is_object(ad))
@@ -524,24 +547,20 @@ static enum err parse_customer(struct import_op *op, json_t *o, struct customer 
 
 static enum err parse_alias(struct import_op *op, json_t *o, struct alias *al)
 {
-    enum err rc;
     memset(al, 0, sizeof(*al));
-    if ((rc = get_id(op, o, "alias", "id", al->id)) ||
-        (rc = get_id(op, o, "alias", "customerId", al->customer_id)) ||
-        (rc = get_str(op, o, "alias", "value", true, &al->value)) ||
-        (rc = get_str(op, o, "alias", "label", false, &al->label)) ||
-        (rc = get_time(op, o, "alias", "createdAt", true, &al->created_at)))
-        return rc;
-    return ERR_OK;
+    return get_fields(op, o, "alias", alias_fields, FIELDS_COUNT(alias_fields), al);
 }
 
 static enum err parse_org(struct import_op *op, json_t *o, struct organization *org)
 {
-    enum err rc;
+    static const struct field fields[] = {
+        {"id", FIELD_ID, true, offsetof(struct organization, id)},
+        {"ownerId", FIELD_ID, true, offsetof(struct organization, owner.id)},
+        {"createdAt", FIELD_TIME, true, offsetof(struct organization, created_at)},
+    };
     memset(org, 0, sizeof(*org));
-    if ((rc = get_id(op, o, "organization", "id", org->id)) ||
-        (rc = get_id(op, o, "organization", "ownerId", org->owner.id)) ||
-        (rc = get_time(op, o, "organization", "createdAt", true, &org->created_at)))
+    enum err rc = get_fields(op, o, "organization", fields, FIELDS_COUNT(fields), org);
+    if (rc)
         return rc;
     json_t *m = json_object_get(o, "memberIds");
     if (!json_is_array(m))

@@ -80,23 +80,25 @@ bool buf__grow(struct buf *b, size_t n)
     return true;
 }
 
+static void *xmalloc_cb(void *ctx, size_t n)
+{
+    (void)ctx;
+    return xmalloc(n);
+}
+
 bool buf_printf(struct buf *b, const char *fmt, ...)
 {
     char small[256];
+    size_t n;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    char *s = mem_vformat(small, sizeof(small), xmalloc_cb, NULL, &n, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (!s)
         return false;
-    if ((size_t)n < sizeof(small))
-        return buf_append(b, small, (size_t)n);
-    char *big = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    bool ok = buf_append(b, big, (size_t)n);
-    free(big);
+    bool ok = buf_append(b, s, n);
+    if (s != small)
+        free(s);
     return ok;
 }
 

@@ -186,23 +186,38 @@ char *arena_strdup(struct arena *a, const char *s)
     return s ? arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+char *mem_vformat(char *small, size_t cap, void *(*alloc)(void *ctx, size_t size), void *ctx,
+                  size_t *len, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, cap, fmt, ap);
+    char *out = small;
+    if (n >= 0 && (size_t)n >= cap) {
+        out = alloc(ctx, (size_t)n + 1);
+        vsnprintf(out, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    *len = n < 0 ? 0 : (size_t)n;
+    return n < 0 ? NULL : out;
+}
+
+static void *arena_alloc_cb(void *a, size_t n)
+{
+    return arena_alloc(a, n);
+}
+
 char *arena_printf(struct arena *a, const char *fmt, ...)
 {
     /* Most strings fit the stack buffer: one formatting pass. */
     char small[256];
+    size_t n;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    char *s = mem_vformat(small, sizeof(small), arena_alloc_cb, a, &n, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n < sizeof(small))
-        return arena_strndup(a, small, (size_t)n);
-    char *d = arena_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(d, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return d;
+    /* A format error is the empty string. */
+    return s && s != small ? s : arena_strndup(a, small, s ? n : 0);
 }
 
 size_t arena_used(const struct arena *a)

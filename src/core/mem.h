@@ -9,6 +9,7 @@
 #ifndef KINSHIP_CORE_MEM_H
 #define KINSHIP_CORE_MEM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *xmalloc(size_t n);
@@ -30,6 +31,15 @@ void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The one formatting pass of buf_printf and arena_printf: formats into
+ * `small` (cap bytes) when the text fits, the common case, else into
+ * alloc(ctx, n + 1) for its n bytes. Returns the text (small, or the
+ * allocation, which the caller owns) and its length in *len; NULL on a
+ * format error.
+ */
+char *mem_vformat(char *small, size_t cap, void *(*alloc)(void *ctx, size_t size), void *ctx,
+                  size_t *len, const char *fmt, va_list ap);
 /* Calls fn(arg) when `a` is next reset, or destroyed, latest registered
  * first: for things a request holds that are not arena memory. */
 void arena_on_release(struct arena *a, void (*fn)(void *), void *arg);

@@ -26,6 +26,24 @@ static const char *join(struct arena *a, const char *prefix, const char *name)
     return prefix ? arena_printf(a, "%s.%s", prefix, name) : name;
 }
 
+/*
+ * Member `name` of body, of JSON type `type` (`kind` names it in the
+ * message: "an array"). Absent or null: *out = NULL (an error when
+ * required).
+ */
+static enum err member(const json_t *body, const char *name, bool required, json_type type,
+                       const char *kind, const json_t **out, struct verr *ve)
+{
+    const json_t *v = json_object_get(body, name);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return required ? fail(ve, ERR_FIELD_MISSING, name, "%s is required", name) : ERR_OK;
+    if (json_typeof(v) != type)
+        return fail(ve, ERR_FIELD_INVALID, name, "%s must be %s", name, kind);
+    *out = v;
+    return ERR_OK;
+}
+
 static bool blank(const char *s)
 {
     for (; *s; s++)
@@ -55,8 +73,8 @@ static enum err text(const json_t *obj, const char *prefix, const char *name, bo
     size_t len = json_string_length(v);
     const char *s = json_string_value(v);
     if (len > TEXT_MAX)
-        return fail(ve, ERR_FIELD_INVALID, join(a, prefix, name),
-                    "%s is longer than %d bytes", join(a, prefix, name), TEXT_MAX);
+        return fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s is longer than %d bytes",
+                    join(a, prefix, name), TEXT_MAX);
     if (blank(s))
         return fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s must not be empty",
                     join(a, prefix, name));
@@ -64,8 +82,8 @@ static enum err text(const json_t *obj, const char *prefix, const char *name, bo
     return ERR_OK;
 }
 
-enum err string_field_parse(const json_t *body, const char *field, bool required,
-                            struct arena *a, const char **out, struct verr *ve)
+enum err string_field_parse(const json_t *body, const char *field, bool required, struct arena *a,
+                            const char **out, struct verr *ve)
 {
     return text(body, NULL, field, required, a, out, ve);
 }
@@ -155,17 +173,6 @@ enum err address_parse(const json_t *v, struct arena *a, struct address *ad, str
     return ERR_OK;
 }
 
-static enum err parse_address(const json_t *body, struct arena *a, struct address *ad,
-                              struct verr *ve)
-{
-    const json_t *v = json_object_get(body, "address");
-    if (!v || json_is_null(v))
-        return fail(ve, ERR_FIELD_MISSING, "address", "address is required");
-    if (!json_is_object(v))
-        return fail(ve, ERR_FIELD_INVALID, "address", "address must be an object");
-    return address_parse(v, a, ad, ve);
-}
-
 static enum err parse_contact_obj(const json_t *obj, const char *prefix, struct arena *a,
                                   struct contact *c, struct verr *ve)
 {
@@ -195,11 +202,10 @@ enum err contact_input_parse(const json_t *body, struct arena *a, struct contact
 static enum err parse_contacts(const json_t *body, struct arena *a, struct customer *c,
                                struct verr *ve)
 {
-    const json_t *v = json_object_get(body, "contacts");
-    if (!v || json_is_null(v))
-        return fail(ve, ERR_FIELD_MISSING, "contacts", "contacts is required");
-    if (!json_is_array(v))
-        return fail(ve, ERR_FIELD_INVALID, "contacts", "contacts must be an array");
+    const json_t *v;
+    enum err rc = member(body, "contacts", true, JSON_ARRAY, "an array", &v, ve);
+    if (rc)
+        return rc;
     size_t n = json_array_size(v);
     if (n > CONTACTS_MAX)
         return fail(ve, ERR_LIMIT_EXCEEDED, "contacts", "at most %d contacts", CONTACTS_MAX);
@@ -210,8 +216,7 @@ static enum err parse_contacts(const json_t *body, struct arena *a, struct custo
         const char *prefix = arena_printf(a, "contacts[%zu]", i);
         if (!json_is_object(e))
             return fail(ve, ERR_FIELD_INVALID, prefix, "%s must be an object", prefix);
-        enum err rc = parse_contact_obj(e, prefix, a, &c->contacts[i], ve);
-        if (rc)
+        if ((rc = parse_contact_obj(e, prefix, a, &c->contacts[i], ve)))
             return rc;
         primaries += c->contacts[i].pref == BILLING_PRIMARY;
     }
@@ -225,11 +230,10 @@ static enum err parse_contacts(const json_t *body, struct arena *a, struct custo
 static enum err parse_integrations(const json_t *body, struct arena *a, struct customer *c,
                                    struct verr *ve)
 {
-    const json_t *v = json_object_get(body, "integrationIds");
-    if (!v || json_is_null(v))
-        return ERR_OK;
-    if (!json_is_array(v))
-        return fail(ve, ERR_FIELD_INVALID, "integrationIds", "integrationIds must be an array");
+    const json_t *v;
+    enum err rc = member(body, "integrationIds", false, JSON_ARRAY, "an array", &v, ve);
+    if (rc || !v)
+        return rc;
     size_t n = json_array_size(v);
     if (n > 32)
         return fail(ve, ERR_LIMIT_EXCEEDED, "integrationIds", "at most 32 integrationIds");
@@ -240,7 +244,6 @@ static enum err parse_integrations(const json_t *body, struct arena *a, struct c
         if (!json_is_object(e))
             return fail(ve, ERR_FIELD_INVALID, prefix, "%s must be an object", prefix);
         struct integration_id *ii = &c->integrations[i];
-        enum err rc;
         if ((rc = text(e, prefix, "service", true, a, &ii->service, ve)) ||
             (rc = text(e, prefix, "id", true, a, &ii->id, ve)))
             return rc;
@@ -249,8 +252,8 @@ static enum err parse_integrations(const json_t *body, struct arena *a, struct c
                         "%s is not a known integration service", join(a, prefix, "service"));
         for (size_t j = 0; j < i; j++)
             if (strcmp(c->integrations[j].service, ii->service) == 0)
-                return fail(ve, ERR_FIELD_INVALID, join(a, prefix, "service"),
-                            "%s appears twice", join(a, prefix, "service"));
+                return fail(ve, ERR_FIELD_INVALID, join(a, prefix, "service"), "%s appears twice",
+                            join(a, prefix, "service"));
     }
     c->n_integrations = n;
     return ERR_OK;
@@ -264,12 +267,11 @@ static int prop_cmp(const void *x, const void *y)
 static enum err parse_props(const json_t *body, struct arena *a, struct customer_input *in,
                             struct verr *ve)
 {
-    const json_t *v = json_object_get(body, "customProperties");
-    if (!v || json_is_null(v))
-        return ERR_OK;
-    if (!json_is_object(v))
-        return fail(ve, ERR_FIELD_INVALID, "customProperties",
-                    "customProperties must be an object of strings");
+    const json_t *v;
+    enum err rc =
+        member(body, "customProperties", false, JSON_OBJECT, "an object of strings", &v, ve);
+    if (rc || !v)
+        return rc;
     size_t n = json_object_size(v);
     if (n > PROPERTIES_MAX)
         return fail(ve, ERR_LIMIT_EXCEEDED, "customProperties", "at most %d custom properties",
@@ -279,7 +281,8 @@ static enum err parse_props(const json_t *body, struct arena *a, struct customer
     const char *key;
     json_t *val;
     size_t i = 0;
-    json_object_foreach((json_t *)v, key, val) {
+    json_object_foreach((json_t *)v, key, val)
+    {
         const char *field = arena_printf(a, "customProperties.%s", key);
         size_t klen = strlen(key);
         if (klen == 0 || klen > 128 || blank(key))
@@ -302,16 +305,14 @@ static enum err parse_props(const json_t *body, struct arena *a, struct customer
 }
 
 static enum err parse_string_array(const json_t *body, const char *field, size_t max,
-                                   struct arena *a, const char ***out, size_t *n,
-                                   struct verr *ve)
+                                   struct arena *a, const char ***out, size_t *n, struct verr *ve)
 {
-    const json_t *v = json_object_get(body, field);
+    const json_t *v;
     *out = NULL;
     *n = 0;
-    if (!v || json_is_null(v))
-        return ERR_OK;
-    if (!json_is_array(v))
-        return fail(ve, ERR_FIELD_INVALID, field, "%s must be an array of strings", field);
+    enum err rc = member(body, field, false, JSON_ARRAY, "an array of strings", &v, ve);
+    if (rc || !v)
+        return rc;
     size_t len = json_array_size(v);
     if (len > max)
         return fail(ve, ERR_LIMIT_EXCEEDED, field, "%s has more than %zu items", field, max);
@@ -338,9 +339,11 @@ enum err customer_input_parse(const json_t *body, struct arena *a, struct custom
     memset(out, 0, sizeof(*out));
     struct customer *c = &out->c;
     const char *s = NULL;
+    const json_t *address;
     enum err rc;
     if ((rc = text(body, NULL, "legalName", true, a, &c->legal_name, ve)) ||
-        (rc = parse_address(body, a, &c->address, ve)) ||
+        (rc = member(body, "address", true, JSON_OBJECT, "an object", &address, ve)) ||
+        (rc = address_parse(address, a, &c->address, ve)) ||
         (rc = text(body, NULL, "taxStatus", true, a, &s, ve)))
         return rc;
     if (!tax_status_parse(s, &c->tax_status))
@@ -376,10 +379,10 @@ enum err customer_input_parse(const json_t *body, struct arena *a, struct custom
         if (strcmp(push[i], "Xero") != 0)
             return fail(ve, ERR_FIELD_INVALID, "pushToIntegrations",
                         "pushToIntegrations may only contain Xero");
-    const json_t *pid = json_object_get(body, "parentId");
-    if (pid && !json_is_null(pid)) {
-        if (!json_is_string(pid))
-            return fail(ve, ERR_FIELD_INVALID, "parentId", "parentId must be a string");
+    const json_t *pid;
+    if ((rc = member(body, "parentId", false, JSON_STRING, "a string", &pid, ve)))
+        return rc;
+    if (pid) {
         if (!id_valid(json_string_value(pid)))
             return fail(ve, ERR_CUSTOMER_NOT_FOUND, "parentId",
                         "parentId does not name a customer");
@@ -390,14 +393,13 @@ enum err customer_input_parse(const json_t *body, struct arena *a, struct custom
     return ERR_OK;
 }
 
-enum err id_list_parse(const json_t *body, const char *field, struct arena *a,
-                       const char ***out, size_t *n, struct verr *ve)
+enum err id_list_parse(const json_t *body, const char *field, struct arena *a, const char ***out,
+                       size_t *n, struct verr *ve)
 {
-    const json_t *v = json_object_get(body, field);
-    if (!v || json_is_null(v))
-        return fail(ve, ERR_FIELD_MISSING, field, "%s is required", field);
-    if (!json_is_array(v))
-        return fail(ve, ERR_FIELD_INVALID, field, "%s must be an array of customer ids", field);
+    const json_t *v;
+    enum err rc = member(body, field, true, JSON_ARRAY, "an array of customer ids", &v, ve);
+    if (rc)
+        return rc;
     size_t len = json_array_size(v);
     const char **arr = arena_alloc(a, sizeof(*arr) * (len ? len : 1));
     for (size_t i = 0; i < len; i++) {

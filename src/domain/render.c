@@ -4,6 +4,7 @@
 #include "../core/buf.h"
 #include "parse.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,15 +23,31 @@ static void set_time(json_t *o, const char *k, int64_t ms)
     }
 }
 
+/* The address's members, in the order both renderers write them. */
+static const struct {
+    const char *key;
+    size_t off;
+} address_members[] = {
+    {"line1", offsetof(struct address, line1)},
+    {"line2", offsetof(struct address, line2)},
+    {"town", offsetof(struct address, town)},
+    {"state", offsetof(struct address, state)},
+    {"postcode", offsetof(struct address, postcode)},
+    {"country", offsetof(struct address, country)},
+};
+#define N_ADDRESS_MEMBERS (sizeof(address_members) / sizeof(*address_members))
+
+/* Member i of address_members in ad (NULL when not set). */
+static const char *address_member(const struct address *ad, size_t i)
+{
+    return *(const char *const *)((const char *)ad + address_members[i].off);
+}
+
 static json_t *address_render(const struct address *ad)
 {
     json_t *o = json_object();
-    set_str(o, "line1", ad->line1);
-    set_str(o, "line2", ad->line2);
-    set_str(o, "town", ad->town);
-    set_str(o, "state", ad->state);
-    set_str(o, "postcode", ad->postcode);
-    set_str(o, "country", ad->country);
+    for (size_t i = 0; i < N_ADDRESS_MEMBERS; i++)
+        set_str(o, address_members[i].key, address_member(ad, i));
     return o;
 }
 
@@ -94,8 +111,22 @@ static void put_string(struct buf *b, const char *s)
     buf_append(b, "\"", 1);
 }
 
-static void put_member(struct buf *b, const struct member *m)
+/* [item,item,...]: put writes each of the n items of `size` bytes. */
+static void put_list(struct buf *b, const void *items, size_t n, size_t size,
+                     void (*put)(struct buf *b, const void *item))
 {
+    buf_puts(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_puts(b, ",");
+        put(b, (const char *)items + i * size);
+    }
+    buf_puts(b, "]");
+}
+
+static void put_member(struct buf *b, const void *item)
+{
+    const struct member *m = item;
     buf_puts(b, "{\"id\":");
     put_string(b, m->id);
     buf_puts(b, ",\"name\":");
@@ -109,13 +140,14 @@ void organization_render_into(struct buf *b, const struct organization *o)
     put_string(b, o->id);
     buf_puts(b, ",\"owner\":");
     put_member(b, &o->owner);
-    buf_puts(b, ",\"members\":[");
-    for (size_t i = 0; i < o->n_members; i++) {
-        if (i)
-            buf_puts(b, ",");
-        put_member(b, &o->members[i]);
-    }
-    buf_puts(b, "]}");
+    buf_puts(b, ",\"members\":");
+    put_list(b, o->members, o->n_members, sizeof(*o->members), put_member);
+    buf_puts(b, "}");
+}
+
+static void put_org(struct buf *b, const void *item)
+{
+    organization_render_into(b, item);
 }
 
 char *organization_render_text(const struct organization *o, size_t *len)
@@ -159,22 +191,13 @@ static void put_customer_common(struct buf *b, const struct customer *c, struct 
     buf_puts(b, "{\"id\":");
     put_string(b, c->id);
     put_time(b, "createdAt", c->created_at);
-    buf_puts(b, ",\"organizations\":[");
-    for (size_t i = 0; i < c->n_orgs; i++) {
-        if (i)
-            buf_puts(b, ",");
-        organization_render_into(b, &c->orgs[i]);
-    }
-    buf_puts(b, "]");
+    buf_puts(b, ",\"organizations\":");
+    put_list(b, c->orgs, c->n_orgs, sizeof(*c->orgs), put_org);
     put_field(b, "legalName", c->legal_name, &first);
     buf_puts(b, ",\"address\":{");
     bool in = true;
-    put_field(b, "line1", c->address.line1, &in);
-    put_field(b, "line2", c->address.line2, &in);
-    put_field(b, "town", c->address.town, &in);
-    put_field(b, "state", c->address.state, &in);
-    put_field(b, "postcode", c->address.postcode, &in);
-    put_field(b, "country", c->address.country, &in);
+    for (size_t i = 0; i < N_ADDRESS_MEMBERS; i++)
+        put_field(b, address_members[i].key, address_member(&c->address, i), &in);
     buf_puts(b, "}");
     put_field(b, "url", c->url, &first);
     if (c->url)
@@ -204,8 +227,9 @@ void customer_render_list_text(struct buf *b, const struct customer *c, struct a
     buf_puts(b, "}");
 }
 
-static void put_contact(struct buf *b, const struct contact *ct)
+static void put_contact(struct buf *b, const void *item)
 {
+    const struct contact *ct = item;
     bool first = false;
     buf_puts(b, "{\"id\":");
     put_string(b, ct->id);
@@ -223,14 +247,9 @@ char *customer_render_text(const struct customer *c, struct arena *a, size_t *le
     struct buf b;
     buf_init(&b, (size_t)1 << 30);
     put_customer_common(&b, c, a);
-    buf_puts(&b, ",\"contacts\":[");
-    for (size_t i = 0; i < c->n_contacts; i++) {
-        if (i)
-            buf_puts(&b, ",");
-        put_contact(&b, &c->contacts[i]);
-    }
+    buf_puts(&b, ",\"contacts\":");
+    put_list(&b, c->contacts, c->n_contacts, sizeof(*c->contacts), put_contact);
     bool first = false;
-    buf_puts(&b, "]");
     put_field(&b, "status", customer_status_name(c->status), &first);
     buf_puts(&b, "}");
     *len = b.len;
