@@ -86,8 +86,7 @@ void server_new_key(struct server *s, const char *tag, char *out, size_t cap)
     char account[128];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(account, sizeof(account), "%s-%d-%ld-%ld", tag, getpid(), (long)ts.tv_sec,
-             ts.tv_nsec);
+    snprintf(account, sizeof(account), "%s-%d-%ld-%ld", tag, getpid(), (long)ts.tv_sec, ts.tv_nsec);
     const char *args[] = {"keys", "create", "--account", account, NULL};
     int rc = kinship_cmd(s, args, out, cap);
     cr_assert_eq(rc, 0, "keys create failed (%d)", rc);
@@ -229,6 +228,20 @@ char *server_stop_log(struct server *s)
     cr_assert(s->pid, "the server is not running");
     stop(s, true, &log);
     return log;
+}
+
+void http_suite_init(struct server *s, const struct http_suite *suite)
+{
+    server_start(s, suite->extra);
+    if (suite->ready)
+        suite->ready();
+}
+
+void http_suite_fini(struct server *s, const struct http_suite *suite)
+{
+    if (suite->done)
+        suite->done();
+    server_stop(s, true);
 }
 
 void server_kill(struct server *s)
@@ -375,7 +388,8 @@ int raw_try_connect(struct server *s, int *err)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)s->port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
         return fd;
@@ -437,8 +451,7 @@ char *raw_recv(int fd, int timeout_ms, size_t *len, bool *closed)
     return buf;
 }
 
-char *raw_exchange(struct server *s, const void *data, size_t len, int timeout_ms,
-                   bool *closed)
+char *raw_exchange(struct server *s, const void *data, size_t len, int timeout_ms, bool *closed)
 {
     int fd = raw_connect(s);
     raw_send(fd, data, len);
@@ -525,8 +538,7 @@ const char *err_field_of(struct resp *r)
     return f ? f : "";
 }
 
-struct resp *reqf(struct server *s, const char *method, const char *body, const char *path_fmt,
-                  ...)
+struct resp *reqf(struct server *s, const char *method, const char *body, const char *path_fmt, ...)
 {
     char path[4096];
     va_list ap;

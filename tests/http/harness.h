@@ -9,6 +9,7 @@
 #ifndef KINSHIP_TEST_HARNESS_H
 #define KINSHIP_TEST_HARNESS_H
 
+#include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -16,17 +17,17 @@
 struct server {
     pid_t pid;
     int port;
-    char dir[256];     /* temporary directory (logs, SQLite file) */
-    char db[512];      /* database URL */
-    char key[256];     /* CLIENT_ID:SECRET of the first account */
-    char log[300];     /* the server's stderr */
+    char dir[256]; /* temporary directory (logs, SQLite file) */
+    char db[512];  /* database URL */
+    char key[256]; /* CLIENT_ID:SECRET of the first account */
+    char log[300]; /* the server's stderr */
     bool pg;
 };
 
 struct resp {
     long status;
     char *body;
-    json_t *json; /* NULL when the body is not JSON */
+    json_t *json;  /* NULL when the body is not JSON */
     char *headers; /* raw header block */
 };
 
@@ -49,6 +50,54 @@ void server_new_key(struct server *s, const char *tag, char *out, size_t cap);
 /* Runs `kinship ARGS... --db URL` and returns its exit status; stdout goes
  * into out (cap bytes) when out is not NULL. */
 int kinship_cmd(struct server *s, const char *const *args, char *out, size_t cap);
+
+/* ---- the suite fixture: a fresh server for every test ---- */
+
+/* What a suite's server needs beyond the defaults (every member optional). */
+struct http_suite {
+    const char *const *extra; /* serve arguments, NULL-terminated (HTTP_ARGS), or NULL */
+    void (*ready)(void);      /* runs after the server is up, or NULL */
+    void (*done)(void);       /* runs before the server stops, or NULL */
+};
+
+/* server_start(s, suite->extra), then suite->ready. */
+void http_suite_init(struct server *s, const struct http_suite *suite);
+/* suite->done, then server_stop(s, true) (a clean exit is asserted). */
+void http_suite_fini(struct server *s, const struct http_suite *suite);
+
+/* HTTP_ARGS("--body-limit", "4096"): a NULL-terminated argument list. */
+#define HTTP_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * Declares the file's server, `static struct server srv`, and the Criterion
+ * suite `name` (timeout in seconds) whose every test gets a fresh server on
+ * a fresh database with its first key in srv.key, stopped and checked after
+ * the test. The optional arguments are struct http_suite's designated
+ * initializers:
+ *
+ *     HTTP_SUITE(aliases, 120);
+ *     HTTP_SUITE(common, 120, .extra = HTTP_ARGS("--body-limit", "4096"));
+ *
+ * Hooks that use srv are declared before the macro and defined after it.
+ */
+#define HTTP_SUITE(name, timeout_s, ...)                                                           \
+    static struct server srv;                                                                      \
+    HTTP_SUITE_MORE(name, timeout_s, __VA_ARGS__)
+
+/* A further suite on the srv of the file's HTTP_SUITE. */
+#define HTTP_SUITE_MORE(name, timeout_s, ...)                                                      \
+    static const struct http_suite name##_http_suite = {__VA_ARGS__};                              \
+    static void name##_http_init(void)                                                             \
+    {                                                                                              \
+        http_suite_init(&srv, &name##_http_suite);                                                 \
+    }                                                                                              \
+    static void name##_http_fini(void)                                                             \
+    {                                                                                              \
+        http_suite_fini(&srv, &name##_http_suite);                                                 \
+    }                                                                                              \
+    TestSuite(name, .init = name##_http_init, .fini = name##_http_fini, .timeout = timeout_s)
+
+/* ---- requests ---- */
 
 /* A request with the server's first key. headers: NULL-terminated "Name: value" list. */
 struct resp *req(struct server *s, const char *method, const char *path, const char *body,
@@ -73,8 +122,7 @@ bool raw_send(int fd, const void *data, size_t len);
  * *closed (when set) says whether the peer closed the connection. */
 char *raw_recv(int fd, int timeout_ms, size_t *len, bool *closed);
 /* Connects, sends data, reads as raw_recv does, closes. */
-char *raw_exchange(struct server *s, const void *data, size_t len, int timeout_ms,
-                   bool *closed);
+char *raw_exchange(struct server *s, const void *data, size_t len, int timeout_ms, bool *closed);
 /* The status code of the HTTP response starting at `text`, or 0. */
 int raw_status(const char *text);
 
@@ -104,8 +152,8 @@ const char *err_field_of(struct resp *r);
 
 /* A request with the server's first key and no extra headers, the path
  * formatted printf-style. */
-struct resp *reqf(struct server *s, const char *method, const char *body, const char *path_fmt,
-                  ...) __attribute__((format(printf, 4, 5)));
+struct resp *reqf(struct server *s, const char *method, const char *body, const char *path_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The string member `key` of object `o`, or NULL. */
 const char *jstr(const json_t *o, const char *key);
 /* pagination.totalResultSize of a list response (-1 when absent). */

@@ -7,20 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct server srv;
-
-static void setup(void)
-{
-    const char *extra[] = {"--body-limit", "4096", NULL};
-    server_start(&srv, extra);
-}
-
-static void teardown(void)
-{
-    server_stop(&srv, true);
-}
-
-TestSuite(common, .init = setup, .fini = teardown, .timeout = 120);
+HTTP_SUITE(common, 120, .extra = HTTP_ARGS("--body-limit", "4096"));
 
 static const char *valid_customer =
     "{\"legalName\":\"Acme\",\"address\":{\"line1\":\"1 Road\",\"town\":\"York\","
@@ -193,9 +180,9 @@ Test(common, request_id_is_echoed_when_valid)
     struct resp *r = req(&srv, "GET", "/customers/nope", NULL, h);
     cr_assert_eq(r->status, 404);
     cr_assert_str_eq(resp_header(r, "X-Request-Id"), "trace-123.abc");
-    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r->json, "error"),
-                                                       "requestId")),
-                     "trace-123.abc");
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(r->json, "error"), "requestId")),
+        "trace-123.abc");
     resp_free(r);
     const char *bad[] = {"X-Request-Id: has spaces in it", NULL};
     r = req(&srv, "GET", "/customers/nope", NULL, bad);

@@ -8,19 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct server srv;
-
-static void setup(void)
-{
-    server_start(&srv, NULL);
-}
-
-static void teardown(void)
-{
-    server_stop(&srv, true);
-}
-
-TestSuite(contacts, .init = setup, .fini = teardown, .timeout = 120);
+HTTP_SUITE(contacts, 120);
 
 #define GHOST "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 
@@ -32,8 +20,7 @@ static struct resp *list(const char *customer, const char *query)
                 query ? query : "");
 }
 
-static struct resp *add(const char *customer, const char *name, const char *email,
-                        const char *pref)
+static struct resp *add(const char *customer, const char *name, const char *email, const char *pref)
 {
     char body[512];
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"email\":\"%s\",\"billingPreference\":\"%s\"}",
@@ -123,8 +110,7 @@ Test(contacts, create_answers_201_with_the_contact)
     cr_assert_eq(strlen(jstr(c, "createdAt")), 20, "%s", r->body);
     cr_assert_str_eq(jstr(c, "updatedAt"), jstr(c, "createdAt"));
     cr_assert_null(json_object_get(c, "archivedAt"), "%s", r->body);
-    cr_assert_eq(json_object_size(c), 6, "id, name, email, billingPreference, times: %s",
-                 r->body);
+    cr_assert_eq(json_object_size(c), 6, "id, name, email, billingPreference, times: %s", r->body);
 
     /* The list answers the same object, after the first contact. */
     struct resp *l = list(cu, NULL);
@@ -348,12 +334,18 @@ Test(contacts, bad_bodies_are_400_and_name_the_field)
         {"{\"email\":\"a@b.test\",\"billingPreference\":\"STANDARD\"}", "MissingField", "name"},
         {"{\"name\":\"A\",\"billingPreference\":\"STANDARD\"}", "MissingField", "email"},
         {"{\"name\":\"A\",\"email\":\"a@b.test\"}", "MissingField", "billingPreference"},
-        {"{\"name\":\" \",\"email\":\"a@b.test\",\"billingPreference\":\"STANDARD\"}", "InvalidField", "name"},
-        {"{\"name\":5,\"email\":\"a@b.test\",\"billingPreference\":\"STANDARD\"}", "InvalidField", "name"},
-        {"{\"name\":\"A\",\"email\":\"not-an-email\",\"billingPreference\":\"STANDARD\"}", "InvalidField", "email"},
-        {"{\"name\":\"A\",\"email\":\"a@b\",\"billingPreference\":\"STANDARD\"}", "InvalidField", "email"},
-        {"{\"name\":\"A\",\"email\":\"a@b.test\",\"billingPreference\":\"primary\"}", "InvalidField", "billingPreference"},
-        {"{\"name\":\"A\",\"email\":\"a@b.test\",\"billingPreference\":\"ALWAYS\"}", "InvalidField", "billingPreference"},
+        {"{\"name\":\" \",\"email\":\"a@b.test\",\"billingPreference\":\"STANDARD\"}",
+         "InvalidField", "name"},
+        {"{\"name\":5,\"email\":\"a@b.test\",\"billingPreference\":\"STANDARD\"}", "InvalidField",
+         "name"},
+        {"{\"name\":\"A\",\"email\":\"not-an-email\",\"billingPreference\":\"STANDARD\"}",
+         "InvalidField", "email"},
+        {"{\"name\":\"A\",\"email\":\"a@b\",\"billingPreference\":\"STANDARD\"}", "InvalidField",
+         "email"},
+        {"{\"name\":\"A\",\"email\":\"a@b.test\",\"billingPreference\":\"primary\"}",
+         "InvalidField", "billingPreference"},
+        {"{\"name\":\"A\",\"email\":\"a@b.test\",\"billingPreference\":\"ALWAYS\"}", "InvalidField",
+         "billingPreference"},
         {"[]", "InvalidRequestBody", NULL},
         {"{", "InvalidJson", NULL},
     };
@@ -398,13 +390,13 @@ Test(contacts, unknown_or_foreign_customers_and_contacts_are_404)
     const char *body = "{\"name\":\"X\",\"email\":\"x@y.test\",\"billingPreference\":\"STANDARD\"}";
     /* (customer, contact) pairs that name nothing this account has */
     const char *pairs[][2] = {
-        {GHOST, ann},                   /* unknown customer */
-        {"not-a-uuid", ann},            /* malformed customer */
-        {theirs, their_contact},        /* another account's */
-        {cu, GHOST},                    /* unknown contact */
-        {cu, "not-a-uuid"},             /* malformed contact */
-        {cu, other_contact},            /* a contact of another customer */
-        {cu, their_contact},            /* another account's contact */
+        {GHOST, ann},            /* unknown customer */
+        {"not-a-uuid", ann},     /* malformed customer */
+        {theirs, their_contact}, /* another account's */
+        {cu, GHOST},             /* unknown contact */
+        {cu, "not-a-uuid"},      /* malformed contact */
+        {cu, other_contact},     /* a contact of another customer */
+        {cu, their_contact},     /* another account's contact */
     };
     for (size_t i = 0; i < sizeof(pairs) / sizeof(*pairs); i++) {
         char what[48];
@@ -423,8 +415,7 @@ Test(contacts, unknown_or_foreign_customers_and_contacts_are_404)
         snprintf(what, sizeof(what), "update %zu", i);
         expect_error(r, 404, "NotFound", NULL, what);
         resp_free(r);
-        r = reqf(&srv, "POST", NULL, "/customers/%s/contacts/%s/archive", pairs[i][0],
-                 pairs[i][1]);
+        r = reqf(&srv, "POST", NULL, "/customers/%s/contacts/%s/archive", pairs[i][0], pairs[i][1]);
         snprintf(what, sizeof(what), "archive %zu", i);
         expect_error(r, 404, "NotFound", NULL, what);
         resp_free(r);

@@ -6,21 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct server srv;
+HTTP_SUITE(customers, 120);
 
-static void setup(void)
-{
-    server_start(&srv, NULL);
-}
-
-static void teardown(void)
-{
-    server_stop(&srv, true);
-}
-
-TestSuite(customers, .init = setup, .fini = teardown, .timeout = 120);
-
-#define ADDR "{\"line1\":\"1 Road\",\"town\":\"Austin\",\"postcode\":\"78701\",\"country\":\"US\",\"state\":\"TX\"}"
+#define ADDR                                                                                       \
+    "{\"line1\":\"1 "                                                                              \
+    "Road\",\"town\":\"Austin\",\"postcode\":\"78701\",\"country\":\"US\",\"state\":\"TX\"}"
 #define CONTACT "{\"name\":\"Bo\",\"email\":\"bo@acme.test\",\"billingPreference\":\"PRIMARY\"}"
 
 Test(customers, create_answers_a_full_customer)
@@ -38,13 +28,15 @@ Test(customers, create_answers_a_full_customer)
     cr_assert_str_eq(json_string_value(json_object_get(c, "taxStatus")), "TAX_EXEMPT");
     cr_assert_str_eq(json_string_value(json_object_get(c, "status")), "DRAFT");
     cr_assert_str_eq(json_string_value(json_object_get(c, "domain")), "acme.test");
-    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "address"), "state")), "TX");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "address"), "state")),
+                     "TX");
     cr_assert_eq(json_array_size(json_object_get(c, "contacts")), 2);
     cr_assert_eq(json_array_size(json_object_get(c, "organizations")), 0);
     json_t *ii = json_array_get(json_object_get(c, "integrationIds"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(ii, "service")), "Stripe");
     cr_assert(json_is_false(json_object_get(ii, "isPending")));
-    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(c, "customProperties"), "tier")), "gold");
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(c, "customProperties"), "tier")), "gold");
     const char *created = json_string_value(json_object_get(c, "createdAt"));
     cr_assert(created && strlen(created) == 20 && created[19] == 'Z', "%s", created);
     cr_assert_null(json_object_get(c, "archivedAt"));
@@ -77,27 +69,67 @@ Test(customers, validation_names_the_field)
     struct {
         const char *body, *type, *field;
     } cases[] = {
-        {"{\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "MissingField", "legalName"},
-        {"{\"legalName\":\"  \",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "InvalidField", "legalName"},
-        {"{\"legalName\":\"X\",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "MissingField", "address"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"contacts\":[" CONTACT "]}", "MissingField", "taxStatus"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"taxed\",\"contacts\":[" CONTACT "]}", "InvalidField", "taxStatus"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\"}", "MissingField", "contacts"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[]}", "InvalidField", "contacts"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"bo@acme.test\",\"billingPreference\":\"STANDARD\"}]}", "InvalidField", "contacts"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "," CONTACT "]}", "InvalidField", "contacts"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"not-an-email\",\"billingPreference\":\"PRIMARY\"}]}", "InvalidField", "contacts[0].email"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"bo@x.io\",\"billingPreference\":\"SOMETIMES\"}]}", "InvalidField", "contacts[0].billingPreference"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "],\"status\":\"LIVE\"}", "InvalidField", "status"},
-        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\",\"country\":\"XX\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "InvalidField", "address.country"},
-        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\",\"country\":\"US\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "MissingField", "address.state"},
-        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\",\"country\":\"CA\",\"state\":\"TX\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "InvalidField", "address.state"},
-        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\",\"country\":\"US\",\"state\":\"ZZ\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "InvalidField", "address.state"},
-        {"{\"legalName\":\"X\",\"address\":{\"town\":\"b\",\"postcode\":\"c\",\"country\":\"GB\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "MissingField", "address.line1"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "],\"customProperties\":{\"a\":1}}", "InvalidField", "customProperties.a"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "],\"customProperties\":[]}", "InvalidField", "customProperties"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "],\"integrationIds\":[{\"service\":\"Nope\",\"id\":\"1\"}]}", "InvalidField", "integrationIds[0].service"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "],\"pushToIntegrations\":[\"Stripe\"]}", "InvalidField", "pushToIntegrations"},
+        {"{\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}",
+         "MissingField", "legalName"},
+        {"{\"legalName\":\"  \",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
+         "]}",
+         "InvalidField", "legalName"},
+        {"{\"legalName\":\"X\",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}", "MissingField",
+         "address"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"contacts\":[" CONTACT "]}", "MissingField",
+         "taxStatus"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"taxed\",\"contacts\":[" CONTACT
+         "]}",
+         "InvalidField", "taxStatus"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\"}", "MissingField",
+         "contacts"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[]}",
+         "InvalidField", "contacts"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR
+         ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"bo@acme.test\","
+         "\"billingPreference\":\"STANDARD\"}]}",
+         "InvalidField", "contacts"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
+         "," CONTACT "]}",
+         "InvalidField", "contacts"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR
+         ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"not-an-email\","
+         "\"billingPreference\":\"PRIMARY\"}]}",
+         "InvalidField", "contacts[0].email"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR
+         ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"bo@x.io\","
+         "\"billingPreference\":\"SOMETIMES\"}]}",
+         "InvalidField", "contacts[0].billingPreference"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
+         "],\"status\":\"LIVE\"}",
+         "InvalidField", "status"},
+        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\","
+         "\"country\":\"XX\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}",
+         "InvalidField", "address.country"},
+        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\","
+         "\"country\":\"US\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}",
+         "MissingField", "address.state"},
+        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\","
+         "\"country\":\"CA\",\"state\":\"TX\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}",
+         "InvalidField", "address.state"},
+        {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\","
+         "\"country\":\"US\",\"state\":\"ZZ\"},\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}",
+         "InvalidField", "address.state"},
+        {"{\"legalName\":\"X\",\"address\":{\"town\":\"b\",\"postcode\":\"c\",\"country\":\"GB\"},"
+         "\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT "]}",
+         "MissingField", "address.line1"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
+         "],\"customProperties\":{\"a\":1}}",
+         "InvalidField", "customProperties.a"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
+         "],\"customProperties\":[]}",
+         "InvalidField", "customProperties"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
+         "],\"integrationIds\":[{\"service\":\"Nope\",\"id\":\"1\"}]}",
+         "InvalidField", "integrationIds[0].service"},
+        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
+         "],\"pushToIntegrations\":[\"Stripe\"]}",
+         "InvalidField", "pushToIntegrations"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         struct resp *r = req(&srv, "POST", "/customers", cases[i].body, NULL);
@@ -116,7 +148,8 @@ Test(customers, validation_names_the_field)
 
 Test(customers, get_unknown_or_malformed_id_is_404)
 {
-    struct resp *r = req(&srv, "GET", "/customers/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", NULL, NULL);
+    struct resp *r =
+        req(&srv, "GET", "/customers/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", NULL, NULL);
     cr_assert_eq(r->status, 404);
     cr_assert_str_eq(err_type_of(r), "NotFound");
     resp_free(r);

@@ -11,19 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct server srv;
-
-static void setup(void)
-{
-    server_start(&srv, NULL);
-}
-
-static void teardown(void)
-{
-    server_stop(&srv, true);
-}
-
-TestSuite(idempotency, .init = setup, .fini = teardown, .timeout = 120);
+HTTP_SUITE(idempotency, 120);
 
 #define GHOST "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 #define ADDR "{\"line1\":\"1 Road\",\"town\":\"Leeds\",\"postcode\":\"LS1 1AA\",\"country\":\"GB\"}"
@@ -50,8 +38,7 @@ static struct resp *send_as(const char *account, const char *method, const char 
     return req_as(&srv, account ? account : srv.key, method, path, body, hs);
 }
 
-static struct resp *send(const char *method, const char *path, const char *body,
-                         const char *idem)
+static struct resp *send(const char *method, const char *path, const char *body, const char *idem)
 {
     return send_as(NULL, method, path, body, idem);
 }
@@ -225,8 +212,8 @@ Test(idempotency, every_creating_or_changing_operation_replays)
     struct op ops[11];
     memset(ops, 0, sizeof(ops));
     int n = 0;
-#define OP(nm, m, st, cnt) (ops[n].name = nm, ops[n].method = m, ops[n].status = st, \
-                            ops[n].count_path = cnt, &ops[n++])
+#define OP(nm, m, st, cnt)                                                                         \
+    (ops[n].name = nm, ops[n].method = m, ops[n].status = st, ops[n].count_path = cnt, &ops[n++])
     struct op *p;
     p = OP("customers.create", "POST", 201, "/customers?includeArchived=true");
     snprintf(p->path, sizeof(p->path), "/customers");
@@ -275,8 +262,8 @@ Test(idempotency, every_creating_or_changing_operation_replays)
     p = OP("organizations.create", "POST", 201, "/customer-organizations");
     snprintf(p->path, sizeof(p->path), "/customer-organizations");
     snprintf(p->body, sizeof(p->body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", o, a);
-    snprintf(p->other_body, sizeof(p->other_body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}",
-             o, b);
+    snprintf(p->other_body, sizeof(p->other_body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", o,
+             b);
 
     p = OP("organizations.members_add", "POST", 200, "/customer-organizations");
     snprintf(p->path, sizeof(p->path), "/customer-organizations/%s/members", org_id);
@@ -313,8 +300,7 @@ Test(idempotency, every_creating_or_changing_operation_replays)
         expect_error(r, 409, "IdempotencyKeyReused", x->name);
         resp_free(r);
         if (x->count_path)
-            cr_assert_eq(total(NULL, x->count_path), done, "%s: the conflict did nothing",
-                         x->name);
+            cr_assert_eq(total(NULL, x->count_path), done, "%s: the conflict did nothing", x->name);
         again = send(x->method, x->path, body, key);
         expect_replay(first, again, x->name);
         resp_free(again);
@@ -519,8 +505,7 @@ static void race(const char *path, const char *body, const char *key, long want)
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, RACERS);
     for (int i = 0; i < RACERS; i++) {
-        rs[i] = (struct racer){.method = "POST", .path = path, .body = body, .key = key,
-                               .go = &go};
+        rs[i] = (struct racer){.method = "POST", .path = path, .body = body, .key = key, .go = &go};
         cr_assert_eq(pthread_create(&t[i], NULL, race_one, &rs[i]), 0);
     }
     for (int i = 0; i < RACERS; i++)
@@ -532,8 +517,7 @@ static void race(const char *path, const char *body, const char *key, long want)
         cr_assert_str_eq(rs[i].body_out, rs[0].body_out, "racer %d has another answer", i);
         fresh += !rs[i].replayed;
     }
-    cr_assert_eq(fresh, 1, "exactly one racer did the work (%d answers were not replays)",
-                 fresh);
+    cr_assert_eq(fresh, 1, "exactly one racer did the work (%d answers were not replays)", fresh);
     for (int i = 0; i < RACERS; i++)
         free(rs[i].body_out);
 }

@@ -90,7 +90,8 @@ static const struct iso_case cases[] = {
      404, "NotFound"},
 };
 
-static struct server srv;
+static void setup_accounts(void);
+HTTP_SUITE(isolation, 240, .ready = setup_accounts);
 static char key_b[256];
 
 /* Placeholder values. */
@@ -272,19 +273,6 @@ static void assert_routes_to(const struct iso_case *k, const char *path)
                      k->path, k->route, rt->name);
     arena_destroy(a);
 }
-
-static void setup(void)
-{
-    server_start(&srv, NULL);
-    setup_accounts();
-}
-
-static void teardown(void)
-{
-    server_stop(&srv, true);
-}
-
-TestSuite(isolation, .init = setup, .fini = teardown, .timeout = 240);
 
 Test(isolation, every_authenticated_route_has_a_case)
 {

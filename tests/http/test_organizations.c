@@ -8,19 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct server srv;
-
-static void setup(void)
-{
-    server_start(&srv, NULL);
-}
-
-static void teardown(void)
-{
-    server_stop(&srv, true);
-}
-
-TestSuite(organizations, .init = setup, .fini = teardown, .timeout = 120);
+HTTP_SUITE(organizations, 120);
 
 static struct resp *create_org(const char *owner, const char *members_json)
 {
@@ -31,7 +19,8 @@ static struct resp *create_org(const char *owner, const char *members_json)
 
 static const char *member_id(struct resp *r, size_t i)
 {
-    return json_string_value(json_object_get(json_array_get(json_object_get(r->json, "members"), i), "id"));
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(r->json, "members"), i), "id"));
 }
 
 Test(organizations, seed_shape_owner_listed_as_member_is_left_out)
@@ -207,8 +196,9 @@ Test(organizations, bad_bodies_are_400_and_name_the_field)
         struct resp *r = req(&srv, "POST", "/customer-organizations", body, NULL);
         cr_assert_eq(r->status, 400, "case %zu: %ld %s", i, r->status, r->body);
         cr_assert_str_eq(err_type_of(r), cases[i].type, "case %zu: %s", i, r->body);
-        cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r->json, "error"), "field")),
-                         cases[i].field, "case %zu: %s", i, r->body);
+        cr_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(r->json, "error"), "field")),
+            cases[i].field, "case %zu: %s", i, r->body);
         resp_free(r);
     }
     struct resp *r = create_org(owner, "[]");

@@ -17,7 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static struct server a, b;
+/* srv (the suite's server) and b, a second process on the same database
+ * serving the same account. */
+static struct server b;
+static void start_peer(void);
+static void stop_peer(void);
+HTTP_SUITE(pg_cluster, 240, .ready = start_peer, .done = stop_peer);
 
 static int any_port(void)
 {
@@ -30,29 +35,19 @@ static int any_port(void)
     return ntohs(sa.sin_port);
 }
 
-/* A second process on the same database, serving the same account. */
 static void start_peer(void)
 {
-    b = a;
+    cr_assert(srv.pg, "this suite runs on PostgreSQL only");
+    b = srv;
     b.port = any_port();
-    snprintf(b.log, sizeof(b.log), "%s/peer.log", a.dir);
+    snprintf(b.log, sizeof(b.log), "%s/peer.log", srv.dir);
     server_restart(&b, NULL);
 }
 
-static void setup(void)
-{
-    server_start(&a, NULL);
-    cr_assert(a.pg, "this suite runs on PostgreSQL only");
-    start_peer();
-}
-
-static void teardown(void)
+static void stop_peer(void)
 {
     server_stop(&b, true);
-    server_stop(&a, true);
 }
-
-TestSuite(pg_cluster, .init = setup, .fini = teardown, .timeout = 240);
 
 struct shot {
     struct server *s;
@@ -76,7 +71,7 @@ static void race(const char *body, const char *const *headers, struct shot *shot
 {
     pthread_t t[64];
     for (int i = 0; i < n; i++) {
-        shots[i] = (struct shot){.s = i % 2 ? &b : &a, .body = body, .headers = headers};
+        shots[i] = (struct shot){.s = i % 2 ? &b : &srv, .body = body, .headers = headers};
         pthread_create(&t[i], NULL, fire, &shots[i]);
     }
     for (int i = 0; i < n; i++)
@@ -85,7 +80,7 @@ static void race(const char *body, const char *const *headers, struct shot *shot
 
 static long long orgs_of(const char *member)
 {
-    struct resp *r = reqf(&a, "GET", NULL, "/customer-organizations?memberId=%s", member);
+    struct resp *r = reqf(&srv, "GET", NULL, "/customer-organizations?memberId=%s", member);
     cr_assert_eq(r->status, 200, "%s", r->body);
     long long n = page_total(r);
     resp_free(r);
@@ -94,7 +89,7 @@ static long long orgs_of(const char *member)
 
 Test(pg_cluster, racing_creates_across_processes_have_one_winner)
 {
-    char *owner = make_customer(&a, NULL, "Owner");
+    char *owner = make_customer(&srv, NULL, "Owner");
     char *member = make_customer(&b, NULL, "Member");
     char body[256];
     snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", owner, member);
@@ -115,8 +110,8 @@ Test(pg_cluster, racing_creates_across_processes_have_one_winner)
 
 Test(pg_cluster, racing_idempotent_retries_across_processes_make_one_organization)
 {
-    char *owner = make_customer(&a, NULL, "Owner");
-    char *member = make_customer(&a, NULL, "Member");
+    char *owner = make_customer(&srv, NULL, "Owner");
+    char *member = make_customer(&srv, NULL, "Member");
     char body[256];
     snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", owner, member);
     const char *h[] = {"Idempotency-Key: retry-across-processes", NULL};
@@ -149,10 +144,10 @@ static int pg_ctl(const char *verb)
 
 Test(pg_cluster, database_stopped_and_started_under_load)
 {
-    char *kept = make_customer(&a, NULL, "Written before the outage");
+    char *kept = make_customer(&srv, NULL, "Written before the outage");
     cr_assert_eq(pg_ctl("stop"), 0, "stopping the test database");
     for (int i = 0; i < 3; i++) {
-        struct resp *r = reqf(&a, "GET", NULL, "/customers/%s", kept);
+        struct resp *r = reqf(&srv, "GET", NULL, "/customers/%s", kept);
         cr_assert_eq(r->status, 503, "reads answer 503 while the database is down: %s", r->body);
         cr_assert(resp_header(r, "Retry-After"));
         resp_free(r);
@@ -164,13 +159,13 @@ Test(pg_cluster, database_stopped_and_started_under_load)
         cr_assert_eq(r->status, 503, "writes answer 503 while the database is down: %s", r->body);
         resp_free(r);
     }
-    struct resp *r = req_as(&a, NULL, "GET", "/readyz", NULL, NULL);
+    struct resp *r = req_as(&srv, NULL, "GET", "/readyz", NULL, NULL);
     cr_assert_eq(r->status, 503, "not ready without the database");
     resp_free(r);
     cr_assert_eq(pg_ctl("start"), 0, "starting the test database again");
     long st = 0;
     for (int i = 0; i < 50 && st != 200; i++) {
-        r = reqf(&a, "GET", NULL, "/customers/%s", kept);
+        r = reqf(&srv, "GET", NULL, "/customers/%s", kept);
         st = r->status;
         resp_free(r);
         if (st != 200)
@@ -178,7 +173,7 @@ Test(pg_cluster, database_stopped_and_started_under_load)
     }
     cr_assert_eq(st, 200, "the server reconnects by itself and nothing was lost");
     char *after = make_customer(&b, NULL, "Written after the outage");
-    r = reqf(&a, "GET", NULL, "/customers/%s", after);
+    r = reqf(&srv, "GET", NULL, "/customers/%s", after);
     cr_assert_eq(r->status, 200, "the other process sees it");
     resp_free(r);
     free(kept);

@@ -26,29 +26,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static struct server srv;
 static char *known_id; /* a customer whose GET must keep answering */
 static char auth[512]; /* "Authorization: Basic ..." for the first key */
+static void make_known(void);
+static void free_known(void);
 
-static void setup(void)
+/* A short request timeout, so that requests that can never complete are
+ * cut off quickly. */
+HTTP_SUITE(raw_http, 240, .extra = HTTP_ARGS("--request-timeout", "2"), .ready = make_known,
+           .done = free_known);
+
+static void make_known(void)
 {
-    /* A short request timeout, so that requests that can never complete
-     * are cut off quickly. */
-    const char *extra[] = {"--request-timeout", "2", NULL};
-    server_start(&srv, extra);
     known_id = make_customer(&srv, NULL, "Raw Co");
     char enc[400];
     b64_encode(srv.key, enc);
     snprintf(auth, sizeof(auth), "Authorization: Basic %s\r\n", enc);
 }
 
-static void teardown(void)
+static void free_known(void)
 {
     free(known_id);
-    server_stop(&srv, true);
 }
-
-TestSuite(raw_http, .init = setup, .fini = teardown, .timeout = 240);
 
 /* The server's right answer to a correct request, through libcurl. */
 static void assert_still_serving(const char *after)

@@ -15,19 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct server srv;
-
-static void setup(void)
-{
-    server_start(&srv, NULL);
-}
-
-static void teardown(void)
-{
-    server_stop(&srv, true);
-}
-
-TestSuite(sqlite_ops, .init = setup, .fini = teardown, .timeout = 300);
+HTTP_SUITE(sqlite_ops, 300);
 
 /* The database file of srv (without "sqlite:"). */
 static const char *db_path(void)
@@ -713,8 +701,8 @@ Test(sqlite_ops, organizations_read_from_memory_match_their_rows)
     resp_free(r);
     expect_rows_agree(org, "after a removal");
     /* A write that fails (an unknown customer) changes nothing. */
-    snprintf(rb, sizeof(rb),
-             "{\"customerIds\":[\"%s\",\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\"]}", c[2]);
+    snprintf(rb, sizeof(rb), "{\"customerIds\":[\"%s\",\"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\"]}",
+             c[2]);
     r = reqf(&srv, "POST", rb, "/customer-organizations/%s/members", org);
     cr_assert_eq(r->status, 400, "%s", r->body);
     resp_free(r);
