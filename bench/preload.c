@@ -161,8 +161,8 @@ static inline struct val txt_val(const char *s)
 
 enum table { T_CUSTOMERS, T_CONTACTS, T_PROPS, T_ORGS, T_MEMBERS, T__COUNT };
 
-static const char *const table_name[T__COUNT] = {
-    "customers", "contacts", "customer_properties", "organizations", "organization_members"};
+static const char *const table_name[T__COUNT] = {"customers", "contacts", "customer_properties",
+                                                 "organizations", "organization_members"};
 static const char *const table_cols[T__COUNT] = {
     "account_id, id, legal_name, url, label, tax_status, status, line1, line2, town, state, "
     "postcode, country, integrations, created_at, updated_at, archived_at",
@@ -237,9 +237,9 @@ static void db_open(struct db *d, const char *url)
         for (int c = 0; c < table_ncols[t]; c++)
             n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s?%d", c ? ", " : "", c + 1);
         snprintf(sql + n, sizeof(sql) - (size_t)n, ")");
-        lite_check(d, sqlite3_prepare_v3(d->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &d->ins[t],
-                                         NULL),
-                   sql);
+        lite_check(
+            d, sqlite3_prepare_v3(d->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &d->ins[t], NULL),
+            sql);
     }
 }
 
@@ -377,11 +377,12 @@ static void account_ensure(struct db *d, const char *name, char id[ID_LEN + 1])
         char ats[24];
         snprintf(ats, sizeof(ats), "%" PRId64, at);
         const char *p[3] = {nid, name, ats};
-        PGresult *r = pg_exec(d,
-                              "WITH ins AS (INSERT INTO accounts (id, name, created_at)"
-                              " VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING id)"
-                              " SELECT id FROM ins UNION ALL SELECT id FROM accounts WHERE name = $2",
-                              3, p);
+        PGresult *r =
+            pg_exec(d,
+                    "WITH ins AS (INSERT INTO accounts (id, name, created_at)"
+                    " VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING id)"
+                    " SELECT id FROM ins UNION ALL SELECT id FROM accounts WHERE name = $2",
+                    3, p);
         if (PQntuples(r) < 1)
             die("postgresql: no account %s", name);
         snprintf(id, ID_LEN + 1, "%s", PQgetvalue(r, 0, 0));
@@ -389,9 +390,9 @@ static void account_ensure(struct db *d, const char *name, char id[ID_LEN + 1])
         return;
     }
     sqlite3_stmt *st;
-    lite_check(d, sqlite3_prepare_v2(d->lite, "SELECT id FROM accounts WHERE name = ?1", -1, &st,
-                                     NULL),
-               "prepare");
+    lite_check(
+        d, sqlite3_prepare_v2(d->lite, "SELECT id FROM accounts WHERE name = ?1", -1, &st, NULL),
+        "prepare");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -401,9 +402,10 @@ static void account_ensure(struct db *d, const char *name, char id[ID_LEN + 1])
     }
     lite_check(d, rc, "select account");
     sqlite3_finalize(st);
-    lite_check(d, sqlite3_prepare_v2(d->lite,
-                                     "INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, ?3)",
-                                     -1, &st, NULL),
+    lite_check(d,
+               sqlite3_prepare_v2(d->lite,
+                                  "INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, ?3)",
+                                  -1, &st, NULL),
                "prepare");
     sqlite3_bind_text(st, 1, nid, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -419,17 +421,18 @@ static int64_t account_customers(struct db *d, const char *account)
     if (d->pg) {
         const char *p[1] = {account};
         PGresult *r = pg_exec(
-            d, "SELECT count(*) FROM (SELECT 1 FROM customers WHERE account_id = $1 LIMIT 1) x",
-            1, p);
+            d, "SELECT count(*) FROM (SELECT 1 FROM customers WHERE account_id = $1 LIMIT 1) x", 1,
+            p);
         n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
         return n;
     }
     sqlite3_stmt *st;
-    lite_check(d, sqlite3_prepare_v2(d->lite,
-                                     "SELECT count(*) FROM (SELECT 1 FROM customers "
-                                     "WHERE account_id = ?1 LIMIT 1)",
-                                     -1, &st, NULL),
+    lite_check(d,
+               sqlite3_prepare_v2(d->lite,
+                                  "SELECT count(*) FROM (SELECT 1 FROM customers "
+                                  "WHERE account_id = ?1 LIMIT 1)",
+                                  -1, &st, NULL),
                "prepare");
     sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -440,19 +443,19 @@ static int64_t account_customers(struct db *d, const char *account)
 
 /* ---- what a customer looks like ---- */
 
-static const char *const words1[] = {
-    "Acme",   "Blue",   "Cedar",   "Delta",  "Ember",  "Falcon", "Granite", "Harbor",
-    "Iris",   "Juniper", "Kestrel", "Lumen", "Maple",  "Nimbus", "Orbit",   "Pioneer",
-    "Quartz", "Redwood", "Summit", "Tidal",  "Umbra",  "Vertex", "Willow",  "Zenith"};
-static const char *const words2[] = {
-    "Analytics", "Logistics", "Software", "Health",  "Capital", "Foods",   "Energy",
-    "Robotics",  "Media",     "Labs",     "Systems", "Retail",  "Ventures", "Studios"};
+static const char *const words1[] = {"Acme",    "Blue",   "Cedar", "Delta",   "Ember",   "Falcon",
+                                     "Granite", "Harbor", "Iris",  "Juniper", "Kestrel", "Lumen",
+                                     "Maple",   "Nimbus", "Orbit", "Pioneer", "Quartz",  "Redwood",
+                                     "Summit",  "Tidal",  "Umbra", "Vertex",  "Willow",  "Zenith"};
+static const char *const words2[] = {"Analytics", "Logistics", "Software", "Health", "Capital",
+                                     "Foods",     "Energy",    "Robotics", "Media",  "Labs",
+                                     "Systems",   "Retail",    "Ventures", "Studios"};
 static const char *const suffixes[] = {"Ltd", "Inc.", "GmbH", "SAS", "B.V.", "LLC", "plc"};
-static const char *const first_names[] = {"Ann",  "Ben",  "Chloe", "Dev",  "Eva",  "Finn",
-                                          "Gita", "Hugo", "Ines",  "Jon",  "Kai",  "Lena",
+static const char *const first_names[] = {"Ann",  "Ben",  "Chloe", "Dev",  "Eva", "Finn",
+                                          "Gita", "Hugo", "Ines",  "Jon",  "Kai", "Lena",
                                           "Mo",   "Nia",  "Omar",  "Priya"};
-static const char *const streets[] = {"High Street", "Main St",    "Station Road", "Market Square",
-                                      "Church Lane", "Park Avenue", "Mill Road",   "King Street"};
+static const char *const streets[] = {"High Street", "Main St",     "Station Road", "Market Square",
+                                      "Church Lane", "Park Avenue", "Mill Road",    "King Street"};
 
 struct place {
     const char *country, *town, *state, *postcode;
@@ -497,8 +500,7 @@ static uint64_t perm(const struct plan *p, uint64_t q)
     return (uint64_t)(((unsigned __int128)q * p->perm_a + p->perm_b) % p->n_customers);
 }
 
-static void customer_make(const struct plan *p, uint64_t i, bool standalone,
-                          struct customer_row *c)
+static void customer_make(const struct plan *p, uint64_t i, bool standalone, struct customer_row *c)
 {
     uint64_t h = H(i, 1);
     c->h = h;
@@ -546,22 +548,14 @@ static void customer_emit(struct db *d, const char *account, const struct custom
      * stays the creation time. */
     int64_t updated = c->created_at;
     struct val v[17] = {
-        TXT(account),
-        TXT(c->id),
-        TXT(c->name),
-        TXT(c->url[0] ? c->url : NULL),
-        TXT(c->label),
-        TXT(c->tax),
-        TXT(c->status),
-        TXT(c->line1),
-        TXT(c->line2),
-        TXT(c->place->town),
-        TXT(c->place->state),
-        TXT(c->place->postcode),
-        TXT(c->place->country),
-        TXT(c->integrations[0] ? c->integrations : NULL),
-        INT(c->created_at),
-        INT(updated),
+        TXT(account),           TXT(c->id),
+        TXT(c->name),           TXT(c->url[0] ? c->url : NULL),
+        TXT(c->label),          TXT(c->tax),
+        TXT(c->status),         TXT(c->line1),
+        TXT(c->line2),          TXT(c->place->town),
+        TXT(c->place->state),   TXT(c->place->postcode),
+        TXT(c->place->country), TXT(c->integrations[0] ? c->integrations : NULL),
+        INT(c->created_at),     INT(updated),
         TIME(c->archived_at),
     };
     row(d, T_CUSTOMERS, v);
@@ -575,8 +569,8 @@ static void contacts_emit(struct db *d, const char *account, const struct custom
     snprintf(email, sizeof(email), "billing@%s.example.com", c->slug);
     snprintf(name, sizeof(name), "%s Accounts", fn);
     /* Archiving a customer leaves its contacts as they were. */
-    struct val v[9] = {TXT(account),       TXT(c->id),        TXT(id),
-                       TXT(name),          TXT(email),        TXT("PRIMARY"),
+    struct val v[9] = {TXT(account),       TXT(c->id),         TXT(id),
+                       TXT(name),          TXT(email),         TXT("PRIMARY"),
                        INT(c->created_at), INT(c->created_at), TIME(0)};
     row(d, T_CONTACTS, v);
     if ((c->h >> 12) % 10 == 0) {
@@ -639,8 +633,8 @@ static void plan_make(struct plan *p, uint64_t customers, uint64_t orgs, uint64_
     }
     p->used = q;
     if (q > customers)
-        die("%" PRIu64 " organizations need %" PRIu64 " customers; --customers is %" PRIu64,
-            orgs, q, customers);
+        die("%" PRIu64 " organizations need %" PRIu64 " customers; --customers is %" PRIu64, orgs,
+            q, customers);
     /* A multiplier near n/phi, coprime with n: consecutive role positions
      * land far apart. (1000003 was used before; it is 3 modulo 10,000 and
      * 1,000,000, which put the big organization's members on every third
@@ -749,8 +743,7 @@ static void preload(struct db *d, const char *account_name, const char *out, uin
     for (uint64_t j = 0; j < orgs; j++) {
         org_id(&p, j, oid);
         customer_id_of(&p, p.org_start[j], owner);
-        struct val v[4] = {TXT(account), TXT(oid), TXT(owner),
-                           INT(p.orgs_ms + (int64_t)j)};
+        struct val v[4] = {TXT(account), TXT(oid), TXT(owner), INT(p.orgs_ms + (int64_t)j)};
         row(d, T_ORGS, v);
         if (j == 0 && p.big)
             fprintf(bid, "%s\n", oid);
@@ -789,8 +782,7 @@ static void preload(struct db *d, const char *account_name, const char *out, uin
 /* Fresh customers in no organization, made "now" like kinship makes them
  * (the customer's id, then its contact's). With `pgbench` their ids are
  * 0b000000-0000-7000-8000-<n in hex>. */
-static void pool(struct db *d, const char *account_name, const char *out, uint64_t n,
-                 bool pgbench)
+static void pool(struct db *d, const char *account_name, const char *out, uint64_t n, bool pgbench)
 {
     double t0 = mono_s();
     char account[ID_LEN + 1];
@@ -834,9 +826,9 @@ static void pool(struct db *d, const char *account_name, const char *out, uint64
             }
             char email[96];
             snprintf(email, sizeof(email), "billing@%s.example.com", c->slug);
-            struct val v[9] = {TXT(account),       TXT(c->id),          TXT(rows[k].contact),
-                               TXT("Pool Accounts"), TXT(email),        TXT("PRIMARY"),
-                               INT(c->created_at), INT(c->created_at), TIME(0)};
+            struct val v[9] = {TXT(account),         TXT(c->id),         TXT(rows[k].contact),
+                               TXT("Pool Accounts"), TXT(email),         TXT("PRIMARY"),
+                               INT(c->created_at),   INT(c->created_at), TIME(0)};
             row(d, T_CONTACTS, v);
         }
         table_end(d);

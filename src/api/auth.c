@@ -29,8 +29,8 @@ static enum err unauthorized(struct call *c, const char *why)
     return call_fail(c, ERR_UNAUTHORIZED, NULL, "%s", why);
 }
 
-enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret,
-                          size_t cap, size_t *secret_len, const char **why)
+enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret, size_t cap,
+                          size_t *secret_len, const char **why)
 {
     if (strncasecmp(header, "Basic ", 6) != 0) {
         *why = "the Authorization scheme must be Basic";
@@ -90,7 +90,8 @@ enum err auth_check(struct call *c)
     uint8_t given[SECRET_HASH_LEN];
     secret_hash(secret, secret_len, given);
     rc = c->tx ? lookup_fn(c->tx, &l) : store_read(c->api->store, lookup_fn, &l);
-    if (rc == ERR_NOT_FOUND || (rc == ERR_OK && (!secret_hash_equal(given, l.hash) || l.revoked_at))) {
+    if (rc == ERR_NOT_FOUND ||
+        (rc == ERR_OK && (!secret_hash_equal(given, l.hash) || l.revoked_at))) {
         rc = unauthorized(c, "unknown or revoked API client");
         goto out;
     }

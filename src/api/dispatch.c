@@ -111,8 +111,7 @@ static enum err parse_body(struct call *c)
     c->body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!c->body)
         return call_fail(c, ERR_INVALID_JSON, NULL,
-                         "request body is not valid JSON (line %d, column %d)", je.line,
-                         je.column);
+                         "request body is not valid JSON (line %d, column %d)", je.line, je.column);
     if (!json_is_object(c->body))
         return call_fail(c, ERR_INVALID_BODY, NULL, "request body must be a JSON object");
     return ERR_OK;
@@ -155,7 +154,8 @@ static void run_checks(struct call *c)
     if ((rt->flags & ROUTE_AUTH) && (rc = auth_check(c)))
         goto out;
     int retry_s = 1;
-    if (c->client_id && !ratelimit_take(c->api->ratelimit, c->client_id, clock_mono_us(), &retry_s)) {
+    if (c->client_id &&
+        !ratelimit_take(c->api->ratelimit, c->client_id, clock_mono_us(), &retry_s)) {
         req_set_header(r, "Retry-After", arena_printf(c->a, "%d", retry_s));
         rc = call_fail(c, ERR_RATE_LIMITED, NULL, "rate limit of %ld requests a minute reached",
                        c->api->cfg->rate_limit);
@@ -233,8 +233,8 @@ void api_handle(struct req *r, void *ud)
 
     char allow[64];
     const struct route *rt = NULL;
-    switch (router_match(api_routes, api_routes_count, r->method, r->path, r->arena, &rt,
-                         r->params, &r->n_params, allow, sizeof(allow))) {
+    switch (router_match(api_routes, api_routes_count, r->method, r->path, r->arena, &rt, r->params,
+                         &r->n_params, allow, sizeof(allow))) {
     case ROUTE_NO_PATH:
         call_fail(c, ERR_ROUTE_NOT_FOUND, NULL, "no route for this path");
         respond_error(r, c, ERR_ROUTE_NOT_FOUND);
@@ -300,7 +300,7 @@ void api_complete(struct req *r, void *ud)
     snprintf(status, sizeof(status), "%d", r->status);
     snprintf(dur, sizeof(dur), "%.3f", (double)us / 1000.0);
     log_kv(LOG_INFO, "request", "request_id", r->request_id[0] ? r->request_id : "-", "account",
-           c && c->account ? c->account : "-", "method", loggable_method(r->method_name),
-           "route", route, "status", status, "duration_ms", dur, "error",
+           c && c->account ? c->account : "-", "method", loggable_method(r->method_name), "route",
+           route, "status", status, "duration_ms", dur, "error",
            r->error_type ? r->error_type : "-", (const char *)NULL);
 }

@@ -16,7 +16,8 @@ enum err api_ops_readyz(struct call *c)
 {
     if (!store_ping(c->api->store))
         return call_fail(c, ERR_UNAVAILABLE, NULL, "the store does not answer");
-    call_json(c, 200, json_pack("{s:s,s:s}", "status", "ready", "store", store_kind(c->api->store)));
+    call_json(c, 200,
+              json_pack("{s:s,s:s}", "status", "ready", "store", store_kind(c->api->store)));
     return ERR_OK;
 }
 
@@ -24,8 +25,7 @@ enum err api_ops_metrics(struct call *c)
 {
     struct buf b;
     buf_init(&b, 16 * 1024 * 1024);
-    metrics_render(c->api->metrics, &b,
-                   c->api->server ? http_server_in_flight(c->api->server) : 0);
+    metrics_render(c->api->metrics, &b, c->api->server ? http_server_in_flight(c->api->server) : 0);
     struct store_stats st;
     store_stats(c->api->store, &st);
     metrics_render_store(&b, &st);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 struct buf {
-    char *data; /* NUL-terminated whenever len > 0 */
+    char *data;             /* NUL-terminated whenever len > 0 */
     size_t len, cap, limit; /* cap is never more than limit + 1 */
 };
 

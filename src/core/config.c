@@ -14,8 +14,7 @@ const struct cfg_setting cfg_settings[] = {
      "address and port to listen on (HOST:PORT; port 0 picks a free one)"},
     {"db", CFG_STRING, "sqlite:data/kinship.db", 0, 0, NULL, OFF(db),
      "database URL: sqlite:PATH or postgresql://..."},
-    {"threads", CFG_INT, "0", 0, 256, NULL, OFF(threads),
-     "HTTP polling threads (0: one per core)"},
+    {"threads", CFG_INT, "0", 0, 256, NULL, OFF(threads), "HTTP polling threads (0: one per core)"},
     {"workers", CFG_INT, "64", 1, 4096, NULL, OFF(workers),
      "worker threads for requests that wait on PostgreSQL (SQLite needs none)"},
     {"body_limit", CFG_INT, "1048576", 1024, 1073741824, NULL, OFF(body_limit),
@@ -45,8 +44,8 @@ const struct cfg_setting cfg_settings[] = {
      "SQLite: MiB of memory that keeps whole organizations between requests (0: off)"},
     {"members_per_request", CFG_INT, "1000", 1, 1000000, NULL, OFF(members_per_request),
      "most customer ids in one organization request (R8)"},
-    {"members_per_organization", CFG_INT, "10000", 1, 10000000, NULL,
-     OFF(members_per_organization), "most members of one organization (R8)"},
+    {"members_per_organization", CFG_INT, "10000", 1, 10000000, NULL, OFF(members_per_organization),
+     "most members of one organization (R8)"},
     {"rate_limit", CFG_INT, "0", 0, 1000000, NULL, OFF(rate_limit),
      "requests per minute per API client (0: off)"},
     {"log_format", CFG_ENUM, "logfmt", 0, 0, "logfmt|json", OFF(log_format),
@@ -228,8 +227,8 @@ void cfg_usage(FILE *f)
             if (*p == '_')
                 *p = '-';
         cfg_env_name(s->name, env, sizeof(env));
-        fprintf(f, "  %-28s %s\n  %-28s default: %s; environment: %s\n", flag, s->help, "",
-                s->def, env);
+        fprintf(f, "  %-28s %s\n  %-28s default: %s; environment: %s\n", flag, s->help, "", s->def,
+                env);
     }
 }
 

@@ -42,9 +42,9 @@ struct cfg_setting {
     const char *name; /* as in the file; the flag is --name with '_' as '-' */
     enum cfg_type type;
     const char *def;
-    long min, max;        /* CFG_INT */
-    const char *choices;  /* CFG_ENUM: '|' separated */
-    size_t offset;        /* into struct config */
+    long min, max;       /* CFG_INT */
+    const char *choices; /* CFG_ENUM: '|' separated */
+    size_t offset;       /* into struct config */
     const char *help;
 };
 

@@ -22,14 +22,17 @@
     X(NOT_FOUND, 404, "NotFound", "no such resource")                                              \
     X(ROUTE_NOT_FOUND, 404, "RouteNotFound", "no such route")                                      \
     X(METHOD_NOT_ALLOWED, 405, "MethodNotAllowed", "method not allowed on this route")             \
-    X(ORGANIZATION_EXISTS, 409, "OrganizationAlreadyExists", "the customer already owns an organization") \
-    X(HIERARCHY_CYCLE, 409, "HierarchyCycle", "the change would make a customer a member under itself") \
+    X(ORGANIZATION_EXISTS, 409, "OrganizationAlreadyExists",                                       \
+      "the customer already owns an organization")                                                 \
+    X(HIERARCHY_CYCLE, 409, "HierarchyCycle",                                                      \
+      "the change would make a customer a member under itself")                                    \
     X(ALIAS_EXISTS, 409, "AliasAlreadyExists", "the alias value is already in use")                \
     X(IDEMPOTENCY_CONFLICT, 409, "IdempotencyKeyReused",                                           \
       "the Idempotency-Key was used with a different request")                                     \
     X(CONFLICT, 409, "Conflict", "the request conflicts with the current state")                   \
     X(PAYLOAD_TOO_LARGE, 413, "PayloadTooLarge", "request body is too large")                      \
-    X(UNSUPPORTED_MEDIA_TYPE, 415, "UnsupportedMediaType", "request body must be application/json") \
+    X(UNSUPPORTED_MEDIA_TYPE, 415, "UnsupportedMediaType",                                         \
+      "request body must be application/json")                                                     \
     X(RATE_LIMITED, 429, "RateLimited", "too many requests")                                       \
     X(HEADERS_TOO_LARGE, 431, "RequestHeaderFieldsTooLarge", "request headers are too large")      \
     X(INTERNAL, 500, "InternalError", "internal error")                                            \

@@ -7,9 +7,9 @@ static const char *const tax_names[] = {"TAXED", "TAX_EXEMPT", "REVERSE_CHARGED"
 static const char *const status_names[] = {"ACTIVE", "DRAFT"};
 static const char *const pref_names[] = {"PRIMARY", "STANDARD", "NONE"};
 static const char *const services[] = {
-    "Amazon_Redshift", "GoCardless", "Google_BigQuery", "Google_Sheets", "HubSpot", "NetSuite",
-    "QuickBooks_Online", "Salesforce", "Slack", "Snowflake", "Stripe", "Xero",
-    "Avalara", "Anrok", "Attio", "Numeral", "Rillet", "Sphere"};
+    "Amazon_Redshift",   "GoCardless", "Google_BigQuery", "Google_Sheets", "HubSpot", "NetSuite",
+    "QuickBooks_Online", "Salesforce", "Slack",           "Snowflake",     "Stripe",  "Xero",
+    "Avalara",           "Anrok",      "Attio",           "Numeral",       "Rillet",  "Sphere"};
 
 #define COUNT(a) (sizeof(a) / sizeof(*(a)))
 

@@ -18,7 +18,8 @@ enum customer_status { CUSTOMER_ACTIVE, CUSTOMER_DRAFT };
 enum billing_pref { BILLING_PRIMARY, BILLING_STANDARD, BILLING_NONE };
 
 struct address {
-    const char *line1, *line2, *town, *state, *postcode, *country; /* line2, state: NULL when absent */
+    const char *line1, *line2, *town, *state, *postcode,
+        *country; /* line2, state: NULL when absent */
 };
 
 struct contact {
@@ -72,8 +73,8 @@ struct customer {
 
 /* The body of POST /customers and PUT /customers/{id}. */
 struct customer_input {
-    struct customer c;   /* id, timestamps and orgs unused */
-    bool props_given;    /* customProperties present: replace; absent: keep */
+    struct customer c;    /* id, timestamps and orgs unused */
+    bool props_given;     /* customProperties present: replace; absent: keep */
     const char **aliases; /* customerAliases: alias values to create */
     size_t n_aliases;
     const char *parent_id; /* NULL when absent (R2) */

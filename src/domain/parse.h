@@ -38,11 +38,11 @@ enum err contact_input_parse(const json_t *body, struct arena *a, struct contact
  * are returned as given (lowercased when they are UUIDs); ids that are not
  * UUIDs are kept so that the store can report them as CustomerNotFound.
  */
-enum err id_list_parse(const json_t *body, const char *field, struct arena *a,
-                       const char ***out, size_t *n, struct verr *ve);
+enum err id_list_parse(const json_t *body, const char *field, struct arena *a, const char ***out,
+                       size_t *n, struct verr *ve);
 /* The required string field `field` of `body`. */
-enum err string_field_parse(const json_t *body, const char *field, bool required,
-                            struct arena *a, const char **out, struct verr *ve);
+enum err string_field_parse(const json_t *body, const char *field, bool required, struct arena *a,
+                            const char **out, struct verr *ve);
 /* True for an email address of a plausible shape (local@domain.tld). */
 bool email_valid(const char *s);
 /* The host of an http(s) URL without "www.", or NULL. */

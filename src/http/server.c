@@ -221,9 +221,8 @@ static enum MHD_Result early_answer(struct conn *c, enum err e)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *s = cls;
@@ -236,8 +235,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         MHD_get_connection_values(mc, MHD_HEADER_KIND, count_header, &h);
         if (s->o.max_headers && h.total > s->o.max_headers)
             return early_answer(c, ERR_HEADERS_TOO_LARGE);
-        if (!framing_ok(&h, MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                        "Transfer-Encoding")))
+        if (!framing_ok(&h, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Transfer-Encoding")))
             return early_answer(c, ERR_HEADER_INVALID);
         const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
         if (cl) {
@@ -441,11 +439,11 @@ enum err http_server_start(const struct http_options *o, http_handler handler,
     *out = s;
     s->d = MHD_start_daemon(
         flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT,
-        o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
-        MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        o->header_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: its default is SO_REUSEADDR
          * alone, so a restart binds at once (past TIME_WAIT) but a second
          * server on a taken port fails instead of sharing it; 1 would add

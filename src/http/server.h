@@ -12,16 +12,16 @@
 #include "req.h"
 
 struct http_options {
-    const char *host;        /* IPv4 or IPv6 literal, or "localhost" */
-    int port;                /* 0: any free port (see http_server_port) */
-    size_t body_limit;       /* bytes; larger bodies get 413 */
-    unsigned threads;        /* polling threads */
+    const char *host;  /* IPv4 or IPv6 literal, or "localhost" */
+    int port;          /* 0: any free port (see http_server_port) */
+    size_t body_limit; /* bytes; larger bodies get 413 */
+    unsigned threads;  /* polling threads */
     unsigned max_connections;
-    unsigned max_per_ip;     /* 0: no limit */
-    unsigned idle_timeout_s; /* a connection silent this long is closed */
+    unsigned max_per_ip;        /* 0: no limit */
+    unsigned idle_timeout_s;    /* a connection silent this long is closed */
     unsigned request_timeout_s; /* a request not received whole by then is cut off (0: never) */
-    size_t header_limit;     /* bytes of request line and headers together */
-    unsigned max_headers;    /* header count */
+    size_t header_limit;        /* bytes of request line and headers together */
+    unsigned max_headers;       /* header count */
 };
 
 /* Called for every complete request. It must either set a response before

@@ -199,5 +199,4 @@ enum err store__write_body(struct store_tx *tx, struct store_write *w, struct ar
 enum err store__sqlite_open(const char *path, const struct store_options *o, struct store **out);
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out);
 
-
 #endif

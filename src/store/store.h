@@ -127,8 +127,8 @@ struct store_write {
     /* Renders the answer to remember (status and a malloc'd body) after fn
      * succeeded, inside the transaction. */
     void (*render)(void *arg, int *status, char **body);
-    const char *account_id;  /* with idem_key */
-    const char *idem_key;    /* NULL: no idempotency record */
+    const char *account_id; /* with idem_key */
+    const char *idem_key;   /* NULL: no idempotency record */
     uint8_t idem_hash[IDEM_HASH_LEN];
     /* out, when store_write returns ERR_OK */
     bool replayed; /* the answer is the one remembered for idem_key */
@@ -191,15 +191,14 @@ enum err store_client_list(struct store_tx *tx, struct arena *a, struct client_r
 
 /* Inserts the customer row, its contacts (ids and times set by the caller)
  * and its custom properties. */
-enum err store_customer_insert(struct store_tx *tx, const char *account,
-                               const struct customer *c);
+enum err store_customer_insert(struct store_tx *tx, const char *account, const struct customer *c);
 /*
  * Replaces the customer's fields; archives its active contacts and inserts
  * c->contacts; replaces its custom properties when `replace_props`.
  * ERR_NOT_FOUND for an unknown customer.
  */
-enum err store_customer_update(struct store_tx *tx, const char *account,
-                               const struct customer *c, bool replace_props);
+enum err store_customer_update(struct store_tx *tx, const char *account, const struct customer *c,
+                               bool replace_props);
 /* The whole customer: row, active contacts, properties, and organizations
  * it is a member of. ERR_NOT_FOUND for an unknown customer. */
 enum err store_customer_get(struct store_tx *tx, struct arena *a, const char *account,
@@ -265,8 +264,8 @@ enum err store_property_keys(struct store_tx *tx, struct arena *a, const char *a
 /* ---- contacts ---------------------------------------------------------- */
 
 enum err store_contact_list(struct store_tx *tx, struct arena *a, const char *account,
-                            const char *customer_id, bool include_archived,
-                            struct contact **out, size_t *n);
+                            const char *customer_id, bool include_archived, struct contact **out,
+                            size_t *n);
 enum err store_contact_get(struct store_tx *tx, struct arena *a, const char *account,
                            const char *customer_id, const char *id, struct contact *out);
 enum err store_contact_insert(struct store_tx *tx, const char *account, const char *customer_id,
@@ -280,8 +279,8 @@ enum err store_contact_update(struct store_tx *tx, const char *account, const ch
 /* ERR_ALIAS_EXISTS when an undeleted alias of the account has the value. */
 enum err store_alias_insert(struct store_tx *tx, const char *account, const struct alias *al);
 /* Deleted aliases are not found. */
-enum err store_alias_get(struct store_tx *tx, struct arena *a, const char *account,
-                         const char *id, struct alias *out);
+enum err store_alias_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                         struct alias *out);
 enum err store_alias_get_by_value(struct store_tx *tx, struct arena *a, const char *account,
                                   const char *value, struct alias *out);
 /* Undeleted aliases, newest first unless page.desc is false; `value`

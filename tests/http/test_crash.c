@@ -128,8 +128,8 @@ Test(crash, acknowledged_writes_survive_sigkill, .timeout = 300)
             cr_assert_eq(r->status, 200, "acknowledged organization %s lost", o->id);
             cr_assert_str_eq(jstr(json_object_get(r->json, "owner"), "id"), o->owner);
             for (int m = 0; m < o->n_members; m++)
-                cr_assert(has_member(r->json, o->members[m]), "member %s of %s lost",
-                          o->members[m], o->id);
+                cr_assert(has_member(r->json, o->members[m]), "member %s of %s lost", o->members[m],
+                          o->id);
             resp_free(r);
         }
     }

@@ -17,8 +17,8 @@ static void expected(int64_t ms, char out[ISO_LEN + 1])
     struct tm tm;
     cr_assert_not_null(gmtime_r(&t, &tm));
     char text[64];
-    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     cr_assert_eq(strlen(text), 20, "%s", text);
     memcpy(out, text, 21);
 }
@@ -35,8 +35,12 @@ static void check(int64_t ms)
 /* Seconds since the epoch of a UTC date, for the cases below. */
 static int64_t at(int y, int mon, int d, int h, int mi, int s)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mon - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     return (int64_t)timegm(&tm);
 }
 
@@ -55,8 +59,8 @@ Test(clock, known_days)
 
 Test(clock, month_and_century_edges)
 {
-    static const int years[] = {1, 99, 100, 400, 1600, 1899, 1900, 1969, 1970, 1999, 2000,
-                                2001, 2023, 2024, 2038, 2099, 2100, 2400, 9999};
+    static const int years[] = {1,    99,   100,  400,  1600, 1899, 1900, 1969, 1970, 1999,
+                                2000, 2001, 2023, 2024, 2038, 2099, 2100, 2400, 9999};
     for (size_t i = 0; i < sizeof(years) / sizeof(years[0]); i++)
         for (int mon = 1; mon <= 12; mon++) {
             int64_t first = at(years[i], mon, 1, 0, 0, 0) * 1000;

@@ -20,7 +20,7 @@ Test(err, statuses_follow_the_table)
 Test(err, out_of_range_is_internal)
 {
     cr_assert_eq(err_status((enum err)9999), 500);
-    cr_assert_str_eq(err_type((enum err)-1), "InternalError");
+    cr_assert_str_eq(err_type((enum err) - 1), "InternalError");
 }
 
 Test(err, types_are_unique_and_messages_present)

@@ -69,9 +69,19 @@ Test(integrations, what_kinship_writes_reads_back_whole)
     /* Every printable byte, the escaped ones ('"', '\\') among them, and
      * control and non-ASCII ones, in services and ids of 0 to 17 entries
      * (the fast reading keeps at most 16). */
-    static const char *const pieces[] = {"Stripe", "cus_123", "", "a\"b", "back\\slash", "/",
-                                         "tab\there", "\xc3\xa9t\xc3\xa9", "{\"x\":1}", "]",
-                                         "}", ",\"id\":\"", "~ !#$%&'()*+-.:;<=>?@[]^_`{|}"};
+    static const char *const pieces[] = {"Stripe",
+                                         "cus_123",
+                                         "",
+                                         "a\"b",
+                                         "back\\slash",
+                                         "/",
+                                         "tab\there",
+                                         "\xc3\xa9t\xc3\xa9",
+                                         "{\"x\":1}",
+                                         "]",
+                                         "}",
+                                         ",\"id\":\"",
+                                         "~ !#$%&'()*+-.:;<=>?@[]^_`{|}"};
     size_t np = sizeof(pieces) / sizeof(*pieces);
     for (size_t n = 0; n <= 17; n++) {
         for (size_t shift = 0; shift < np; shift++) {

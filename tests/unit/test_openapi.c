@@ -36,7 +36,7 @@ static void unload(void)
 
 TestSuite(openapi, .init = load, .fini = unload);
 
-static const char *const op_methods[] = {"get", "put", "post", "delete",
+static const char *const op_methods[] = {"get",     "put",  "post",  "delete",
                                          "options", "head", "patch", "trace"};
 
 static const char *method_key(enum http_method m)
@@ -129,7 +129,8 @@ static json_t *find_param(const char *pattern, json_t *op, const char *name, con
     for (int l = 0; l < 2; l++) {
         size_t i;
         json_t *p;
-        json_array_foreach(lists[l], i, p) {
+        json_array_foreach(lists[l], i, p)
+        {
             json_t *r = deref(p);
             cr_expect(r, "%s: a parameter reference does not resolve", pattern);
             if (!r)
@@ -185,14 +186,16 @@ Test(openapi, every_operation_is_routed)
 {
     const char *path;
     json_t *item;
-    json_object_foreach(json_object_get(doc, "paths"), path, item) {
+    json_object_foreach(json_object_get(doc, "paths"), path, item)
+    {
         const char *k;
         json_t *op;
-        json_object_foreach(item, k, op) {
+        json_object_foreach(item, k, op)
+        {
             if (!is_op_method(k))
                 continue;
-            cr_expect(route_exists(path, k),
-                      "the document describes %s %s, which no route serves", k, path);
+            cr_expect(route_exists(path, k), "the document describes %s %s, which no route serves",
+                      k, path);
         }
     }
 }
@@ -243,8 +246,7 @@ Test(openapi, route_flags_match_the_document)
         /* Idempotency-Key. */
         bool idem = (f & ROUTE_IDEMPOTENT) != 0;
         cr_expect_eq(find_param(rt->pattern, op, "Idempotency-Key", "header") != NULL, idem,
-                     "%s: Idempotency-Key header %s documented", rt->name,
-                     idem ? "is not" : "is");
+                     "%s: Idempotency-Key header %s documented", rt->name, idem ? "is not" : "is");
         if (idem)
             cr_expect(has_response(op, "409"), "%s: 409 (IdempotencyKeyReused) is not documented",
                       rt->name);
@@ -266,7 +268,8 @@ Test(openapi, route_flags_match_the_document)
         int documented = 0;
         size_t j;
         json_t *p;
-        json_array_foreach(json_object_get(op, "parameters"), j, p) {
+        json_array_foreach(json_object_get(op, "parameters"), j, p)
+        {
             json_t *r = deref(p);
             const char *in = r ? json_string_value(json_object_get(r, "in")) : NULL;
             documented += in && strcmp(in, "path") == 0;
@@ -296,8 +299,8 @@ Test(openapi, error_types_are_documented)
         bool found = false;
         size_t i;
         json_t *v;
-        json_array_foreach(type, i, v) found |= json_is_string(v) &&
-                                                 strcmp(json_string_value(v), err_type(e)) == 0;
+        json_array_foreach(type, i, v) found |=
+            json_is_string(v) && strcmp(json_string_value(v), err_type(e)) == 0;
         cr_expect(found, "error type %s (HTTP %d) is not in ErrorBody.type", err_type(e),
                   err_status(e));
     }

@@ -29,8 +29,8 @@ static json_t *j(const char *s)
 Test(parse, email_shapes)
 {
     const char *good[] = {"a@b.co", "first.last+tag@example.co.uk", "x_y@sub-domain.example.io"};
-    const char *bad[] = {"", "a", "a@", "@b.co", "a@b", "a@b.", "a@.b.co", "a b@c.co", "a@@b.co",
-                         "a@b..co", "a<b@c.co", "a@b.co\n"};
+    const char *bad[] = {"",        "a",        "a@",      "@b.co",   "a@b",      "a@b.",
+                         "a@.b.co", "a b@c.co", "a@@b.co", "a@b..co", "a<b@c.co", "a@b.co\n"};
     for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
         cr_assert(email_valid(good[i]), "%s", good[i]);
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)

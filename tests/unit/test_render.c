@@ -23,8 +23,13 @@ static void same(const struct organization *o)
 Test(render, organization_text_matches_jansson)
 {
     const char *names[] = {
-        "Plain Ltd", "Quote \" and back\\slash", "tab\there\nnew\rline\b\f",
-        "ctrl \x01\x1f end", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "slash / and del \x7f", "",
+        "Plain Ltd",
+        "Quote \" and back\\slash",
+        "tab\there\nnew\rline\b\f",
+        "ctrl \x01\x1f end",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+        "slash / and del \x7f",
+        "",
     };
     size_t n = sizeof(names) / sizeof(*names);
     struct member ms[8];
@@ -126,10 +131,17 @@ Test(render, customer_and_list_item_text_match_jansson)
         .archived_at = 1722000000000,
     };
     struct contact cts[2] = {
-        {.name = "Ann \"A\"", .email = "ann@x.io", .pref = BILLING_PRIMARY,
-         .created_at = 1721000000000, .updated_at = 1721000100000},
-        {.name = "Bob\n", .email = "bob@x.io", .pref = BILLING_STANDARD,
-         .created_at = 1721000000000, .updated_at = 1721000200000, .archived_at = 1721000300000},
+        {.name = "Ann \"A\"",
+         .email = "ann@x.io",
+         .pref = BILLING_PRIMARY,
+         .created_at = 1721000000000,
+         .updated_at = 1721000100000},
+        {.name = "Bob\n",
+         .email = "bob@x.io",
+         .pref = BILLING_STANDARD,
+         .created_at = 1721000000000,
+         .updated_at = 1721000200000,
+         .archived_at = 1721000300000},
     };
     strcpy(cts[0].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4ac0");
     strcpy(cts[1].id, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4ac1");

@@ -467,8 +467,7 @@ void store__pg_customer_row(struct arena *a, const PGresult *r, int row, int col
     c->address.state = store__pg_str(a, r, row, col + 9);
     c->address.postcode = store__pg_str(a, r, row, col + 10);
     c->address.country = store__pg_str(a, r, row, col + 11);
-    integrations_decode(
-        a, PQgetisnull(r, row, col + 12) ? NULL : PQgetvalue(r, row, col + 12), c);
+    integrations_decode(a, PQgetisnull(r, row, col + 12) ? NULL : PQgetvalue(r, row, col + 12), c);
     times(r, row, col + 13, &c->created_at, &c->updated_at, &c->archived_at);
 }
 
