@@ -97,3 +97,20 @@ Test(clock, years_the_api_never_shows_fall_back_to_the_library)
     strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
     cr_assert_str_eq(got, want);
 }
+
+/* clock_iso_ms (export keeps milliseconds): the same text as clock_iso with
+ * ".mmm" before the Z, the milliseconds of the second at or before `ms`. */
+Test(clock, milliseconds_follow_the_second)
+{
+    static const int64_t cases[] = {0, 1, 999, 1000, 1722340800123, -1, -999, -1000, -1001};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t ms = cases[i];
+        char got[ISO_LEN + 1], want[ISO_LEN + 1], sec[ISO_LEN + 1];
+        memset(got, 'x', sizeof(got));
+        clock_iso_ms(ms, got);
+        clock_iso(ms, sec);
+        int64_t frac = ms % 1000 < 0 ? ms % 1000 + 1000 : ms % 1000;
+        snprintf(want, sizeof(want), "%.19s.%03lldZ", sec, (long long)frac);
+        cr_assert_str_eq(got, want, "ms %lld", (long long)ms);
+    }
+}

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../backend.h"
 
@@ -351,10 +352,36 @@ enum err store__sqlite_int(struct store__sqlite_conn *c, enum store__sqlite_stmt
                            struct store__sqlite_args args, int64_t *out);
 
 /* Column readers: text into the arena (NULL for NULL), an id into a fixed
- * buffer (cut at ID_LEN), a blob of exactly `len` bytes (false otherwise). */
-const char *store__sqlite_col_str(struct arena *a, sqlite3_stmt *st, int i);
-void store__sqlite_col_id(sqlite3_stmt *st, int i, char out[ID_LEN + 1]);
-bool store__sqlite_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len);
+ * buffer (cut at ID_LEN), a blob of exactly `len` bytes (false otherwise).
+ * Inline: a list page calls them thousands of times from every resource's
+ * file. */
+static inline const char *store__sqlite_col_str(struct arena *a, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t)
+        return NULL;
+    return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+static inline void store__sqlite_col_id(sqlite3_stmt *st, int i, char out[ID_LEN + 1])
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (n > ID_LEN)
+        n = ID_LEN;
+    if (n)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+static inline bool store__sqlite_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    if (!p || (size_t)sqlite3_column_bytes(st, i) != len)
+        return false;
+    memcpy(out, p, len);
+    return true;
+}
 /* Grows an arena array to hold n + 1 elements. */
 void *store__sqlite_grow(struct arena *a, void *p, size_t n, size_t *cap, size_t size);
 /* Logs a value the database should never hold; ERR_INTERNAL. */

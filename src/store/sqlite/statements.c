@@ -461,34 +461,6 @@ enum err store__sqlite_int(struct store__sqlite_conn *c, enum store__sqlite_stmt
 
 /* ---- reading columns ---- */
 
-const char *store__sqlite_col_str(struct arena *a, sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    if (!t)
-        return NULL;
-    return arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
-}
-
-void store__sqlite_col_id(sqlite3_stmt *st, int i, char out[ID_LEN + 1])
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
-    if (n > ID_LEN)
-        n = ID_LEN;
-    if (n)
-        memcpy(out, t, n);
-    out[n] = '\0';
-}
-
-bool store__sqlite_col_blob(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
-{
-    const void *p = sqlite3_column_blob(st, i);
-    if (!p || (size_t)sqlite3_column_bytes(st, i) != len)
-        return false;
-    memcpy(out, p, len);
-    return true;
-}
-
 void *store__sqlite_grow(struct arena *a, void *p, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
