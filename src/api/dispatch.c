@@ -10,6 +10,7 @@
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/secret.h"
+#include "../core/utf8.h"
 #include "../core/workq.h"
 
 #include <ctype.h>
@@ -145,6 +146,56 @@ static enum err check_idempotency(struct call *c)
     return ERR_OK;
 }
 
+static bool is_text(const char *s)
+{
+    return utf8_valid(s, strlen(s));
+}
+
+/* The first query argument that is not UTF-8 text (the HTTP layer turns a
+ * NUL into a byte UTF-8 never has). */
+struct bad_arg {
+    const char *name; /* its name, when the name is text */
+    bool found;
+};
+
+static bool find_bad_arg(void *ud, const char *k, const char *v)
+{
+    struct bad_arg *b = ud;
+    if (is_text(k) && is_text(v))
+        return true;
+    b->found = true;
+    b->name = is_text(k) ? k : NULL;
+    return false;
+}
+
+/*
+ * Every path parameter and every query name and value must be UTF-8 text,
+ * on every route, before anything else looks at them: PostgreSQL refuses
+ * other bytes with an error (a 500 to the client), SQLite would store or
+ * match them as they are. Checked whether or not the route reads the value,
+ * so that the answer does not depend on which handler runs. The messages
+ * name the parameter and quote none of its bytes.
+ */
+static enum err check_text(struct call *c)
+{
+    struct req *r = c->req;
+    for (int i = 0; i < r->n_params; i++) {
+        if (is_text(r->params[i]))
+            continue;
+        const char *name = router_param_name(r->route->pattern, i, c->a);
+        return call_fail(c, ERR_PATH_PARAM_INVALID, name,
+                         "the path parameter %s is not valid UTF-8 text", name ? name : "?");
+    }
+    struct bad_arg bad = {0};
+    req_query_each(r, find_bad_arg, &bad);
+    if (!bad.found)
+        return ERR_OK;
+    if (!bad.name)
+        return call_fail(c, ERR_PARAM_INVALID, NULL,
+                         "a query parameter's name is not valid UTF-8 text");
+    return call_fail(c, ERR_PARAM_INVALID, bad.name, "%s is not valid UTF-8 text", bad.name);
+}
+
 /* Everything after routing: may wait on the store. */
 static void run_checks(struct call *c)
 {
@@ -248,6 +299,12 @@ void api_handle(struct req *r, void *ud)
         break;
     }
     r->route = rt;
+    /* Answered inline: it needs no store and no credentials. */
+    enum err rc = check_text(c);
+    if (rc) {
+        respond_error(r, c, rc);
+        return;
+    }
     /* Liveness, metrics and the document answer inline even when every
      * other request waits for a worker: a saturated pool must not make the
      * server look dead. */

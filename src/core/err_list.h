@@ -36,4 +36,5 @@
     X(RATE_LIMITED, 429, "RateLimited", "too many requests")                                       \
     X(HEADERS_TOO_LARGE, 431, "RequestHeaderFieldsTooLarge", "request headers are too large")      \
     X(INTERNAL, 500, "InternalError", "internal error")                                            \
-    X(UNAVAILABLE, 503, "ServiceUnavailable", "the store is unavailable, retry later")
+    X(UNAVAILABLE, 503, "ServiceUnavailable", "the store is unavailable, retry later")             \
+    X(PATH_PARAM_INVALID, 400, "InvalidPathParameter", "a path parameter has an invalid value")

@@ -34,7 +34,10 @@ struct req {
     struct arena *arena; /* lives until the request completes */
     enum http_method method;
     const char *method_name;
-    const char *path; /* decoded, without the query string */
+    /* Decoded, without the query string. Here and in the query's names and
+     * values, a percent-encoded NUL arrives as the byte 0xFF (never valid
+     * UTF-8), not as a NUL that would cut the string short. */
+    const char *path;
     const char *body; /* NUL-terminated; NULL when there is none */
     size_t body_len;
     const char *client_addr;

@@ -87,3 +87,18 @@ enum route_match router_match(const struct route *table, size_t n, enum http_met
     }
     return ROUTE_NO_METHOD;
 }
+
+const char *router_param_name(const char *pattern, int i, struct arena *a)
+{
+    /* The segments match() takes for parameters, in order. */
+    for (const char *p = pattern; *p == '/';) {
+        p++;
+        size_t plen = strcspn(p, "/");
+        if (plen > 1 && p[0] == '{' && i-- == 0) {
+            size_t len = strcspn(p + 1, "}/");
+            return arena_strndup(a, p + 1, len);
+        }
+        p += plen;
+    }
+    return NULL;
+}

@@ -31,4 +31,12 @@ enum route_match router_match(const struct route *table, size_t n, enum http_met
                               const char *params[REQ_MAX_PARAMS], int *n_params, char *allow,
                               size_t cap);
 
+/*
+ * The name of the i-th `{name}` segment of `pattern` (from 0), copied into
+ * the arena a, e.g. "customerId" for 1 in
+ * "/customer-organizations/{id}/members/{customerId}"; NULL when the
+ * pattern has no such segment.
+ */
+const char *router_param_name(const char *pattern, int i, struct arena *a);
+
 #endif

@@ -375,6 +375,25 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
+/*
+ * libmicrohttpd's decoding of %HH in the path and the query, with one
+ * change: a decoded NUL becomes the byte 0xFF. The application sees the
+ * path and the query's names and values as C strings, so a NUL would cut
+ * one short and make it mean something else (`/customers/by-alias/a%00b`
+ * would look up "a"); 0xFF is never part of UTF-8 text, so the
+ * application's UTF-8 check refuses the value instead (see req.h).
+ */
+static size_t unescape(void *cls, struct MHD_Connection *mc, char *s)
+{
+    (void)cls;
+    (void)mc;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0')
+            s[i] = (char)0xff;
+    return n;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -443,7 +462,8 @@ enum err http_server_start(const struct http_options *o, http_handler handler,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        NULL,
         /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: its default is SO_REUSEADDR
          * alone, so a restart binds at once (past TIME_WAIT) but a second
          * server on a taken port fails instead of sharing it; 1 would add
