@@ -92,8 +92,8 @@ static const struct raw_case cases[] = {
     {"binary in the method", "G\xff\xfeT /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 405,
      "MethodNotAllowed"},
     {"path without a slash", "GET healthz HTTP/1.1\r\nHost: x\r\n\r\n", 404, "RouteNotFound"},
-    {"encoded NUL in the path", "GET /customers/%00 HTTP/1.1\r\nHost: x\r\n{AUTH}\r\n", 404,
-     "RouteNotFound"},
+    {"encoded NUL in the path", "GET /customers/%00 HTTP/1.1\r\nHost: x\r\n{AUTH}\r\n", 400,
+     "InvalidPathParameter"},
     {"a header line without a colon", "GET /healthz HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n", 400,
      NULL},
     /* broken chunked bodies */
