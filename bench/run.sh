@@ -7,7 +7,11 @@
 # store, kinship on a fresh database with a preload, runs wrk for each case
 # at each connection count, and prints one markdown table: requests/s, p50,
 # p99, the ratio to nginx in the same run and the answers that were not 2xx,
-# then memory, scale probes, the issue's bars and the problems seen.
+# then memory, scale probes, the issue's bars and the problems seen. Around
+# every kinship run it also reads the server's CPU time and context switches
+# (per request in the table). On PostgreSQL, right after kinship's cases, it
+# measures PostgreSQL's own ceilings with pgbench on the same server (see
+# "PostgreSQL's ceilings" below) and the report gives kinship's ratio to each.
 # Everything listens on 127.0.0.1; every step is bounded in time; every
 # process started here is stopped on exit (also on Ctrl-C).
 #
@@ -29,6 +33,7 @@
 #   BENCH_OUT       also write the report to this file
 #   BENCH_KEEP=1    keep the temp dir (databases, logs, wrk output)
 #   BENCH_SERVE_ARGS  extra arguments for `kinship serve`
+#   BENCH_PGBENCH_DIR where the pgbench scripts pgbench_*.sql are (bench/)
 #
 # Needs wrk, nginx, python3, cc, sqlite3 and (for pg) PostgreSQL 15 with
 # pgbench: scripts/deps.sh bench installs them (make bench runs it).
@@ -48,7 +53,10 @@ CASES=${BENCH_CASES:-all}
 POOL_RATE=${BENCH_POOL_RATE:-}
 PROBE_PAGES=${BENCH_PROBE_PAGES:-1000}
 SERVE_ARGS=${BENCH_SERVE_ARGS:-}
+PGB_DIR=$(cd "${BENCH_PGBENCH_DIR:-$HERE}" && pwd) ||
+    { echo "bench: BENCH_PGBENCH_DIR is not a directory" >&2; exit 2; }
 NPROC=$(nproc)
+CLK_TCK=$(getconf CLK_TCK)
 
 case "$DURATION" in
 *m) SECS=$((${DURATION%m} * 60)) ;;
@@ -168,7 +176,7 @@ kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || e
 command_line() {
     local cmd="BENCH_DURATION=$DURATION BENCH_PRELOAD=$PRELOAD" v
     for v in BENCH_STORES BENCH_CONNS BENCH_CASES BENCH_CUSTOMERS BENCH_ORGS BENCH_BIG_ORG \
-        BENCH_POOL_RATE BENCH_SERVE_ARGS; do
+        BENCH_POOL_RATE BENCH_SERVE_ARGS BENCH_PGBENCH_DIR; do
         if [[ "${!v:-}" =~ ^[A-Za-z0-9_,.:=/-]+$ ]]; then
             cmd="$cmd $v=${!v}"
         elif [ -n "${!v:-}" ]; then
@@ -214,19 +222,42 @@ start_nginx() {
 
 threads_for() { echo $(($1 < NPROC ? $1 : NPROC)); }
 
+# What a process has cost so far: "TICKS SWITCHES". TICKS is its CPU time,
+# user + system, in clock ticks (fields 14 and 15 of /proc/PID/stat, which
+# count every thread, those already gone included); SWITCHES its voluntary +
+# involuntary context switches, summed over /proc/PID/task/*/status (the
+# process's own status file counts its first thread only; a thread that
+# ends takes its count with it).
+proc_usage() { # pid
+    local ticks sw
+    ticks=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}')
+    sw=$(cat /proc/"$1"/task/*/status 2>/dev/null |
+        awk '/^(non)?voluntary_ctxt_switches:/ {s += $2} END {print s + 0}')
+    echo "${ticks:-0} ${sw:-0}"
+}
+
 # run_wrk store case conns port auth [VAR=value...]: one timed run; appends
-# its record to RESULTS.
+# its record to RESULTS. For kinship (store not -), the record also has
+# the server's CPU time (cpu_us) and context switches (switches) over the
+# run of wrk.
 run_wrk() {
     local store=$1 case=$2 conns=$3 port=$4 auth=$5
     shift 5
-    local t out rc=0
+    local t out rc=0 u0="" u1="" usage="" t0 s0 t1 s1
     t=$(threads_for "$conns")
     out=$TMP/wrk-$store-$case-$conns.out
     log "$store: $case, $conns connections, ${SECS}s"
+    [ "$store" = - ] || u0=$(proc_usage "$KIN_PID")
     bounded $((SECS + 60)) env BENCH_DIR="$HERE" BENCH_AUTH="$auth" BENCH_THREADS="$t" \
         BENCH_RUN="$RUN_TAG-$store-$conns" "$@" \
         wrk -t"$t" -c"$conns" -d"${SECS}s" --timeout 10s -s "$HERE/${case%_after}.lua" \
         "http://127.0.0.1:$port/" >"$out" 2>&1 || rc=$?
+    if [ -n "$u0" ]; then
+        u1=$(proc_usage "$KIN_PID")
+        read -r t0 s0 <<<"$u0"
+        read -r t1 s1 <<<"$u1"
+        usage=$(printf ',"cpu_us":%d,"switches":%d' $(((t1 - t0) * 1000000 / CLK_TCK)) $((s1 - s0)))
+    fi
     local line
     line=$(sed -n 's/^BENCHRESULT //p' "$out" | tail -1)
     if [ $rc -ne 0 ] || [ -z "$line" ]; then
@@ -235,7 +266,8 @@ run_wrk() {
             "$store" "$case" "$conns" >>"$RESULTS"
         return 0
     fi
-    printf '{"store":"%s","case":"%s","conns":%d,%s\n' "$store" "$case" "$conns" "${line#\{}" >>"$RESULTS"
+    printf '{"store":"%s","case":"%s","conns":%d%s,%s\n' "$store" "$case" "$conns" "$usage" \
+        "${line#\{}" >>"$RESULTS"
     [ "$store" = - ] || settle "$store" "$case" "$conns" "$port" "$auth"
 }
 
@@ -410,44 +442,111 @@ stop_kinship() { # store
     done
 }
 
-run_pgbench() { # conns
-    local conns=$1 tx n t out rc=0 account
-    account=$(cat "$IDS/account.id")
-    tx=$(result_field pg post_orgs "$conns" rps)
-    # pgbench is expected to go faster than kinship: room for 4x (at least
-    # 2,000/s), 3 customers a transaction.
-    n=$(python3 -c "import math; print(3 * math.ceil(max(4 * float('${tx:-0}' or 0), 2000) * ($SECS + 5)))")
-    log "pg: a pool of $n customers for pgbench"
-    bounded 900 "$TMP/preload" --db "$DB" --account bench --pgbench-pool "$n" 2>>"$TMP/pg/preload.log" ||
-        { problem "pg: making the pgbench pool failed"; return 0; }
+# ---- PostgreSQL's ceilings ----
+#
+# Right after kinship's cases on PostgreSQL, at the highest connection
+# count, pgbench runs on the same server and database (prepared statements,
+# -c = -j-capped connections as for wrk, every transaction's latency logged):
+#
+#   pgbench_select        pgbench -S, select-only, on pgbench's own tables
+#                         (pgbench -i -s 1 into the same database first:
+#                         pgbench_accounts etc., timed)
+#   pgbench_get_customer  $BENCH_PGBENCH_DIR/pgbench_get_customer.sql
+#   pgbench_get_org       $BENCH_PGBENCH_DIR/pgbench_get_org.sql
+#   pgbench_org           $BENCH_PGBENCH_DIR/pgbench_org.sql, --max-tries=1
+#
+# A ceiling whose case was not asked for (BENCH_CASES) is not run; one whose
+# file is missing is skipped with a problem line.
+#
+# The contract of the scripts (the .sql files follow it; checked on both
+# sides when either changes):
+#
+#   - Every script gets the same variables (pgbench -D):
+#       account     the bench account's id (accounts.id)
+#       client      the id of the API client that kinship's requests
+#                   authenticate as (api_clients.id: the part of the key
+#                   before ':'), for a statement that authenticates as
+#                   kinship's does
+#       ncustomers  how many customer ids bench_ids holds (kind 'customer')
+#       norgs       how many organization ids bench_ids holds (kind 'org')
+#       nclients    pgbench's -c
+#       i           0 (pgbench_org.sql counts its transactions in it)
+#   - The database holds, made just before the ceilings,
+#       bench_ids (kind text, n int, id text COLLATE "C", PRIMARY KEY (kind, n))
+#     with the ids the wrk scripts pick from: kind 'customer', n = 1..ncustomers
+#     (customers.ids of the preload: not members of the big organization)
+#     and kind 'org', n = 1..norgs (orgs.ids: every organization but the big
+#     one). COLLATE "C" as kinship's own id columns, so that comparing with
+#     them needs no cast.
+#   - pgbench_get_customer.sql and pgbench_get_org.sql: one transaction, one
+#     statement: the same logical read as kinship's GET /customers/{id} or
+#     GET /customer-organizations/{id} (the same statement kinship sends,
+#     authentication included), for an id picked at random, e.g.
+#         \set k random(1, :ncustomers)
+#         ... WHERE id = (SELECT id FROM bench_ids
+#                         WHERE kind = 'customer' AND n = :k) ...
+#     (the lookup in bench_ids is a primary-key probe: a few µs of the
+#     statement). No BEGIN/COMMIT around it unless kinship sends them.
+#     End the statement with \gset instead of ';': a read that finds no
+#     row then stops its client and is reported, instead of passing for a
+#     fast answer.
+#   - pgbench_org.sql: the create-organization transaction as kinship sends
+#     it, at the isolation kinship uses (READ COMMITTED), over the pool of
+#     fresh customers made by `preload --pgbench-pool` (ids
+#     0b000000-0000-7000-8000-%012x, three a transaction, numbered from
+#     :client_id, :nclients and :i as the file says; organizations
+#     0c000000-0000-7000-8000-%012x). Run with --max-tries=1: no retries;
+#     a serialization failure or deadlock counts as a failed transaction,
+#     any other error aborts the client; both are reported as failures.
+
+# Makes bench_ids (the contract above) from the preload's id lists.
+fill_bench_ids() {
+    local csv=$TMP/pg/bench_ids.csv
+    {
+        awk 'NF {n++; print "customer," n "," $1}' "$IDS/customers.ids"
+        awk 'NF {n++; print "org," n "," $1}' "$IDS/orgs.ids"
+    } >"$csv"
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$DB" >/dev/null <<EOF
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_ids;
+CREATE TABLE bench_ids (kind text, n int, id text COLLATE "C", PRIMARY KEY (kind, n));
+\copy bench_ids FROM '$csv' WITH (FORMAT csv)
+ANALYZE bench_ids;
+EOF
+}
+
+# pgbench_run case conns pgbench-arguments...: one timed run of pgbench on
+# the benchmark's database; appends its record (store pg) to RESULTS: tx/s
+# (without the time its clients take to connect: seconds for 64 on a busy
+# machine, hence 5 s more of -T), p50/p99 from its per-transaction log, the
+# failed transactions as non2xx, the clients that aborted.
+pgbench_run() {
+    local case=$1 conns=$2 t out logd rc=0
+    shift 2
     t=$(threads_for "$conns")
-    out=$TMP/pgbench-$conns.out
-    log "pg: pgbench, the SQL of POST /customer-organizations, $conns clients, ${SECS}s"
-    mkdir -p "$TMP/pgbench-log"
-    # pgbench's -T also counts the time its clients take to connect (seconds
-    # for 64 on a busy machine; its tps leaves that time out): 5 s more.
+    out=$TMP/$case-$conns.out
+    logd=$TMP/$case-log
+    rm -rf "$logd"
+    mkdir -p "$logd"
+    log "pg: $case, $conns clients, ${SECS}s"
     bounded $((SECS + 120)) "$PGBIN/pgbench" -n -M prepared -c "$conns" -j "$t" \
-        -T $((SECS + 5)) --max-tries=100 -l --log-prefix="$TMP/pgbench-log/tx" \
-        -D account="$account" -D nclients="$conns" -D i=0 -f "$HERE/pgbench_org.sql" "$DB" \
-        >"$out" 2>&1 || rc=$?
-    if [ $rc -ne 0 ]; then
-        problem "pg: pgbench failed (exit $rc): $(grep -m3 -i 'error\|abort' "$out" | tr '\n' ' ' | cut -c1-400)"
+        -T $((SECS + 5)) -l --log-prefix="$logd/tx" "$@" "$DB" >"$out" 2>&1 || rc=$?
+    # Exit 2 is "clients aborted": counted below, reported as failures.
+    if [ $rc -ne 0 ] && [ $rc -ne 2 ]; then
+        problem "pg: $case failed (exit $rc): $(grep -m3 -i 'error\|abort' "$out" | tr '\n' ' ' | cut -c1-400)"
     fi
-    local made
-    made=$("$PGBIN/psql" -X -q -tA "$DB" -c "SELECT count(*) FROM organizations WHERE id LIKE '0c000000-%'")
-    python3 - "$out" "$TMP/pgbench-log" "$conns" "$n" "$made" >>"$RESULTS" <<'EOF'
+    python3 - "$out" "$logd" "$case" "$conns" >>"$RESULTS" <<'EOF'
 import glob, json, os, re, sys
-out, logdir, conns, pool, made = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+out, logdir, case, conns = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 text = open(out).read()
 def num(pat, default=None):
     m = re.search(pat, text)
     return float(m.group(1)) if m else default
-r = {"store": "pg", "case": "pgbench_org", "conns": conns}
+r = {"store": "pg", "case": case, "conns": conns}
 tps = num(r"tps = ([0-9.]+) \(without initial connection time\)")
-done = num(r"number of transactions actually processed: (\d+)", 0)
-failed = num(r"number of failed transactions: (\d+)", 0)
-retried = num(r"number of transactions retried: (\d+)", 0)
-connect_ms = num(r"initial connection time = ([0-9.]+) ms", 0)
+# A client that meets an error other than a serialization failure or a
+# deadlock (or a \gset that finds no row) says so and stops.
+aborted = [l for l in text.splitlines() if re.match(r"pgbench: error: client \d+ ", l)]
 lat = []
 for f in glob.glob(os.path.join(logdir, "tx*")):
     for line in open(f):
@@ -457,17 +556,93 @@ for f in glob.glob(os.path.join(logdir, "tx*")):
 lat.sort()
 def pct(q):
     return lat[min(len(lat) - 1, int(q / 100.0 * len(lat)))] if lat else None
-r.update({"rps": tps, "requests": int(done), "non2xx": int(failed), "p50_us": pct(50),
-          "p99_us": pct(99), "made": made, "retried": int(retried),
-          "connect_ms": connect_ms})
+r.update({"rps": tps, "requests": int(num(r"number of transactions actually processed: (\d+)", 0)),
+          "non2xx": int(num(r"number of failed transactions: (\d+)", 0)),
+          "retried": int(num(r"number of transactions retried: (\d+)", 0)),
+          "aborted": len({l.split()[3] for l in aborted}), "p50_us": pct(50), "p99_us": pct(99),
+          "connect_ms": num(r"initial connection time = ([0-9.]+) ms", 0)})
+if aborted:
+    r["sample"] = aborted[0]
 if tps is None:
     r["failed"] = True
-if 3 * (done + conns) > pool:
-    r["exhausted"] = True
-if made < done:
-    r["missing_rows"] = int(done - made)
 print(json.dumps(r))
 EOF
+}
+
+# The variables every script of the contract above gets.
+pgbench_vars() { # conns
+    printf '%s\n' -D "account=$(cat "$IDS/account.id")" -D "client=$CLIENT_ID" \
+        -D "ncustomers=$(grep -c . "$IDS/customers.ids")" -D "norgs=$(grep -c . "$IDS/orgs.ids")" \
+        -D "nclients=$1" -D i=0
+}
+
+# pgbench_script case conns file [pgbench-arguments...]: a ceiling from a
+# script of BENCH_PGBENCH_DIR, skipped with a problem line when it is missing.
+pgbench_script() {
+    local case=$1 conns=$2 file=$PGB_DIR/$3 vars
+    shift 3
+    if [ ! -f "$file" ]; then
+        problem "pg: $file is missing: the ceiling $case was not measured"
+        return 1
+    fi
+    mapfile -t vars < <(pgbench_vars "$conns")
+    pgbench_run "$case" "$conns" "${vars[@]}" "$@" -f "$file"
+}
+
+# pgbench -S on pgbench's own tables (pgbench -i -s 1 first, timed).
+pgbench_select() { # conns
+    local t0 t1
+    t0=$(date +%s%N)
+    bounded 300 "$PGBIN/pgbench" -i -s 1 -q "$DB" >"$TMP/pgbench-init.out" 2>&1 ||
+        { problem "pg: pgbench -i -s 1 failed: $(tail -2 "$TMP/pgbench-init.out" | tr '\n' ' ')"; return 0; }
+    t1=$(date +%s%N)
+    pgbench_run pgbench_select "$1" -S
+    amend_last "{\"init_ms\": $(((t1 - t0) / 1000000))}"
+}
+
+# The create-organization transaction, no retries, over a pool of its own.
+pgbench_org() { # conns
+    local conns=$1 tx n made
+    [ -f "$PGB_DIR/pgbench_org.sql" ] ||
+        { problem "pg: $PGB_DIR/pgbench_org.sql is missing: the ceiling pgbench_org was not measured"; return 0; }
+    tx=$(result_field pg post_orgs "$conns" rps)
+    # pgbench is expected to go faster than kinship: room for 4x (at least
+    # 2,000/s), 3 customers a transaction.
+    n=$(python3 -c "import math; print(3 * math.ceil(max(4 * float('${tx:-0}' or 0), 2000) * ($SECS + 5)))")
+    log "pg: a pool of $n customers for pgbench"
+    bounded 900 "$TMP/preload" --db "$DB" --account bench --pgbench-pool "$n" 2>>"$TMP/pg/preload.log" ||
+        { problem "pg: making the pgbench pool failed"; return 0; }
+    settle_disk pg
+    pgbench_script pgbench_org "$conns" pgbench_org.sql --max-tries=1 || return 0
+    made=$("$PGBIN/psql" -X -q -tA "$DB" -c "SELECT count(*) FROM organizations WHERE id LIKE '0c000000-%'")
+    python3 - "$RESULTS" "$n" "$made" <<'EOF'
+import json, sys
+path, pool, made = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+lines = open(path).read().splitlines()
+r = json.loads(lines[-1])
+r["made"] = made
+if 3 * (r["requests"] + r["conns"]) > pool:
+    r["exhausted"] = True
+if made < r["requests"]:
+    r["missing_rows"] = r["requests"] - made
+lines[-1] = json.dumps(r)
+open(path, "w").write("\n".join(lines) + "\n")
+EOF
+}
+
+ceilings() { # conns
+    local conns=$1
+    if want_case get_customer || want_case get_org; then
+        if fill_bench_ids; then
+            pgbench_select "$conns"
+            want_case get_customer && { pgbench_script pgbench_get_customer "$conns" pgbench_get_customer.sql || true; }
+            want_case get_org && { pgbench_script pgbench_get_org "$conns" pgbench_get_org.sql || true; }
+        else
+            problem "pg: making bench_ids failed: the read ceilings were not measured"
+        fi
+    fi
+    if want_case post_orgs; then pgbench_org "$conns"; fi
+    true
 }
 
 run_store() { # store
@@ -494,6 +669,7 @@ run_store() { # store
     log "$store: preloaded in $((SECONDS - t0)) s"
     settle_disk "$store"
     key=$("$BIN" keys create --account bench --db "$DB" 2>>"$dir/migrate.log")
+    CLIENT_ID=${key%%:*}
     auth="Basic $(printf '%s' "$key" | base64 -w0)"
 
     warm_files "$store"
@@ -529,10 +705,10 @@ run_store() { # store
         done
     done
 
-    if [ "$store" = pg ] && want_case post_orgs; then
+    if [ "$store" = pg ]; then
         local top=0
         for c in "${CONN_LIST[@]}"; do [ "$c" -gt "$top" ] && top=$c; done
-        run_pgbench "$top"
+        ceilings "$top"
     fi
 
     local peak after
