@@ -31,10 +31,13 @@ struct api {
     struct store *store;
     const struct config *cfg;
     struct workq *workers;
-    /* SQLite: list pages run here, one thread per core, in arrival order;
-     * NULL on PostgreSQL, where every request goes to `workers`. */
+    /* List pages run here, one thread per core, in arrival order (NULL:
+     * on the polling threads). */
     struct workq *page_workers;
-    bool defer_all; /* the store may block: run every request on a worker */
+    /* Run every request that touches the store on a worker. Off: reads
+     * run on the polling threads, on PostgreSQL too, where a read is one
+     * round trip (serve.c says why). */
+    bool defer_all;
     /* The store commits writes without a waiting thread (SQLite): writes
      * run inline like reads, and the writer thread answers them. */
     bool async_writes;

@@ -74,22 +74,28 @@ int serve_run(const struct cli_command *cmd, struct cli_args *args)
     if (cli_store_open(cfg, &store))
         return 1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    /* On PostgreSQL a worker holds one connection for the whole request:
-     * workers past pool_size would only wait for one, and waking them in
-     * turn cost tens of context switches a request (issue 17). Requests
-     * queue for a worker instead, each woken by one signal. */
+    /*
+     * On PostgreSQL a read is one round trip (src/store/pg/reads.c), and
+     * it runs on the polling thread that received it, which blocks for it.
+     * Handing it to a worker and back cost more than the read (two context
+     * switches, a futex and an eventfd wake): 71-80 us of kinship CPU per
+     * GET against 41-58 us inline (docs/performance.md). Writes still go
+     * to the workers, at most pool_size of them: a worker holds one
+     * connection for the whole request, so more would only wait for one,
+     * and waking them in turn cost tens of context switches a request.
+     */
+    bool pg = store_blocks(store);
     long workers = cfg->workers;
-    if (store_blocks(store) && workers > cfg->pool_size)
+    if (pg && workers > cfg->pool_size)
         workers = cfg->pool_size;
     struct api api = {
         .store = store,
         .cfg = cfg,
         .workers = workq_create((unsigned)workers, 256),
-        .auth_cache = store_blocks(store) ? auth_cache_create() : NULL,
-        .defer_all = store_blocks(store),
+        .auth_cache = pg ? auth_cache_create() : NULL,
+        .defer_all = false,
         .async_writes = !store_blocks(store) && store_writes_async(store),
-        .page_workers =
-            store_blocks(store) ? NULL : workq_create((unsigned)(cores > 0 ? cores : 1), 256),
+        .page_workers = workq_create((unsigned)(cores > 0 ? cores : 1), 256),
         .metrics = metrics_create(api_routes_count),
         .ratelimit = ratelimit_create(cfg->rate_limit),
         .openapi = (const char *)kinship_openapi,
