@@ -9,10 +9,7 @@
  * and lock_timeout on the server, the same plus a grace period on the
  * client). A connection that breaks is dropped and reopened on next use, so
  * the store recovers by itself when the database comes back.
- *
- * A read sends no BEGIN for a statement that answers it whole (reads.c),
- * and a read's API client check rides in the same pipeline as its first
- * statement: most reads are one round trip.
+ * A read sends no BEGIN for a statement that answers it whole (reads.c).
  */
 #include "internal.h"
 #include "../../core/clock.h"
@@ -272,8 +269,7 @@ static enum err acquire(struct store__pg *s, struct store__pg_conn **out)
             s->total++;
             open_new = true;
         } else if (timed_out) {
-            /* checked once more after the timeout: a connection given back
-             * just then was signalled to this waiter and must not be lost */
+            /* looked once more: a signal that came with the timeout is kept */
             pthread_mutex_unlock(&s->mu);
             log_down(s, "acquire", "no free connection within busy_timeout_ms");
             return ERR_UNAVAILABLE;
@@ -294,10 +290,7 @@ static enum err acquire(struct store__pg *s, struct store__pg_conn **out)
         pthread_mutex_lock(&s->mu);
         s->total--;
         s->busy--;
-        if (s->closing)
-            pthread_cond_broadcast(&s->cv);
-        else if (s->waiting)
-            pthread_cond_signal(&s->cv);
+        s->closing ? pthread_cond_broadcast(&s->cv) : pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
         return ERR_UNAVAILABLE;
     }
@@ -328,10 +321,8 @@ static void pool_put(struct store__pg *s, struct store__pg_conn *c, bool discard
         for (struct store__pg_conn *d = dropped; d; d = d->next)
             s->total--;
     }
-    /* One connection or one slot came back: one waiter can use it. Waking
-     * them all made the rest go back to sleep at once, a storm of context
-     * switches on every request (issue 17). Slots freed by dropping the
-     * idle connections may serve many. */
+    /* One connection or slot came back: one waiter can use it (waking all
+     * made the rest sleep again, a storm of context switches). */
     if (s->closing || (s->waiting && dropped))
         pthread_cond_broadcast(&s->cv);
     else if (s->waiting)
@@ -539,13 +530,6 @@ static void plan_parts(struct store__pg_tx *t, const struct store__pg_stmt *stmt
     sent[PART_STMT] = true;
 }
 
-/* The client check's answer: one row, the count of active clients. */
-static void read_check(struct store__pg_tx *t, const PGresult *r)
-{
-    bool active = PQntuples(r) == 1 && store__pg_num(r, 0, 0) == 1;
-    t->check = active ? PG_CHECK_ACTIVE : PG_CHECK_REVOKED;
-}
-
 PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
                         const struct store__pg_params *p, enum err *rc)
 {
@@ -571,7 +555,7 @@ PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stm
     if (res[PART_CHECK_PREP] && result_ok(res[PART_CHECK_PREP]))
         t->c->prepared |= 1ULL << PG_ST_CLIENT_ACTIVE;
     if (res[PART_CHECK] && result_ok(res[PART_CHECK]))
-        read_check(t, res[PART_CHECK]);
+        store__pg_check_answer(t, res[PART_CHECK]);
     if (res[PART_PREP] && result_ok(res[PART_PREP]))
         t->c->prepared |= 1ULL << stmt->idx;
     int bad = -1;
@@ -749,20 +733,6 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
         }
         store__count(&s->ctr.retries, 1);
     }
-}
-
-static enum err ping_fn(struct store_tx *tx, void *arg)
-{
-    (void)arg;
-    enum err rc;
-    PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL, "SELECT 1", NULL, &rc);
-    PQclear(r);
-    return rc;
-}
-
-bool store__pg_ping(struct store *s)
-{
-    return store__pg_read(s, ping_fn, NULL) == ERR_OK;
 }
 
 void store__pg_stats(struct store *base, struct store_stats *out)

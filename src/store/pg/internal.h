@@ -417,6 +417,9 @@ void store__pg_org_rows(struct arena *a, const PGresult *r, int row, int end, in
 STORE__PG_PRIMITIVE(customer_whole);
 STORE__PG_PRIMITIVE(client_check);
 STORE__PG_PRIMITIVE(client_confirm);
+/* Reads the answer of the client check that engine.c sent ahead of a
+ * read's statement (one row: the count of active clients) into t->check. */
+void store__pg_check_answer(struct store__pg_tx *t, const PGresult *r);
 
 /* lists.c: keyset pages, one statement each. */
 STORE__PG_PRIMITIVE(customer_list_rows);

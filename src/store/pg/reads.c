@@ -150,3 +150,25 @@ enum err store__pg_client_confirm(struct store_tx *tx)
     }
     return ERR_OK;
 }
+
+void store__pg_check_answer(struct store__pg_tx *t, const PGresult *r)
+{
+    bool active = PQntuples(r) == 1 && store__pg_num(r, 0, 0) == 1;
+    t->check = active ? PG_CHECK_ACTIVE : PG_CHECK_REVOKED;
+}
+
+/* ---- the ping of /readyz ---- */
+
+static enum err ping_fn(struct store_tx *tx, void *arg)
+{
+    (void)arg;
+    enum err rc;
+    PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL, "SELECT 1", NULL, &rc);
+    PQclear(r);
+    return rc;
+}
+
+bool store__pg_ping(struct store *s)
+{
+    return store__pg_read(s, ping_fn, NULL) == ERR_OK;
+}
