@@ -25,22 +25,29 @@ struct workq;
 struct metrics;
 struct ratelimit;
 struct http_server;
+struct auth_cache;
 
 struct api {
     struct store *store;
     const struct config *cfg;
     struct workq *workers;
-    /* SQLite: list pages run here, one thread per core, in arrival order;
-     * NULL on PostgreSQL, where every request goes to `workers`. */
+    /* List pages run here, one thread per core, in arrival order (NULL:
+     * on the polling threads). */
     struct workq *page_workers;
-    bool defer_all; /* the store may block: run every request on a worker */
+    /* Run every request that touches the store on a worker. Off: reads
+     * run on the polling threads, on PostgreSQL too, where a read is one
+     * round trip (serve.c says why). */
+    bool defer_all;
     /* The store commits writes without a waiting thread (SQLite): writes
      * run inline like reads, and the writer thread answers them. */
     bool async_writes;
     struct metrics *metrics;
     struct ratelimit *ratelimit; /* NULL: off */
     struct http_server *server;  /* for requests in flight */
-    const char *openapi;         /* the OpenAPI document served at /openapi.json */
+    /* API clients already seen (auth.c), so that a read checks only that
+     * its client is still active; NULL: every request looks its client up. */
+    struct auth_cache *auth_cache;
+    const char *openapi; /* the OpenAPI document served at /openapi.json */
     size_t openapi_len;
 };
 
@@ -65,6 +72,11 @@ struct call {
      * answer: call_read and auth_check use it when set. */
     struct store_tx *tx;
     bool ran; /* the checks and the handler ran (inside tx) */
+    /* auth_check found the client in the cache and left whether it is
+     * still active to store_client_confirm (dispatch.c asks after the
+     * handler, and answers 401 in place of its answer when it is not). */
+    bool client_unconfirmed;
+    int64_t queued_us; /* when the call was queued for a worker */
 };
 
 typedef enum err (*api_handler)(struct call *c);
@@ -198,8 +210,22 @@ enum err api_ops_readyz(struct call *c);
 enum err api_ops_openapi(struct call *c);
 enum err api_ops_metrics(struct call *c);
 
-/* auth.c: checks the Authorization header; sets c->account. */
+/*
+ * auth.c: checks the Authorization header; sets c->account. In a read's
+ * transaction (c->tx) with a cache, a client seen before is not looked up:
+ * its secret is checked against the cached hash, and whether it is still
+ * active is left to store_client_confirm (c->client_unconfirmed), which the
+ * backend may answer from the read's own round trip.
+ */
 enum err auth_check(struct call *c);
+/* An empty cache of API clients (account and secret hash by client id;
+ * never a revocation: that is always asked of the store). Thread-safe. */
+struct auth_cache *auth_cache_create(void);
+/* NULL is a no-op. */
+void auth_cache_destroy(struct auth_cache *ac);
+/* The answer to a call whose client auth_check found revoked after the
+ * fact: 401 as auth_check answers it (the caller renders the error). */
+enum err auth_revoked(struct call *c);
 
 /* Longest decoded Basic credentials (clientId:clientSecret), in bytes. */
 #define AUTH_BASIC_MAX 255

@@ -1,14 +1,98 @@
 /*
- * HTTP Basic authentication: base64(clientId:clientSecret). The client is
- * looked up on every request (so a revocation takes effect at once) and the
- * secret's hash compared in constant time. No part of the credentials is
- * ever logged or echoed.
+ * HTTP Basic authentication: base64(clientId:clientSecret). The secret's
+ * hash is compared in constant time, and every request asks the store
+ * whether its client is still active, so a revocation takes effect at once,
+ * whichever process made it. A client's account and secret hash never
+ * change: a read whose client is in the cache asks only that question, and
+ * on PostgreSQL the store folds it into the read's own round trip. No part
+ * of the credentials is ever logged or echoed.
  */
 #include "api.h"
+#include "../core/mem.h"
 #include "../core/secret.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* ---- the cache: direct-mapped, a newer client takes its slot ---- */
+
+#define CACHE_SLOTS 4096
+
+struct cache_slot {
+    bool used;
+    char id[ID_LEN + 1];
+    char account[ID_LEN + 1];
+    uint8_t hash[SECRET_HASH_LEN];
+};
+
+struct auth_cache {
+    pthread_mutex_t mu;
+    struct cache_slot slots[CACHE_SLOTS];
+};
+
+struct auth_cache *auth_cache_create(void)
+{
+    struct auth_cache *ac = xcalloc(1, sizeof(*ac));
+    pthread_mutex_init(&ac->mu, NULL);
+    return ac;
+}
+
+void auth_cache_destroy(struct auth_cache *ac)
+{
+    if (!ac)
+        return;
+    pthread_mutex_destroy(&ac->mu);
+    secret_wipe(ac->slots, sizeof(ac->slots));
+    free(ac);
+}
+
+static struct cache_slot *cache_slot(struct auth_cache *ac, const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &ac->slots[h % CACHE_SLOTS];
+}
+
+static bool cache_get(struct auth_cache *ac, const char *id, char account[ID_LEN + 1],
+                      uint8_t hash[SECRET_HASH_LEN])
+{
+    pthread_mutex_lock(&ac->mu);
+    struct cache_slot *s = cache_slot(ac, id);
+    bool hit = s->used && strcmp(s->id, id) == 0;
+    if (hit) {
+        memcpy(account, s->account, ID_LEN + 1);
+        memcpy(hash, s->hash, SECRET_HASH_LEN);
+    }
+    pthread_mutex_unlock(&ac->mu);
+    return hit;
+}
+
+static void cache_put(struct auth_cache *ac, const char *id, const char *account,
+                      const uint8_t hash[SECRET_HASH_LEN])
+{
+    pthread_mutex_lock(&ac->mu);
+    struct cache_slot *s = cache_slot(ac, id);
+    s->used = true;
+    snprintf(s->id, sizeof(s->id), "%s", id);
+    snprintf(s->account, sizeof(s->account), "%s", account);
+    memcpy(s->hash, hash, SECRET_HASH_LEN);
+    pthread_mutex_unlock(&ac->mu);
+}
+
+static void cache_drop(struct auth_cache *ac, const char *id)
+{
+    pthread_mutex_lock(&ac->mu);
+    struct cache_slot *s = cache_slot(ac, id);
+    if (s->used && strcmp(s->id, id) == 0)
+        memset(s, 0, sizeof(*s));
+    pthread_mutex_unlock(&ac->mu);
+}
+
+/* ---- the check ---- */
 
 struct lookup {
     const char *client_id;
@@ -89,18 +173,43 @@ enum err auth_check(struct call *c)
     l.client_id = id;
     uint8_t given[SECRET_HASH_LEN];
     secret_hash(secret, secret_len, given);
-    rc = c->tx ? lookup_fn(c->tx, &l) : store_read(c->api->store, lookup_fn, &l);
-    if (rc == ERR_NOT_FOUND ||
-        (rc == ERR_OK && (!secret_hash_equal(given, l.hash) || l.revoked_at))) {
-        rc = unauthorized(c, "unknown or revoked API client");
-        goto out;
+    struct auth_cache *ac = c->api->auth_cache;
+    if (c->tx && ac && cache_get(ac, id, l.account, l.hash)) {
+        if (!secret_hash_equal(given, l.hash)) {
+            rc = unauthorized(c, "unknown or revoked API client");
+            goto out;
+        }
+        rc = store_client_check(c->tx, id);
+        if (rc == ERR_UNAUTHORIZED) {
+            cache_drop(ac, id);
+            rc = unauthorized(c, "unknown or revoked API client");
+        }
+        if (rc)
+            goto out;
+        c->client_unconfirmed = true;
+    } else {
+        rc = c->tx ? lookup_fn(c->tx, &l) : store_read(c->api->store, lookup_fn, &l);
+        if (rc == ERR_NOT_FOUND ||
+            (rc == ERR_OK && (!secret_hash_equal(given, l.hash) || l.revoked_at))) {
+            rc = unauthorized(c, "unknown or revoked API client");
+            goto out;
+        }
+        if (rc)
+            goto out;
+        if (ac)
+            cache_put(ac, id, l.account, l.hash);
     }
-    if (rc)
-        goto out;
     c->account = arena_strdup(c->a, l.account);
     c->client_id = arena_strdup(c->a, id);
     c->req->account_id = c->account;
 out:
     secret_wipe(secret, sizeof(secret));
     return rc;
+}
+
+enum err auth_revoked(struct call *c)
+{
+    if (c->api->auth_cache && c->client_id)
+        cache_drop(c->api->auth_cache, c->client_id);
+    return unauthorized(c, "unknown or revoked API client");
 }

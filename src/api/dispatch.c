@@ -196,12 +196,35 @@ static enum err check_text(struct call *c)
     return call_fail(c, ERR_PARAM_INVALID, bad.name, "%s is not valid UTF-8 text", bad.name);
 }
 
+/*
+ * The end of a read whose client auth_check took from its cache: the
+ * store says now whether the client was still active (on PostgreSQL from
+ * the answer to a check sent with the read's statement). When it was not,
+ * or the store cannot say, that is the answer, in place of the handler's:
+ * its body and headers are dropped.
+ */
+static enum err confirm_client(struct call *c, int headers, enum err rc)
+{
+    c->client_unconfirmed = false;
+    enum err cr = store_client_confirm(c->tx);
+    if (cr == ERR_OK)
+        return rc;
+    c->req->n_resp_headers = headers;
+    req_respond(c->req, 500, NULL, 0);
+    c->err_field = NULL;
+    c->err_msg[0] = '\0';
+    json_decref(c->err_detail);
+    c->err_detail = NULL;
+    return cr == ERR_UNAUTHORIZED ? auth_revoked(c) : cr;
+}
+
 /* Everything after routing: may wait on the store. */
 static void run_checks(struct call *c)
 {
     struct req *r = c->req;
     const struct route *rt = r->route;
     enum err rc = ERR_OK;
+    int headers = r->n_resp_headers;
     if ((rt->flags & ROUTE_AUTH) && (rc = auth_check(c)))
         goto out;
     int retry_s = 1;
@@ -223,6 +246,8 @@ static void run_checks(struct call *c)
     if (c->deferred)
         return;
 out:
+    if (c->client_unconfirmed)
+        rc = confirm_client(c, headers, rc);
     api_call_end(c, rc);
 }
 
@@ -264,10 +289,20 @@ void api_call_end(struct call *c, enum err rc)
     c->err_detail = NULL;
 }
 
+/* On a worker. A call that waited in the queue longer than a store call
+ * may wait for a connection is answered 503 with Retry-After, as the pool
+ * would answer it: the queue is where requests wait when every worker (one
+ * per connection on PostgreSQL) is busy. */
 static void run_deferred(void *p)
 {
     struct call *c = p;
-    run(c);
+    int64_t waited_us = clock_mono_us() - c->queued_us;
+    if (c->queued_us && waited_us > (int64_t)c->api->cfg->busy_timeout_ms * 1000) {
+        call_fail(c, ERR_UNAVAILABLE, NULL, "no worker was free within busy_timeout_ms");
+        api_call_end(c, ERR_UNAVAILABLE);
+    } else {
+        run(c);
+    }
     req_resume(c->req);
 }
 
@@ -324,6 +359,7 @@ void api_handle(struct req *r, void *ud)
     if (!inline_write &&
         ((rt->flags & ROUTE_WRITE) || (api->defer_all && !(rt->flags & ROUTE_NO_STORE)))) {
         req_suspend(r);
+        c->queued_us = clock_mono_us();
         workq_submit(api->workers, run_deferred, c);
         return;
     }

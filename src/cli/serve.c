@@ -74,14 +74,28 @@ int serve_run(const struct cli_command *cmd, struct cli_args *args)
     if (cli_store_open(cfg, &store))
         return 1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /*
+     * On PostgreSQL a read is one round trip (src/store/pg/reads.c), and
+     * it runs on the polling thread that received it, which blocks for it.
+     * Handing it to a worker and back cost more than the read (two context
+     * switches, a futex and an eventfd wake): 71-80 us of kinship CPU per
+     * GET against 41-58 us inline (docs/performance.md). Writes still go
+     * to the workers, at most pool_size of them: a worker holds one
+     * connection for the whole request, so more would only wait for one,
+     * and waking them in turn cost tens of context switches a request.
+     */
+    bool pg = store_blocks(store);
+    long workers = cfg->workers;
+    if (pg && workers > cfg->pool_size)
+        workers = cfg->pool_size;
     struct api api = {
         .store = store,
         .cfg = cfg,
-        .workers = workq_create((unsigned)cfg->workers, 256),
-        .defer_all = store_blocks(store),
+        .workers = workq_create((unsigned)workers, 256),
+        .auth_cache = pg ? auth_cache_create() : NULL,
+        .defer_all = false,
         .async_writes = !store_blocks(store) && store_writes_async(store),
-        .page_workers =
-            store_blocks(store) ? NULL : workq_create((unsigned)(cores > 0 ? cores : 1), 256),
+        .page_workers = workq_create((unsigned)(cores > 0 ? cores : 1), 256),
         .metrics = metrics_create(api_routes_count),
         .ratelimit = ratelimit_create(cfg->rate_limit),
         .openapi = (const char *)kinship_openapi,
@@ -119,6 +133,7 @@ int serve_run(const struct cli_command *cmd, struct cli_args *args)
 out:
     workq_destroy(api.workers);
     workq_destroy(api.page_workers);
+    auth_cache_destroy(api.auth_cache);
     metrics_destroy(api.metrics);
     ratelimit_destroy(api.ratelimit);
     store_close(store);

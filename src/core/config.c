@@ -16,7 +16,8 @@ const struct cfg_setting cfg_settings[] = {
      "database URL: sqlite:PATH or postgresql://..."},
     {"threads", CFG_INT, "0", 0, 256, NULL, OFF(threads), "HTTP polling threads (0: one per core)"},
     {"workers", CFG_INT, "64", 1, 4096, NULL, OFF(workers),
-     "worker threads for requests that wait on PostgreSQL (SQLite needs none)"},
+     "worker threads for writes on PostgreSQL, at most pool_size of them (reads run on the "
+     "polling threads; SQLite needs none)"},
     {"body_limit", CFG_INT, "1048576", 1024, 1073741824, NULL, OFF(body_limit),
      "largest request body in bytes (larger: 413)"},
     {"header_limit", CFG_INT, "32768", 4096, 1048576, NULL, OFF(header_limit),

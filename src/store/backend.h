@@ -162,6 +162,18 @@ struct store_backend {
                              const char *owner_id, const char *member_id,
                              const struct page_query *pq, const char ***ids, size_t *n,
                              struct page_result *pr);
+
+    /* Whole reads, for a backend where each primitive is a round trip.
+     * customer_whole: store_customer_get in one step, when the backend can
+     * in this transaction (*done set); with *done false store.c composes
+     * it from the primitives. NULL: always composed. */
+    enum err (*customer_whole)(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *id, struct customer *out, bool *done);
+    /* store_client_check and store_client_confirm (see store.h). NULL:
+     * store.c checks at once with client_get, and there is nothing to
+     * confirm. */
+    enum err (*client_check)(struct store_tx *tx, const char *client_id);
+    enum err (*client_confirm)(struct store_tx *tx);
 };
 
 /*

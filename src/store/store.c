@@ -206,6 +206,24 @@ enum err store_client_get(struct store_tx *tx, const char *client_id, char accou
     return tx->be->client_get(tx, client_id, account_id, hash, revoked_at);
 }
 
+enum err store_client_check(struct store_tx *tx, const char *client_id)
+{
+    if (tx->be->client_check)
+        return tx->be->client_check(tx, client_id);
+    char account[ID_LEN + 1];
+    uint8_t hash[SECRET_HASH_LEN];
+    int64_t revoked_at = 0;
+    enum err rc = tx->be->client_get(tx, client_id, account, hash, &revoked_at);
+    if (rc == ERR_NOT_FOUND || (rc == ERR_OK && revoked_at))
+        return ERR_UNAUTHORIZED;
+    return rc;
+}
+
+enum err store_client_confirm(struct store_tx *tx)
+{
+    return tx->be->client_confirm ? tx->be->client_confirm(tx) : ERR_OK;
+}
+
 enum err store_client_revoke(struct store_tx *tx, const char *client_id, int64_t now)
 {
     return tx->be->client_revoke(tx, client_id, now);
@@ -335,6 +353,10 @@ enum err store_customer_get(struct store_tx *tx, struct arena *a, const char *ac
                             const char *id, struct customer *out)
 {
     enum err rc;
+    bool done = false;
+    if (tx->be->customer_whole &&
+        ((rc = tx->be->customer_whole(tx, a, account, id, out, &done)) || done))
+        return rc;
     memset(out, 0, sizeof(*out));
     if ((rc = tx->be->customer_row_get(tx, a, account, id, out)) ||
         (rc = tx->be->contact_list(tx, a, account, id, false, &out->contacts, &out->n_contacts)) ||

@@ -182,6 +182,18 @@ enum err store_client_insert(struct store_tx *tx, const char *account_id, const 
  * revoked_at set. */
 enum err store_client_get(struct store_tx *tx, const char *client_id, char account_id[ID_LEN + 1],
                           uint8_t hash[SECRET_HASH_LEN], int64_t *revoked_at);
+/*
+ * Confirms that the API client `client_id`, whose account and secret hash
+ * the caller already knows (a client's secret never changes), exists and is
+ * not revoked. ERR_UNAUTHORIZED when it is unknown or revoked. A backend
+ * may instead carry the check with the transaction's next statement, in the
+ * same round trip, and answer ERR_OK now: store_client_confirm then tells.
+ */
+enum err store_client_check(struct store_tx *tx, const char *client_id);
+/* The end of store_client_check, once the transaction's work is done:
+ * ERR_OK when the client was active, ERR_UNAUTHORIZED when not (the check
+ * runs now if no statement carried it), or the store's error. */
+enum err store_client_confirm(struct store_tx *tx);
 /* ERR_NOT_FOUND for an unknown or already revoked client. */
 enum err store_client_revoke(struct store_tx *tx, const char *client_id, int64_t now);
 enum err store_client_list(struct store_tx *tx, struct arena *a, struct client_row **out,

@@ -76,6 +76,49 @@ Test(common, credentials_missing_malformed_unknown_wrong_or_revoked_are_401)
     resp_free(r);
 }
 
+/*
+ * A read checks that its client is still active in its own round trip (on
+ * PostgreSQL with the read's one statement, or alone when the read sends
+ * none): after `kinship keys revoke` in another process, the very next
+ * request of each kind is 401, and no part of the handler's answer leaks.
+ */
+Test(common, revoked_key_is_refused_by_the_next_read_of_every_kind)
+{
+    char key[256];
+    server_new_key(&srv, "revoked-reads", key, sizeof(key));
+    char *owner = make_customer(&srv, key, "Revoked Owner");
+    char *member = make_customer(&srv, key, "Revoked Member");
+    char body[256], org_path[128], path[128];
+    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", owner, member);
+    struct resp *r = req_as(&srv, key, "POST", "/customer-organizations", body, NULL);
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    snprintf(org_path, sizeof(org_path), "/customer-organizations/%s", jstr(r->json, "id"));
+    resp_free(r);
+    snprintf(path, sizeof(path), "/customers/%s", member);
+    const char *paths[] = {path, org_path, "/customers/not-an-id", "/customers"};
+    size_t n = sizeof(paths) / sizeof(*paths);
+    /* twice each: the second read of a key comes from the server's cache */
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < n; i++) {
+            r = req_as(&srv, key, "GET", paths[i], NULL, NULL);
+            cr_assert_eq(r->status, i == 2 ? 404 : 200, "%s: %s", paths[i], r->body);
+            resp_free(r);
+        }
+    char id[64];
+    snprintf(id, sizeof(id), "%.*s", (int)(strchr(key, ':') - key), key);
+    const char *args[] = {"keys", "revoke", id, NULL};
+    cr_assert_eq(kinship_cmd(&srv, args, NULL, 0), 0);
+    for (size_t i = 0; i < n; i++) {
+        r = req_as(&srv, key, "GET", paths[i], NULL, NULL);
+        assert_error_shape(r, 401, "Unauthorized");
+        cr_assert(resp_header(r, "WWW-Authenticate"), "%s", paths[i]);
+        cr_assert(!strstr(r->body, "Revoked"), "%s leaks the answer: %s", paths[i], r->body);
+        resp_free(r);
+    }
+    free(owner);
+    free(member);
+}
+
 Test(common, sequence_version_header)
 {
     struct resp *r = req(&srv, "GET", "/customers", NULL, NULL);

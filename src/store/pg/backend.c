@@ -57,6 +57,9 @@ const struct store_backend store__pg_backend = {
     .org_delete = store__pg_org_delete,
     .org_reaches = store__pg_org_reaches,
     .org_list_ids = store__pg_org_list_ids,
+    .customer_whole = store__pg_customer_whole,
+    .client_check = store__pg_client_check,
+    .client_confirm = store__pg_client_confirm,
 };
 
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out)

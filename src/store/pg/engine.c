@@ -9,6 +9,7 @@
  * and lock_timeout on the server, the same plus a grace period on the
  * client). A connection that breaks is dropped and reopened on next use, so
  * the store recovers by itself when the database comes back.
+ * A read sends no BEGIN for a statement that answers it whole (reads.c).
  */
 #include "internal.h"
 #include "../../core/clock.h"
@@ -253,7 +254,7 @@ static enum err acquire(struct store__pg *s, struct store__pg_conn **out)
     until.tv_nsec = (long)(ns % 1000000000);
 
     struct store__pg_conn *c = NULL;
-    bool open_new = false;
+    bool open_new = false, timed_out = false;
     pthread_mutex_lock(&s->mu);
     while (!c && !open_new) {
         if (s->closing) {
@@ -267,15 +268,15 @@ static enum err acquire(struct store__pg *s, struct store__pg_conn **out)
         } else if (s->total < s->base.opt.pool_size) {
             s->total++;
             open_new = true;
+        } else if (timed_out) {
+            /* looked once more: a signal that came with the timeout is kept */
+            pthread_mutex_unlock(&s->mu);
+            log_down(s, "acquire", "no free connection within busy_timeout_ms");
+            return ERR_UNAVAILABLE;
         } else {
             s->waiting++;
-            int w = pthread_cond_timedwait(&s->cv, &s->mu, &until);
+            timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT;
             s->waiting--;
-            if (w == ETIMEDOUT) {
-                pthread_mutex_unlock(&s->mu);
-                log_down(s, "acquire", "no free connection within busy_timeout_ms");
-                return ERR_UNAVAILABLE;
-            }
         }
     }
     s->busy++;
@@ -289,7 +290,7 @@ static enum err acquire(struct store__pg *s, struct store__pg_conn **out)
         pthread_mutex_lock(&s->mu);
         s->total--;
         s->busy--;
-        pthread_cond_broadcast(&s->cv);
+        s->closing ? pthread_cond_broadcast(&s->cv) : pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
         return ERR_UNAVAILABLE;
     }
@@ -320,7 +321,12 @@ static void pool_put(struct store__pg *s, struct store__pg_conn *c, bool discard
         for (struct store__pg_conn *d = dropped; d; d = d->next)
             s->total--;
     }
-    pthread_cond_broadcast(&s->cv);
+    /* One connection or slot came back: one waiter can use it (waking all
+     * made the rest sleep again, a storm of context switches). */
+    if (s->closing || (s->waiting && dropped))
+        pthread_cond_broadcast(&s->cv);
+    else if (s->waiting)
+        pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     conns_free(dropped);
 }
@@ -448,25 +454,35 @@ static int send_query(PGconn *pg, const struct store__pg_stmt *stmt, const char 
                 : PQsendQueryParams(pg, sql, np, NULL, v, len, fmt, 0);
 }
 
+/* What one round trip may carry, in the order sent: BEGIN, the API
+ * client's check (with its PREPARE when new on the connection), the
+ * statement's PREPARE, the statement. */
+enum part { PART_BEGIN, PART_CHECK_PREP, PART_CHECK, PART_PREP, PART_STMT, PART__N };
+
 /*
- * Sends BEGIN (when due), PREPARE (when the statement is new on this
- * connection) and the statement as one pipeline, then reads the three
- * results. Fills res[0..2] (NULL for what was not sent).
+ * Sends the parts marked in `sent` as one pipeline, then reads their
+ * results into res[] (NULL for what was not sent). In a pipeline the
+ * statements up to the sync run as one implicit transaction; without
+ * BEGIN each still takes a snapshot of its own (READ COMMITTED).
  */
 static enum got send_pipeline(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                              const char *sql, const struct store__pg_params *p, bool prep,
-                              int64_t deadline, PGresult *res[3])
+                              const char *sql, const struct store__pg_params *p,
+                              const bool sent[PART__N], int64_t deadline, PGresult *res[PART__N])
 {
     PGconn *pg = t->c->pg;
-    bool sent[3] = {t->begin != NULL, prep, true};
+    const struct store__pg_stmt *check = store__pg_stmt(PG_ST_CLIENT_ACTIVE);
+    struct store__pg_params cp = {0};
+    store__pg_text(&cp, t->check_client);
 
     if (!PQenterPipelineMode(pg))
         return GOT_BROKEN;
-    if ((sent[0] && !PQsendQueryParams(pg, t->begin, 0, NULL, NULL, NULL, NULL, 0)) ||
-        (sent[1] && !PQsendPrepare(pg, stmt->name, stmt->sql, 0, NULL)) ||
+    if ((sent[PART_BEGIN] && !PQsendQueryParams(pg, t->begin, 0, NULL, NULL, NULL, NULL, 0)) ||
+        (sent[PART_CHECK_PREP] && !PQsendPrepare(pg, check->name, check->sql, 0, NULL)) ||
+        (sent[PART_CHECK] && !send_query(pg, check, NULL, &cp)) ||
+        (sent[PART_PREP] && !PQsendPrepare(pg, stmt->name, stmt->sql, 0, NULL)) ||
         !send_query(pg, stmt, sql, p) || !PQpipelineSync(pg))
         return GOT_BROKEN;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < PART__N; i++) {
         if (!sent[i])
             continue;
         enum got g = next_result(pg, deadline, &res[i]);
@@ -499,6 +515,21 @@ static enum got send_one(struct store__pg_tx *t, const struct store__pg_stmt *st
     return g == GOT_OK && !*out ? GOT_BROKEN : g;
 }
 
+/* Which parts go with the statement (see enum part). */
+static void plan_parts(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
+                       bool sent[PART__N])
+{
+    uint64_t have = t->c->prepared;
+    /* A read whose statement is a snapshot of its own needs no
+     * transaction while none is open: no BEGIN now, no ROLLBACK after. */
+    sent[PART_BEGIN] = t->begin && !(t->read && stmt && store__pg_whole(stmt->idx));
+    sent[PART_CHECK] = t->check == PG_CHECK_PENDING;
+    sent[PART_CHECK_PREP] = sent[PART_CHECK] && !(have & (1ULL << PG_ST_CLIENT_ACTIVE));
+    sent[PART_PREP] = stmt && !(have & (1ULL << stmt->idx)) &&
+                      !(sent[PART_CHECK_PREP] && stmt->idx == PG_ST_CLIENT_ACTIVE);
+    sent[PART_STMT] = true;
+}
+
 PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
                         const struct store__pg_params *p, enum err *rc)
 {
@@ -508,35 +539,45 @@ PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stm
         return NULL;
     }
     int64_t deadline = deadline_after(t->timeout_ms + GRACE_MS);
-    bool prep = stmt && !(t->c->prepared & (1ULL << stmt->idx));
-    PGresult *res[3] = {NULL, NULL, NULL};
-    enum got g = t->begin || prep ? send_pipeline(t, stmt, sql, p, prep, deadline, res)
-                                  : send_one(t, stmt, sql, p, deadline, &res[2]);
+    bool sent[PART__N];
+    plan_parts(t, stmt, sent);
+    PGresult *res[PART__N] = {NULL};
+    bool piped = sent[PART_BEGIN] || sent[PART_CHECK] || sent[PART_PREP];
+    if (sent[PART_CHECK])
+        t->check = PG_CHECK_SENT;
+    enum got g = piped ? send_pipeline(t, stmt, sql, p, sent, deadline, res)
+                       : send_one(t, stmt, sql, p, deadline, &res[PART_STMT]);
     PGresult *out = NULL;
-    if (res[0] && result_ok(res[0])) {
+    if (res[PART_BEGIN] && result_ok(res[PART_BEGIN])) {
         t->begun = true;
         t->begin = NULL;
     }
-    if (res[1] && result_ok(res[1]))
+    if (res[PART_CHECK_PREP] && result_ok(res[PART_CHECK_PREP]))
+        t->c->prepared |= 1ULL << PG_ST_CLIENT_ACTIVE;
+    if (res[PART_CHECK] && result_ok(res[PART_CHECK]))
+        store__pg_check_answer(t, res[PART_CHECK]);
+    if (res[PART_PREP] && result_ok(res[PART_PREP]))
         t->c->prepared |= 1ULL << stmt->idx;
+    int bad = -1;
+    for (int i = 0; g == GOT_OK && bad < 0 && i < PART__N; i++)
+        if (sent[i] && !result_ok(res[i]))
+            bad = i;
     if (g != GOT_OK) {
         bool timeout = g == GOT_TIMEOUT;
         log_down(t->s, what,
                  timeout ? "no answer before the client deadline" : PQerrorMessage(t->c->pg));
         *rc = tx_abort(t, timeout ? PG_FAIL_TIMEOUT : PG_FAIL_CONN, ERR_UNAVAILABLE);
-    } else if (res[0] && !result_ok(res[0])) {
-        *rc = tx_fail(t, res[0], "begin");
-    } else if (res[1] && !result_ok(res[1])) {
-        *rc = tx_fail(t, res[1], what);
-    } else if (!result_ok(res[2])) {
-        *rc = tx_fail(t, res[2], what);
+    } else if (bad >= 0) {
+        const char *names[PART__N] = {"begin", "kinship_CLIENT_ACTIVE", "kinship_CLIENT_ACTIVE",
+                                      what, what};
+        *rc = tx_fail(t, res[bad], names[bad]);
     } else {
-        out = res[2];
-        res[2] = NULL;
+        out = res[PART_STMT];
+        res[PART_STMT] = NULL;
         t->ok++;
         *rc = ERR_OK;
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < PART__N; i++)
         PQclear(res[i]);
     return out;
 }
@@ -671,6 +712,7 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
     for (int attempt = 0;; attempt++) {
         struct store__pg_tx t;
         tx_init(&t, s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        t.read = true;
         enum err rc = acquire(s, &t.c);
         if (rc) {
             store__count_answer(&s->ctr, rc);
@@ -691,20 +733,6 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
         }
         store__count(&s->ctr.retries, 1);
     }
-}
-
-static enum err ping_fn(struct store_tx *tx, void *arg)
-{
-    (void)arg;
-    enum err rc;
-    PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL, "SELECT 1", NULL, &rc);
-    PQclear(r);
-    return rc;
-}
-
-bool store__pg_ping(struct store *s)
-{
-    return store__pg_read(s, ping_fn, NULL) == ERR_OK;
 }
 
 void store__pg_stats(struct store *base, struct store_stats *out)

@@ -8,7 +8,8 @@
  * bind parameters and read results; migrations.c the numbered schema
  * migrations. One file a resource (accounts.c, customers.c, contacts.c,
  * aliases.c, organizations.c) holds its primitives; lists.c the keyset
- * pages; backend.c the backend table and store__pg_open.
+ * pages; reads.c the whole reads of one statement; backend.c the backend
+ * table and store__pg_open.
  *
  * A transaction's BEGIN is sent lazily, pipelined with its first statement,
  * and a statement is prepared on a connection the first time it runs there
@@ -70,6 +71,15 @@ struct store__pg_params {
     char num[STORE__PG_PARAMS_MAX][24];
 };
 
+/* Where a read's check of its API client stands (reads.c, engine.c). */
+enum store__pg_check {
+    PG_CHECK_NONE,    /* nothing to check */
+    PG_CHECK_PENDING, /* to send with the next statement */
+    PG_CHECK_SENT,    /* sent, no answer read (the pipeline broke) */
+    PG_CHECK_ACTIVE,  /* the client exists and is not revoked */
+    PG_CHECK_REVOKED, /* revoked or unknown */
+};
+
 /* Why a transaction failed, which decides whether it is retried. */
 enum store__pg_fail {
     PG_FAIL_NONE,
@@ -99,6 +109,13 @@ struct store__pg_tx {
      * in scratch. */
     struct store__pg_fresh_customer *fresh_customers;
     struct store__pg_fresh_org *fresh;
+    /* A read (store__pg_read): a statement of store__pg_whole runs with no
+     * BEGIN while no transaction is open, being a snapshot of its own. */
+    bool read;
+    /* store_client_check deferred to the next statement (reads.c): the
+     * client's check is pipelined ahead of it, in the same round trip. */
+    enum store__pg_check check;
+    char check_client[ID_LEN + 1];
 };
 
 static inline struct store__pg_tx *store__pg_tx_of(struct store_tx *tx)
@@ -188,6 +205,8 @@ enum store__pg_st {
     PG_ST_ORG_MEMBER_COUNT,
     PG_ST_ORG_DELETE,
     PG_ST_ORG_REACHES,
+    PG_ST_CLIENT_ACTIVE,
+    PG_ST_CUSTOMER_WHOLE,
     PG_ST__COUNT
 };
 
@@ -200,6 +219,13 @@ enum store__pg_st {
 #define STORE__PG_CONTACT_COLS                                                                     \
     "id, name, email, billing_preference, created_at, updated_at, archived_at"
 #define STORE__PG_ALIAS_COLS "a.id, a.customer_id, a.value, a.label, a.created_at, a.deleted_at"
+
+/* The prepared statement `st`. */
+const struct store__pg_stmt *store__pg_stmt(enum store__pg_st st);
+/* True for a statement that answers a whole read on its own (its one
+ * snapshot is all the read needs): in a read with no transaction open it
+ * is sent without BEGIN (engine.c). */
+bool store__pg_whole(int idx);
 
 /* Appends a parameter and returns its number ($n). NULL `s` is SQL NULL. */
 int store__pg_text(struct store__pg_params *p, const char *s);
@@ -376,6 +402,24 @@ STORE__PG_PRIMITIVE(org_member_remove);
 STORE__PG_PRIMITIVE(org_member_count);
 STORE__PG_PRIMITIVE(org_delete);
 STORE__PG_PRIMITIVE(org_reaches);
+
+/*
+ * Reads rows [row, end) of an answer about one organization into out: its
+ * owner's id, created_at and name from column `col` on, then each row's
+ * member id and name (no members when the first is NULL: the one row of
+ * the LEFT JOIN). The caller sets out->id. (reads.c)
+ */
+void store__pg_org_rows(struct arena *a, const PGresult *r, int row, int end, int col,
+                        struct organization *out);
+
+/* reads.c: whole reads in one statement, and the API client check that
+ * rides along with a read's statement. */
+STORE__PG_PRIMITIVE(customer_whole);
+STORE__PG_PRIMITIVE(client_check);
+STORE__PG_PRIMITIVE(client_confirm);
+/* Reads the answer of the client check that engine.c sent ahead of a
+ * read's statement (one row: the count of active clients) into t->check. */
+void store__pg_check_answer(struct store__pg_tx *t, const PGresult *r);
 
 /* lists.c: keyset pages, one statement each. */
 STORE__PG_PRIMITIVE(customer_list_rows);

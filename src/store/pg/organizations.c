@@ -122,29 +122,6 @@ enum err store__pg_org_insert(struct store_tx *tx, const char *account,
     return rc;
 }
 
-/*
- * Reads rows [row, end) of an answer about one organization into out: its
- * owner's id, created_at and name from column `col` on, then each row's
- * member id and name (no members when the first is NULL: the one row of
- * the LEFT JOIN). The caller sets out->id.
- */
-static void org_from_rows(struct arena *a, const PGresult *r, int row, int end, int col,
-                          struct organization *out)
-{
-    memset(out, 0, sizeof(*out));
-    store__pg_id_copy(out->owner.id, r, row, col);
-    out->created_at = store__pg_num(r, row, col + 1);
-    out->owner.name = store__pg_str0(a, r, row, col + 2);
-    if (PQgetisnull(r, row, col + 3))
-        return;
-    out->members = arena_zalloc(a, (size_t)(end - row) * sizeof(*out->members));
-    for (int i = row; i < end; i++) {
-        store__pg_id_copy(out->members[i - row].id, r, i, col + 3);
-        out->members[i - row].name = store__pg_str0(a, r, i, col + 4);
-    }
-    out->n_members = (size_t)(end - row);
-}
-
 enum err store__pg_org_get(struct store_tx *tx, struct arena *a, const char *account,
                            const char *id, struct organization *out)
 {
@@ -161,7 +138,7 @@ enum err store__pg_org_get(struct store_tx *tx, struct arena *a, const char *acc
     if (rows == 0) {
         rc = ERR_NOT_FOUND;
     } else {
-        org_from_rows(a, r, 0, rows, 0, out);
+        store__pg_org_rows(a, r, 0, rows, 0, out);
         snprintf(out->id, sizeof(out->id), "%s", id);
     }
     PQclear(r);
@@ -195,7 +172,7 @@ enum err store__pg_orgs_get(struct store_tx *tx, struct arena *a, const char *ac
         for (size_t j = 0; j < m; j++)
             if (count[j]) {
                 struct organization *o = &out[pos[j]];
-                org_from_rows(a, r, first[j], first[j] + count[j], 1, o);
+                store__pg_org_rows(a, r, first[j], first[j] + count[j], 1, o);
                 store__pg_id_copy(o->id, r, first[j], 0);
                 got[pos[j]] = true;
             }

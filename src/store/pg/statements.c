@@ -166,7 +166,54 @@
                    " OFFSET 0) o"                                                                  \
                    " CROSS JOIN LATERAL (SELECT customer_id FROM organization_members"             \
                    " WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m)"                \
-                   " SELECT EXISTS (SELECT 1 FROM r WHERE r.id = $3)")
+                   " SELECT EXISTS (SELECT 1 FROM r WHERE r.id = $3)")                             \
+    /* The check of a client whose secret a read already knows (reads.c). */                       \
+    X(CLIENT_ACTIVE, "SELECT count(*) FROM api_clients WHERE id = $1 AND revoked_at IS NULL")      \
+    X(CUSTOMER_WHOLE, CUSTOMER_WHOLE_SQL)
+
+/*
+ * The whole customer of store_customer_get in one statement (reads.c): one
+ * row of each kind k, ordered by k and the sort keys s1, s2, s3, with the
+ * columns of its reader from column 4 on, all as text (a cast to text
+ * prints what the column's own output would):
+ *   k = 0  the customer (STORE__PG_CUSTOMER_COLS);
+ *   k = 1  its active contacts by (created_at, id) (STORE__PG_CONTACT_COLS);
+ *   k = 2  its properties by key (key, value);
+ *   k = 3  the organizations it is a member of, oldest first then by id,
+ *          one row per member in position order: the organization's id,
+ *          then the columns of store__pg_org_rows.
+ */
+#define WHOLE_NULLS(n) WHOLE_NULLS_##n
+#define WHOLE_NULLS_9 ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+#define WHOLE_NULLS_10 WHOLE_NULLS_9 ", NULL"
+#define WHOLE_NULLS_14 WHOLE_NULLS_10 ", NULL, NULL, NULL, NULL"
+#define CUSTOMER_WHOLE_SQL                                                                         \
+    "SELECT 0 AS k, NULL::bigint AS s1, NULL::text COLLATE \"C\" AS s2, NULL::bigint AS s3,"       \
+    " c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town,"       \
+    " c.state, c.postcode, c.country, c.integrations, c.created_at::text, c.updated_at::text,"     \
+    " c.archived_at::text FROM customers c WHERE c.account_id = $1 AND c.id = $2"                  \
+    " UNION ALL SELECT 1, created_at, id, NULL, id, name, email, billing_preference,"              \
+    " created_at::text, updated_at::text, archived_at::text" WHOLE_NULLS(                          \
+        9) " FROM contacts"                                                                        \
+           " WHERE account_id = $1 AND customer_id = $2 AND archived_at IS NULL"                   \
+           " UNION ALL SELECT 2, NULL, key, NULL, key, value" WHOLE_NULLS(                         \
+               14) " FROM customer_properties WHERE account_id = $1 AND customer_id = $2"          \
+                   " UNION ALL SELECT 3, o.created_at, o.id, m.position, o.id, o.owner_id, "       \
+                   "o.created_at::text,"                                                           \
+                   " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = "            \
+                   "o.owner_id),"                                                                  \
+                   " m.customer_id,"                                                               \
+                   " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = "            \
+                   "m.customer_id)" WHOLE_NULLS(                                                   \
+                       10) " FROM organization_members x"                                          \
+                           " CROSS JOIN LATERAL (SELECT id, owner_id, created_at FROM "            \
+                           "organizations"                                                         \
+                           " WHERE account_id = $1 AND id = x.organization_id OFFSET 0) o"         \
+                           " LEFT JOIN LATERAL (SELECT customer_id, position FROM "                \
+                           "organization_members"                                                  \
+                           " WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m ON true" \
+                           " WHERE x.account_id = $1 AND x.customer_id = $2"                       \
+                           " ORDER BY k, s1, s2, s3"
 
 /*
  * customer_update: the row, then (only when it exists) its active contacts
@@ -220,6 +267,25 @@ static const struct store__pg_stmt stmts[] = {
 _Static_assert((0 STMTS(ONE)) == PG_ST__COUNT, "a statement without SQL");
 #undef ONE
 _Static_assert(PG_ST__COUNT <= STORE__PG_STMT_MAX, "prepared statements do not fit the bit set");
+
+const struct store__pg_stmt *store__pg_stmt(enum store__pg_st st)
+{
+    return &stmts[st];
+}
+
+bool store__pg_whole(int idx)
+{
+    switch (idx) {
+    case PG_ST_CLIENT_GET:
+    case PG_ST_CLIENT_ACTIVE:
+    case PG_ST_CUSTOMER_WHOLE:
+    case PG_ST_ORG_GET:
+    case PG_ST_PROPERTY_KEYS:
+        return true;
+    default:
+        return false;
+    }
+}
 
 /* ---- parameters ---- */
 
