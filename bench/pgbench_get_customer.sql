@@ -6,20 +6,18 @@
 -- members with their names, in order). No BEGIN, no ROLLBACK: one statement
 -- is its own snapshot.
 --
--- Variables (pgbench -D): account (the account id), client (an API client
--- id of the account), ncust (how many customers the account has). The
--- customer is picked at random through the table bench_customer_ids(n, id),
--- n = 0 .. ncust - 1, made once before the run:
---   CREATE TABLE bench_customer_ids AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS n, id
---     FROM customers WHERE account_id = '<account>';
---   CREATE UNIQUE INDEX ON bench_customer_ids (n);
+-- Variables (pgbench -D, see bench/run.sh's ceilings): account (the account
+-- id), client (an API client id of the account), ncustomers (how many customer
+-- ids bench/run.sh put in bench_ids). The customer is picked at random
+-- from bench_ids (kind 'customer', n = 1 .. ncustomers), which bench/run.sh makes
+-- from the ids the wrk scripts read.
 -- That lookup (an index probe, once per statement: an InitPlan) is the
 -- only thing here kinship does not do. Run with -M prepared (kinship
 -- prepares every statement) and -n.
-\set n random(0, :ncust - 1)
+\set k random(1, :ncustomers)
 \startpipeline
 SELECT count(*) FROM api_clients WHERE id = :client AND revoked_at IS NULL;
-WITH x AS MATERIALIZED (SELECT id FROM bench_customer_ids WHERE n = :n)
+WITH x AS MATERIALIZED (SELECT id FROM bench_ids WHERE kind = 'customer' AND n = :k)
 SELECT 0 AS k, NULL::bigint AS s1, NULL::text COLLATE "C" AS s2, NULL::bigint AS s3,
        c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town,
        c.state, c.postcode, c.country, c.integrations, c.created_at::text, c.updated_at::text,

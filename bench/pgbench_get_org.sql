@@ -5,16 +5,14 @@
 -- pgbench: the organization whole, its owner and members with their names,
 -- in order. No BEGIN, no ROLLBACK: one statement is its own snapshot.
 --
--- Variables (pgbench -D): account (the account id), client (an API client
--- id of the account), norgs (how many organizations the account has). The
--- organization is picked at random through the table bench_org_ids(n, id),
--- n = 0 .. norgs - 1, made once before the run:
---   CREATE TABLE bench_org_ids AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS n, id
---     FROM organizations WHERE account_id = '<account>';
---   CREATE UNIQUE INDEX ON bench_org_ids (n);
+-- Variables (pgbench -D, see bench/run.sh's ceilings): account (the account
+-- id), client (an API client id of the account), norgs (how many organization
+-- ids bench/run.sh put in bench_ids). The organization is picked at random
+-- from bench_ids (kind 'org', n = 1 .. norgs), which bench/run.sh makes
+-- from the ids the wrk scripts read.
 -- That lookup (an index probe, once per statement: an InitPlan) is the
 -- only thing here kinship does not do. Run with -M prepared and -n.
-\set n random(0, :norgs - 1)
+\set k random(1, :norgs)
 \startpipeline
 SELECT count(*) FROM api_clients WHERE id = :client AND revoked_at IS NULL;
 SELECT o.owner_id, o.created_at,
@@ -24,6 +22,6 @@ SELECT o.owner_id, o.created_at,
   FROM organizations o
   LEFT JOIN LATERAL (SELECT customer_id, position FROM organization_members
                      WHERE account_id = :account AND organization_id = o.id OFFSET 0) m ON true
- WHERE o.account_id = :account AND o.id = (SELECT id FROM bench_org_ids WHERE n = :n)
+ WHERE o.account_id = :account AND o.id = (SELECT id FROM bench_ids WHERE kind = 'org' AND n = :k)
  ORDER BY m.position;
 \endpipeline
