@@ -287,6 +287,11 @@ enum err store__pg_org_member_count(struct store_tx *tx, const char *account, co
 enum err store__pg_org_delete(struct store_tx *tx, const char *account, const char *org_id)
 {
     fresh_drop(tx, org_id);
+    /* The row lock first: a members add that held it has committed, and
+     * the delete's statement sees its members. */
+    enum err rc = store__pg_org_lock(tx, account, org_id);
+    if (rc)
+        return rc;
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, org_id);
     return store__pg_count_hit(tx, PG_ST_ORG_DELETE, &p, ERR_NOT_FOUND);
