@@ -7,17 +7,14 @@
  * add) have exactly the outcome one serial order would give, round after
  * round.
  */
+#include "cmd.h"
 #include "harness.h"
 
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 /* srv (the suite's server) and peer, a second process on the same
  * database serving the same account. */
@@ -26,22 +23,11 @@ static void start_peer(void);
 static void stop_peer(void);
 HTTP_SUITE(pg_concurrency, 600, .ready = start_peer, .done = stop_peer);
 
-static int any_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-    socklen_t l = sizeof(sa);
-    getsockname(fd, (struct sockaddr *)&sa, &l);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void start_peer(void)
 {
     cr_assert(srv.pg, "this suite runs on PostgreSQL only");
     peer = srv;
-    peer.port = any_port();
+    peer.port = cmd_free_port();
     snprintf(peer.log, sizeof(peer.log), "%s/peer.log", srv.dir);
     server_restart(&peer, NULL);
 }
@@ -136,7 +122,7 @@ static long long orgs_owned(const char *owner)
 /* ---- twenty writers over shared members ---- */
 
 #define WRITERS 20
-#define PER_WRITER 12
+#define PER_WRITER 30
 #define POOL 24
 #define PICK 3
 
