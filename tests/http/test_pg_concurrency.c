@@ -102,6 +102,7 @@ static char *id_in(const char *body)
 static char *org_body(const char *owner, const char *const *members, int n)
 {
     char *b = malloc(128 + (size_t)n * 48);
+    cr_assert(b);
     int len = sprintf(b, "{\"ownerId\":\"%s\",\"memberIds\":[", owner);
     for (int i = 0; i < n; i++)
         len += sprintf(b + len, "%s\"%s\"", i ? "," : "", members[i]);

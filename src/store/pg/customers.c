@@ -164,6 +164,7 @@ static void customer_fields(struct store__pg_params *p, const char *account,
 enum err store__pg_customer_insert(struct store_tx *tx, const char *account,
                                    const struct customer *c)
 {
+    store__pg_locked_forget(tx);
     char *integrations = integrations_encode(c);
     struct store__pg_params p = {0};
     customer_fields(&p, account, c, integrations);
@@ -188,6 +189,7 @@ enum err store__pg_customer_update(struct store_tx *tx, const char *account,
     enum err rc = store__pg_customer_lock(tx, account, c->id);
     if (rc)
         return rc;
+    store__pg_locked_forget(tx);
     store__pg_fresh_customer_drop(tx, account, c->id);
     char *integrations = integrations_encode(c);
     struct store__pg_params p = {0};
@@ -205,6 +207,7 @@ enum err store__pg_customer_update(struct store_tx *tx, const char *account,
 enum err store__pg_customer_archive(struct store_tx *tx, const char *account, const char *id,
                                     int64_t now)
 {
+    store__pg_locked_forget(tx);
     store__pg_fresh_customer_drop(tx, account, id);
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, id);
@@ -227,7 +230,8 @@ static void brief_row(struct arena *a, const PGresult *r, int row, int col, cons
 enum err store__pg_customer_briefs(struct store_tx *tx, struct arena *a, const char *account,
                                    const char *const *ids, size_t n, struct customer_brief *out)
 {
-    /* fresh customers are answered here, the others asked for */
+    /* fresh customers and those hierarchy_lock read are answered here,
+     * the others asked for */
     struct arena *scratch = store__pg_scratch(store__pg_tx_of(tx));
     const char **ask = arena_alloc(scratch, n * sizeof(*ask));
     size_t *pos = arena_alloc(scratch, n * sizeof(*pos)), m = 0;
@@ -237,7 +241,7 @@ enum err store__pg_customer_briefs(struct store_tx *tx, struct arena *a, const c
             out[i].found = true;
             out[i].archived = f->archived_at != 0;
             out[i].legal_name = arena_strdup(a, f->legal_name);
-        } else {
+        } else if (!store__pg_locked_brief(tx, a, account, ids[i], &out[i])) {
             ask[m] = ids[i];
             pos[m++] = i;
         }

@@ -96,6 +96,7 @@ struct store__pg_tx {
     bool idem_written;
     bool writing; /* a write transaction (store__pg_write): rows may be locked */
     char locked_customer[ID_LEN + 1]; /* the last customer row locked FOR UPDATE */
+    struct store__pg_locked *locked;  /* what the last hierarchy_lock found (locks.c) */
     struct arena *scratch;            /* lazily created, freed with the transaction */
     /* Customers and organizations this transaction inserted and has not
      * changed since (read-your-writes, customers.c and organizations.c),
@@ -386,6 +387,18 @@ STORE__PG_PRIMITIVE(org_reaches);
 /* locks.c: the write path's locks (docs/postgresql.md, "How the
  * concurrency rules are enforced"). */
 STORE__PG_PRIMITIVE(hierarchy_lock);
+/* What the last hierarchy_lock read, while this transaction has not
+ * changed it (docs/postgresql.md, round trips): locked_brief is a
+ * customer_brief of an owner or id it locked, locked_org the organization
+ * `owner` owns (*rc ERR_OK, or ERR_NOT_FOUND with none). Both return false
+ * when they do not know; then the caller asks the database. */
+bool store__pg_locked_brief(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *id, struct customer_brief *out);
+bool store__pg_locked_org(struct store_tx *tx, const char *account, const char *owner,
+                          char out[ID_LEN + 1], enum err *rc);
+/* The transaction changes customers or organizations: what hierarchy_lock
+ * read is forgotten. */
+void store__pg_locked_forget(struct store_tx *tx);
 /* In a write transaction, locks the row of customer `id` FOR UPDATE (once
  * in a row for the same customer), so that the statements after it see
  * every write that held it before; in a read, does nothing. Serializes the

@@ -148,8 +148,12 @@ static const char *const v1[] = {
  * rows of `owner` and `ids` FOR SHARE (an archive waits for this write;
  * this write sees an archive that committed first) and the row of the
  * organization `owner` owns FOR UPDATE (a delete waits for this write).
- * Its rows are the final ancestors, `owner` included: the customers that
- * would close a cycle as members of owner's organization.
+ * Its rows answer what the checks after it would ask: kind 'A', the final
+ * ancestors, `owner` included (the customers that would close a cycle as
+ * members of owner's organization); 'C', the id, legal name and archived
+ * flag of each of `owner` and `ids` that exists; 'O', the id of the
+ * organization `owner` owns, when it has one. None of that can change
+ * before the transaction ends, but by the transaction itself.
  *
  * kinship_idem_get(account, key) takes the advisory lock of the
  * Idempotency-Key, then reads its record: a second request with the same
@@ -157,7 +161,8 @@ static const char *const v1[] = {
  */
 static const char *const v2[] = {
     "CREATE FUNCTION kinship_hierarchy_lock(acct text, own text, ids text[])"
-    " RETURNS SETOF text LANGUAGE plpgsql VOLATILE AS $f$"
+    " RETURNS TABLE (r_kind text, r_id text, r_name text, r_archived boolean)"
+    " LANGUAGE plpgsql VOLATILE AS $f$"
     " DECLARE held text[] := '{}'; anc text[]; k text; excl boolean; got int;"
     " BEGIN"
     "  LOOP"
@@ -179,10 +184,12 @@ static const char *const v2[] = {
     "   END LOOP;"
     "   EXIT WHEN got = 0;"
     "  END LOOP;"
-    "  PERFORM 1 FROM customers WHERE account_id = acct AND id = ANY (ids || own)"
-    "   ORDER BY id FOR SHARE;"
-    "  PERFORM 1 FROM organizations WHERE account_id = acct AND owner_id = own FOR UPDATE;"
-    "  RETURN QUERY SELECT unnest(anc);"
+    "  RETURN QUERY SELECT 'A'::text, x, NULL::text, NULL::boolean FROM unnest(anc) AS x;"
+    "  RETURN QUERY SELECT 'C'::text, c.id::text, c.legal_name::text, c.archived_at IS NOT NULL"
+    "   FROM customers c WHERE c.account_id = acct AND c.id = ANY (ids || own)"
+    "   ORDER BY c.id FOR SHARE;"
+    "  RETURN QUERY SELECT 'O'::text, o.id::text, NULL::text, NULL::boolean"
+    "   FROM organizations o WHERE o.account_id = acct AND o.owner_id = own FOR UPDATE;"
     " END $f$",
 
     "CREATE FUNCTION kinship_idem_get(acct text, k text)"
