@@ -144,7 +144,12 @@ static const char *const v1[] = {
  * members added: two writes adding the same member need not wait for each
  * other, but one that has it as an ancestor must). It finds the ancestors
  * again after each round of locks and locks the new ones, until no new one
- * appears; each round locks in sorted order. It then locks the customer
+ * appears. The first round locks in sorted order, waiting; a later one
+ * (ancestors that appeared meanwhile) only tries, and when another write
+ * holds the lock fails with serialization_failure, which engine.c retries at once after a
+ * short pause: waiting there could deadlock with a write that holds that
+ * ancestor and waits for one of ours, and PostgreSQL would take a second
+ * (deadlock_timeout) to notice. It then locks the customer
  * rows of `owner` and `ids` FOR SHARE (an archive waits for this write;
  * this write sees an archive that committed first) and the row of the
  * organization `owner` owns FOR UPDATE (a delete waits for this write).
@@ -164,6 +169,7 @@ static const char *const v2[] = {
     " RETURNS TABLE (r_kind text, r_id text, r_name text, r_archived boolean)"
     " LANGUAGE plpgsql VOLATILE AS $f$"
     " DECLARE held text[] := '{}'; anc text[]; k text; excl boolean; got int;"
+    " first boolean := true;"
     " BEGIN"
     "  LOOP"
     "   WITH RECURSIVE up(id) AS (SELECT own COLLATE \"C\""
@@ -176,13 +182,19 @@ static const char *const v2[] = {
     "    (SELECT a, true FROM unnest(anc) AS a"
     "     UNION ALL SELECT i, false FROM unnest(ids) AS i WHERE cardinality(held) = 0) AS u(x, e)"
     "    WHERE x IS NOT NULL AND NOT x = ANY (held) GROUP BY x ORDER BY x LOOP"
-    "    IF excl THEN PERFORM pg_advisory_xact_lock(hashtextextended(acct || ':' || k, 0));"
+    "    IF NOT first THEN"
+    "     IF NOT pg_try_advisory_xact_lock(hashtextextended(acct || ':' || k, 0)) THEN"
+    "      RAISE EXCEPTION 'kinship: the hierarchy changed while it was being locked'"
+    "       USING ERRCODE = 'serialization_failure';"
+    "     END IF;"
+    "    ELSIF excl THEN PERFORM pg_advisory_xact_lock(hashtextextended(acct || ':' || k, 0));"
     "    ELSE PERFORM pg_advisory_xact_lock_shared(hashtextextended(acct || ':' || k, 0));"
     "    END IF;"
     "    held := held || k;"
     "    got := got + 1;"
     "   END LOOP;"
     "   EXIT WHEN got = 0;"
+    "   first := false;"
     "  END LOOP;"
     "  RETURN QUERY SELECT 'A'::text, x, NULL::text, NULL::boolean FROM unnest(anc) AS x;"
     "  RETURN QUERY SELECT 'C'::text, c.id::text, c.legal_name::text, c.archived_at IS NOT NULL"
