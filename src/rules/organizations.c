@@ -1,6 +1,9 @@
 /*
  * The organization rules (rules.h): each checked here once, inside the
- * caller's transaction, so that what is checked is what is written.
+ * caller's transaction, so that what is checked is what is written. A write
+ * that adds members takes store_hierarchy_lock before its first check, so
+ * that what is checked stays true until it commits, whatever other writes
+ * (and other kinship processes) run meanwhile.
  */
 #include "rules.h"
 #include "../core/clock.h"
@@ -173,6 +176,39 @@ enum err rules_no_cycle(struct store_tx *tx, struct arena *a, const char *accoun
     return ERR_OK;
 }
 
+/*
+ * Takes store_hierarchy_lock for `owner` and ids[0..n) (before any check
+ * reads what it guards). *closes (in a) is then what the store found about
+ * R6, one flag per id, or NULL where nothing was locked (SQLite): the
+ * checks then ask store_org_reaches.
+ */
+static enum err hierarchy_lock(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *owner, const char *const *ids, size_t n, bool **closes)
+{
+    bool *c = arena_zalloc(a, n ? n : 1), locked = false;
+    enum err rc = store_hierarchy_lock(tx, account, owner, ids, n, c, &locked);
+    *closes = locked ? c : NULL;
+    return rc;
+}
+
+/* rules_no_cycle for ids[0..n), from what hierarchy_lock found when it
+ * found anything: closes[i] for ids[i]. */
+static enum err no_cycle(struct store_tx *tx, struct arena *a, const char *account,
+                         const char *field, const char *owner, const char *const *ids, size_t n,
+                         const bool *closes, struct rules_verdict *v)
+{
+    if (!closes)
+        return rules_no_cycle(tx, a, account, field, owner, ids, n, v);
+    const char **bad = ids_alloc(a, n);
+    size_t nbad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (closes[i])
+            bad[nbad++] = ids[i];
+    if (nbad)
+        return broke(v, ERR_HIERARCHY_CYCLE, "R6", field, bad, nbad, CYCLE_MSG);
+    return ERR_OK;
+}
+
 enum err rules_limit_request(const struct rules_limits *lim, const char *field, size_t n,
                              struct rules_verdict *v)
 {
@@ -235,15 +271,17 @@ enum err rules_org_create(struct store_tx *tx, struct arena *a, const char *acco
                           struct rules_verdict *v)
 {
     const char *owner_name;
-    enum err rc;
-    if ((rc = rules_owner_check(tx, a, account, "ownerId", owner, &owner_name, v)) ||
-        (rc = rules_owner_free(tx, account, "ownerId", owner, v)))
-        return rc;
     size_t n;
     const char **ids = normalized(a, owner, given, n_given, &n);
+    bool *closes;
+    enum err rc;
+    if ((rc = hierarchy_lock(tx, a, account, owner, ids, n, &closes)) ||
+        (rc = rules_owner_check(tx, a, account, "ownerId", owner, &owner_name, v)) ||
+        (rc = rules_owner_free(tx, account, "ownerId", owner, v)))
+        return rc;
     const char **names = ids_alloc(a, n);
     if ((rc = rules_customers_live(tx, a, account, "memberIds", ids, n, names, v)) ||
-        (rc = rules_no_cycle(tx, a, account, "memberIds", owner, ids, n, v)) ||
+        (rc = no_cycle(tx, a, account, "memberIds", owner, ids, n, closes, v)) ||
         (rc = rules_limit_organization(lim, "memberIds", (int64_t)n, v)))
         return rc;
     org_fill(out, a, owner, owner_name, ids, names, n);
@@ -265,19 +303,34 @@ enum err rules_org_members_change(struct store_tx *tx, struct arena *a, const ch
 {
     size_t n;
     const char **ids = normalized(a, cur->owner.id, given, n_given, &n);
+    bool *closes;
+    enum err rc = hierarchy_lock(tx, a, account, cur->owner.id, ids, n, &closes);
+    if (rc)
+        return rc;
+    /* What the caller read came before the locks: read it again. */
+    struct organization again;
+    if (closes) {
+        if ((rc = store_org_get(tx, a, account, cur->id, &again)))
+            return rc;
+        cur = &again;
+    }
     /* Only customers that are not members yet are checked (R5, R6): a
      * member keeps its place even when archived since (R9). Adding leaves
      * current members alone (R4); replacing lists them where given (R7). */
     const char **fresh = ids_alloc(a, n);
+    bool *fresh_closes = closes ? arena_zalloc(a, n ? n : 1) : NULL;
     size_t n_fresh = 0;
     for (size_t i = 0; i < n; i++)
-        if (!is_member(cur, ids[i]))
+        if (!is_member(cur, ids[i])) {
+            if (closes)
+                fresh_closes[n_fresh] = closes[i];
             fresh[n_fresh++] = ids[i];
+        }
     const char **names = ids_alloc(a, n_fresh);
     int64_t total = replace ? (int64_t)n : (int64_t)(n_fresh + cur->n_members);
-    enum err rc;
     if ((rc = rules_customers_live(tx, a, account, "customerIds", fresh, n_fresh, names, v)) ||
-        (rc = rules_no_cycle(tx, a, account, "customerIds", cur->owner.id, fresh, n_fresh, v)) ||
+        (rc = no_cycle(tx, a, account, "customerIds", cur->owner.id, fresh, n_fresh, fresh_closes,
+                       v)) ||
         (rc = rules_limit_organization(lim, "customerIds", total, v)))
         return rc;
     if (replace) {
@@ -332,10 +385,12 @@ enum err rules_parent_attach(struct store_tx *tx, struct arena *a, const char *a
      * looked at (an archived customer naming itself is a cycle too). */
     if (strcmp(parent, child) == 0)
         return broke(v, ERR_HIERARCHY_CYCLE, "R6", "parentId", one_id(a, parent), 1, CYCLE_MSG);
-    if ((rc = rules_owner_check(tx, a, account, "parentId", parent, &parent_name, v)))
+    bool *closes;
+    if ((rc = hierarchy_lock(tx, a, account, parent, &child, 1, &closes)) ||
+        (rc = rules_owner_check(tx, a, account, "parentId", parent, &parent_name, v)))
         return rc;
-    bool cycle = false;
-    if ((rc = store_org_reaches(tx, account, child, parent, &cycle)))
+    bool cycle = closes && closes[0];
+    if (!closes && (rc = store_org_reaches(tx, account, child, parent, &cycle)))
         return rc;
     if (cycle)
         return broke(v, ERR_HIERARCHY_CYCLE, "R6", "parentId", one_id(a, parent), 1, CYCLE_MSG);
@@ -378,15 +433,17 @@ enum err rules_org_admit(struct store_tx *tx, struct arena *a, const char *accou
     }
     const char *owner = o->owner.id, *name;
     int64_t owner_archived = archived_at(ctx, owner);
+    bool *closes;
     enum err rc;
     if ((rc = rules_members_distinct(a, "memberIds", owner, ids, n, v)) ||
+        (rc = hierarchy_lock(tx, a, account, owner, ids, n, &closes)) ||
         (rc = rules_owner_free(tx, account, "ownerId", owner, v)))
         return rc;
     if ((!owner_archived || owner_archived < o->created_at) &&
         (rc = rules_owner_check(tx, a, account, "ownerId", owner, &name, v)))
         return rc;
     if ((rc = rules_customers_live(tx, a, account, "memberIds", fresh, n_fresh, NULL, v)) ||
-        (rc = rules_no_cycle(tx, a, account, "memberIds", owner, ids, n, v)) ||
+        (rc = no_cycle(tx, a, account, "memberIds", owner, ids, n, closes, v)) ||
         (rc = rules_limit_organization(lim, "memberIds", (int64_t)n, v)))
         return rc;
     return rules_org_insert(tx, account, "ownerId", o, v);

@@ -15,6 +15,12 @@
  * (id_normalize); arrays and strings in verdicts live in the arena `a`.
  * Every function may be run again by a retried transaction: none changes
  * its inputs.
+ *
+ * The operations below that add members (create, members change, parent
+ * attach, admit) take store_hierarchy_lock before their first check, so
+ * that R1, R2, R5, R6, R8 and R9 hold across concurrent writes and kinship
+ * processes; members change then reads `cur` again, since it was read
+ * before the locks.
  */
 #ifndef KINSHIP_RULES_RULES_H
 #define KINSHIP_RULES_RULES_H

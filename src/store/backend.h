@@ -157,6 +157,10 @@ struct store_backend {
     enum err (*org_delete)(struct store_tx *tx, const char *account, const char *org_id);
     enum err (*org_reaches)(struct store_tx *tx, const char *account, const char *ancestor,
                             const char *descendant, bool *out);
+    /* store_hierarchy_lock; NULL where writes never run concurrently
+     * (SQLite's single writer): store.c then does nothing. */
+    enum err (*hierarchy_lock)(struct store_tx *tx, const char *account, const char *owner,
+                               const char *const *ids, size_t n, bool *closes);
     /* Rows with ids only (owner and members are filled by store.c). */
     enum err (*org_list_ids)(struct store_tx *tx, struct arena *a, const char *account,
                              const char *owner_id, const char *member_id,

@@ -576,6 +576,13 @@ enum err store_org_reaches(struct store_tx *tx, const char *account, const char 
     return tx->be->org_reaches(tx, account, ancestor, descendant, out);
 }
 
+enum err store_hierarchy_lock(struct store_tx *tx, const char *account, const char *owner,
+                              const char *const *ids, size_t n, bool *closes, bool *locked)
+{
+    *locked = tx->be->hierarchy_lock != NULL;
+    return *locked ? tx->be->hierarchy_lock(tx, account, owner, ids, n, closes) : ERR_OK;
+}
+
 enum err store_org_list(struct store_tx *tx, struct arena *a, const char *account,
                         const char *owner_id, const char *member_id, const struct page_query *pq,
                         struct organization **out, size_t *n, struct page_result *pr)

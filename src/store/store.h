@@ -339,6 +339,24 @@ enum err store_org_delete(struct store_tx *tx, const char *account, const char *
  * "owner of an organization -> its members" steps. */
 enum err store_org_reaches(struct store_tx *tx, const char *account, const char *ancestor,
                            const char *descendant, bool *out);
+/*
+ * Call before the checks of a write that makes ids[0..n) members of the
+ * organization `owner` owns (or would own): the rules it checks then hold
+ * until the transaction ends, across processes, for every write that calls
+ * it too. R6: no concurrent write adds an edge into `owner` or above it, or
+ * out of an id; R1 and R2: writes for the same owner run one after the
+ * other; R5 and R9: an archive of `owner` or of an id waits for this
+ * transaction, and one that committed first is seen. Everything read
+ * before the call may have changed since: read again what the checks use.
+ *
+ * On PostgreSQL, transaction-scoped locks (docs/postgresql.md); *locked is
+ * then true and closes[i] says whether ids[i] is `owner` or sits above it,
+ * so that making it a member would close a cycle (R6, no store_org_reaches
+ * needed). On SQLite, whose single writer runs one write at a time, nothing
+ * is done: *locked is false and `closes` untouched.
+ */
+enum err store_hierarchy_lock(struct store_tx *tx, const char *account, const char *owner,
+                              const char *const *ids, size_t n, bool *closes, bool *locked);
 /* Organizations, newest first unless page.desc is false, filtered by owner
  * and by member (NULL: no filter). Keys are ids. */
 enum err store_org_list(struct store_tx *tx, struct arena *a, const char *account,

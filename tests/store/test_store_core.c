@@ -229,6 +229,77 @@ Test(store, concurrent_org_insert_one_wins)
     cr_assert_eq(o.pr.total, 1);
 }
 
+/* Writers that each add one edge owner -> member after store_hierarchy_lock
+ * and the R6 check it allows: edges that together close a cycle. */
+struct edge {
+    const char *owner, *member;
+    pthread_barrier_t *start;
+    enum err rc;
+};
+
+static enum err edge_fn(struct store_tx *tx, void *arg)
+{
+    struct edge *e = arg;
+    bool closes = false, locked = false;
+    enum err rc = store_hierarchy_lock(tx, acct_a, e->owner, &e->member, 1, &closes, &locked);
+    if (rc == ERR_OK && !locked)
+        rc = store_org_reaches(tx, acct_a, e->member, e->owner, &closes);
+    if (rc)
+        return rc;
+    if (closes)
+        return ERR_HIERARCHY_CYCLE;
+    struct member m = {.name = ""};
+    snprintf(m.id, sizeof(m.id), "%s", e->member);
+    struct organization o = {.created_at = T0, .members = &m, .n_members = 1};
+    id_new(o.id);
+    snprintf(o.owner.id, sizeof(o.owner.id), "%s", e->owner);
+    return store_org_insert(tx, acct_a, &o);
+}
+
+static void *edge_thread(void *arg)
+{
+    struct edge *e = arg;
+    pthread_barrier_wait(e->start);
+    e->rc = write_fn(S, edge_fn, e);
+    return NULL;
+}
+
+/* Rounds of n customers whose edges c[i] -> c[i+1 mod n] are added at
+ * once: exactly n - 1 commit, the last refused as a cycle. */
+Test(store, concurrent_edges_never_close_a_cycle)
+{
+    enum { ROUNDS = 20, MAXN = 4 };
+    for (int round = 0; round < ROUNDS; round++) {
+        int n = 2 + round % (MAXN - 1);
+        struct customer *c[MAXN];
+        for (int i = 0; i < n; i++)
+            c[i] = insert_customer(arena_printf(A, "link-%d-%d", round, i), round * 10 + i);
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, (unsigned)n);
+        struct edge e[MAXN];
+        pthread_t th[MAXN];
+        for (int i = 0; i < n; i++) {
+            e[i] = (struct edge){.owner = c[i]->id,
+                                 .member = c[(i + 1) % n]->id,
+                                 .start = &start,
+                                 .rc = ERR_INTERNAL};
+            cr_assert_eq(pthread_create(&th[i], NULL, edge_thread, &e[i]), 0);
+        }
+        for (int i = 0; i < n; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&start);
+        int ok = 0;
+        for (int i = 0; i < n; i++) {
+            if (e[i].rc == ERR_OK)
+                ok++;
+            else
+                cr_assert_eq(e[i].rc, ERR_HIERARCHY_CYCLE, "round %d edge %d: %s", round, i,
+                             err_type(e[i].rc));
+        }
+        cr_assert_eq(ok, n - 1, "round %d: %d of %d edges committed", round, ok, n);
+    }
+}
+
 /* Writers that share commits: the failures leave no trace, the successes
  * are all there, replays included. */
 struct mixed {

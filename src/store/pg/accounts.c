@@ -44,8 +44,8 @@ enum err store__pg_idem_put(struct store_tx *tx, const char *account, const char
     enum err rc = store__pg_exec(tx, PG_ST_IDEM_PUT, &p, &n);
     if (rc)
         return rc;
-    /* A live record that idem_get did not see: only a race can do that,
-     * and SERIALIZABLE reports races before we get here. */
+    /* A live record that idem_get did not see: idem_get holds the key's
+     * lock until the commit, so no race can do that. */
     if (n != 1)
         return ERR_CONFLICT;
     store__pg_tx_of(tx)->idem_written = true;

@@ -56,6 +56,7 @@ const struct store_backend store__pg_backend = {
     .org_member_count = store__pg_org_member_count,
     .org_delete = store__pg_org_delete,
     .org_reaches = store__pg_org_reaches,
+    .hierarchy_lock = store__pg_hierarchy_lock,
     .org_list_ids = store__pg_org_list_ids,
     .customer_whole = store__pg_customer_whole,
     .client_check = store__pg_client_check,

@@ -1,6 +1,9 @@
 /*
  * The PostgreSQL backend's contacts. Those of a customer this transaction
- * inserted are read back from memory (see customers.c).
+ * inserted are read back from memory (see customers.c). A write reads a
+ * customer's contacts before it changes them (one PRIMARY contact, the old
+ * one demoted): in a write, the reads lock the customer's row first
+ * (store__pg_customer_lock), so such writes run one after the other.
  */
 #include "internal.h"
 
@@ -21,6 +24,9 @@ enum err store__pg_contact_list(struct store_tx *tx, struct arena *a, const char
             *out = NULL;
         return ERR_OK;
     }
+    enum err rc = store__pg_customer_lock(tx, account, customer_id);
+    if (rc)
+        return rc;
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, customer_id);
     store__pg_bool(&p, include_archived);
@@ -40,6 +46,9 @@ enum err store__pg_contact_get(struct store_tx *tx, struct arena *a, const char 
             }
         return ERR_NOT_FOUND;
     }
+    enum err rc = store__pg_customer_lock(tx, account, customer_id);
+    if (rc)
+        return rc;
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, customer_id, id);
     return store__pg_row(tx, a, PG_ST_CONTACT_GET, &p, NULL, store__pg_contact_row, NULL, out);

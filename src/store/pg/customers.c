@@ -14,11 +14,10 @@
 /*
  * A write often reads back what it has just inserted (the answer shows the
  * new customer or organization). Those reads are answered from what the
- * insert was given, as the database would return it, without reading the
- * indexes: ids are time-ordered, so the newest index pages are the ones
- * every concurrent insert writes to, and under SERIALIZABLE (whose read
- * locks cover whole index pages) reading one's own fresh rows back through
- * them makes concurrent creations abort one another. An entry is dropped
+ * insert was given, as the database would return it, without a round trip
+ * (and without reading the newest index pages, which every concurrent
+ * insert writes to: under SERIALIZABLE, which writes ran at before
+ * migration 2, that made concurrent creations abort one another). An entry is dropped
  * as soon as the transaction changes that customer or organization
  * (organizations.c keeps the organizations).
  */
@@ -165,6 +164,7 @@ static void customer_fields(struct store__pg_params *p, const char *account,
 enum err store__pg_customer_insert(struct store_tx *tx, const char *account,
                                    const struct customer *c)
 {
+    store__pg_locked_forget(tx);
     char *integrations = integrations_encode(c);
     struct store__pg_params p = {0};
     customer_fields(&p, account, c, integrations);
@@ -183,6 +183,13 @@ enum err store__pg_customer_insert(struct store_tx *tx, const char *account,
 enum err store__pg_customer_update(struct store_tx *tx, const char *account,
                                    const struct customer *c, bool replace_props)
 {
+    /* The update archives the active contacts and replaces the properties
+     * it reads in the same statement: the row lock first, so that the
+     * statement sees every contact and property write that came before. */
+    enum err rc = store__pg_customer_lock(tx, account, c->id);
+    if (rc)
+        return rc;
+    store__pg_locked_forget(tx);
     store__pg_fresh_customer_drop(tx, account, c->id);
     char *integrations = integrations_encode(c);
     struct store__pg_params p = {0};
@@ -191,7 +198,7 @@ enum err store__pg_customer_update(struct store_tx *tx, const char *account,
     store__pg_contact_arrays(tx, c->contacts, c->n_contacts, &p);
     if (replace_props)
         store__pg_prop_arrays(tx, c->props, c->n_props, &p);
-    enum err rc = store__pg_count_hit(
+    rc = store__pg_count_hit(
         tx, replace_props ? PG_ST_CUSTOMER_UPDATE_PROPS : PG_ST_CUSTOMER_UPDATE, &p, ERR_NOT_FOUND);
     free(integrations);
     return rc;
@@ -200,11 +207,15 @@ enum err store__pg_customer_update(struct store_tx *tx, const char *account,
 enum err store__pg_customer_archive(struct store_tx *tx, const char *account, const char *id,
                                     int64_t now)
 {
+    store__pg_locked_forget(tx);
     store__pg_fresh_customer_drop(tx, account, id);
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, id);
     store__pg_i64(&p, now);
-    return store__pg_count_hit(tx, PG_ST_CUSTOMER_ARCHIVE, &p, ERR_NOT_FOUND);
+    enum err rc = store__pg_count_hit(tx, PG_ST_CUSTOMER_ARCHIVE, &p, ERR_NOT_FOUND);
+    if (rc == ERR_OK)
+        store__pg_customer_held(tx, id); /* the update locked the row */
+    return rc;
 }
 
 static void brief_row(struct arena *a, const PGresult *r, int row, int col, const void *ctx,
@@ -219,7 +230,8 @@ static void brief_row(struct arena *a, const PGresult *r, int row, int col, cons
 enum err store__pg_customer_briefs(struct store_tx *tx, struct arena *a, const char *account,
                                    const char *const *ids, size_t n, struct customer_brief *out)
 {
-    /* fresh customers are answered here, the others asked for */
+    /* fresh customers and those hierarchy_lock read are answered here,
+     * the others asked for */
     struct arena *scratch = store__pg_scratch(store__pg_tx_of(tx));
     const char **ask = arena_alloc(scratch, n * sizeof(*ask));
     size_t *pos = arena_alloc(scratch, n * sizeof(*pos)), m = 0;
@@ -229,7 +241,7 @@ enum err store__pg_customer_briefs(struct store_tx *tx, struct arena *a, const c
             out[i].found = true;
             out[i].archived = f->archived_at != 0;
             out[i].legal_name = arena_strdup(a, f->legal_name);
-        } else {
+        } else if (!store__pg_locked_brief(tx, a, account, ids[i], &out[i])) {
             ask[m] = ids[i];
             pos[m++] = i;
         }

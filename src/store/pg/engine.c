@@ -1,8 +1,11 @@
 /*
  * PostgreSQL backend: the connection pool, statement execution and
- * transactions. Many kinship processes may share one database: every rule
- * that spans rows is enforced by SERIALIZABLE transactions and unique
- * indexes, and a write that loses a race is retried here, never by handlers.
+ * transactions. Many kinship processes may share one database: writes run
+ * at READ COMMITTED, and every rule that spans rows is enforced by unique
+ * indexes and by locks taken before the rule is checked (locks.c,
+ * docs/postgresql.md). A write that still meets a deadlock is retried
+ * here, never by handlers; one that cannot finish answers ERR_UNAVAILABLE
+ * (503), never a conflict it did not have.
  *
  * Every wait is bounded: for a free connection (busy_timeout_ms), for a
  * connection to open (connect_timeout_s), for a statement (statement_timeout
@@ -616,26 +619,32 @@ static void backoff(int attempt)
 
 /*
  * Retry policy of a failed attempt:
- *  - serialization failure or deadlock: again, after a short jittered pause;
- *  - unique violation: again once, since it is usually a race that the
- *    next attempt sees as a committed row (an idempotency key, an owner);
- *    the same constraint failing twice in a row is a real conflict;
+ *  - deadlock (or a serialization failure, which READ COMMITTED does not
+ *    raise): again, after a short jittered pause;
+ *  - unique violation: again once, since it may be a race that the next
+ *    attempt sees as a committed row; the same constraint failing twice in
+ *    a row is a real conflict;
  *  - broken connection before COMMIT was sent: again at once on a fresh
  *    connection (nothing was committed); after COMMIT was sent the outcome
  *    is unknown, so the caller gets ERR_UNAVAILABLE.
+ * When the attempts run out, ERR_UNAVAILABLE: the write was legal as far as
+ * anyone knows, so the client is told to come back (503), not that it
+ * conflicted (409). A lock wait past busy_timeout_ms (lock_timeout) is
+ * ERR_UNAVAILABLE too (tx_fail).
  */
 enum err store__pg_write(struct store *base, struct store_write *w)
 {
     struct store__pg *s = (struct store__pg *)base;
     struct arena *a = arena_create();
-    enum err rc = ERR_CONFLICT;
+    enum err rc = ERR_UNAVAILABLE;
     char last_unique[64] = "";
     int reconnects = 0;
     bool done = false;
 
     for (int attempt = 0; !done && attempt < WRITE_ATTEMPTS; attempt++) {
         struct store__pg_tx t;
-        tx_init(&t, s, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+        tx_init(&t, s, "BEGIN ISOLATION LEVEL READ COMMITTED");
+        t.writing = true;
         if (attempt)
             store__count(&s->ctr.retries, 1);
         if ((rc = acquire(s, &t.c))) {
@@ -692,7 +701,7 @@ enum err store__pg_write(struct store *base, struct store_write *w)
     }
     if (!done) {
         log_kv(LOG_WARN, "postgresql: write gave up after retries", (const char *)NULL);
-        rc = ERR_CONFLICT;
+        rc = ERR_UNAVAILABLE;
     }
     if (rc) {
         free(w->body);

@@ -8,8 +8,8 @@
  * bind parameters and read results; migrations.c the numbered schema
  * migrations. One file a resource (accounts.c, customers.c, contacts.c,
  * aliases.c, organizations.c) holds its primitives; lists.c the keyset
- * pages; reads.c the whole reads of one statement; backend.c the backend
- * table and store__pg_open.
+ * pages; reads.c the whole reads of one statement; locks.c the write path's
+ * locks; backend.c the backend table and store__pg_open.
  *
  * A transaction's BEGIN is sent lazily, pipelined with its first statement,
  * and a statement is prepared on a connection the first time it runs there
@@ -103,7 +103,10 @@ struct store__pg_tx {
     int ok;              /* statements that succeeded */
     int timeout_ms;      /* server-side bound of one statement */
     bool idem_written;
-    struct arena *scratch; /* lazily created, freed with the transaction */
+    bool writing; /* a write transaction (store__pg_write): rows may be locked */
+    char locked_customer[ID_LEN + 1]; /* the last customer row locked FOR UPDATE */
+    struct store__pg_locked *locked;  /* what the last hierarchy_lock found (locks.c) */
+    struct arena *scratch;            /* lazily created, freed with the transaction */
     /* Customers and organizations this transaction inserted and has not
      * changed since (read-your-writes, customers.c and organizations.c),
      * in scratch. */
@@ -207,6 +210,9 @@ enum store__pg_st {
     PG_ST_ORG_REACHES,
     PG_ST_CLIENT_ACTIVE,
     PG_ST_CUSTOMER_WHOLE,
+    PG_ST_HIERARCHY_LOCK,
+    PG_ST_CUSTOMER_LOCK,
+    PG_ST_ORG_LOCK,
     PG_ST__COUNT
 };
 
@@ -420,6 +426,33 @@ STORE__PG_PRIMITIVE(client_confirm);
 /* Reads the answer of the client check that engine.c sent ahead of a
  * read's statement (one row: the count of active clients) into t->check. */
 void store__pg_check_answer(struct store__pg_tx *t, const PGresult *r);
+/* locks.c: the write path's locks (docs/postgresql.md, "How the
+ * concurrency rules are enforced"). */
+STORE__PG_PRIMITIVE(hierarchy_lock);
+/* What the last hierarchy_lock read, while this transaction has not
+ * changed it (docs/postgresql.md, round trips): locked_brief is a
+ * customer_brief of an owner or id it locked, locked_org the organization
+ * `owner` owns (*rc ERR_OK, or ERR_NOT_FOUND with none). Both return false
+ * when they do not know; then the caller asks the database. */
+bool store__pg_locked_brief(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *id, struct customer_brief *out);
+bool store__pg_locked_org(struct store_tx *tx, const char *account, const char *owner,
+                          char out[ID_LEN + 1], enum err *rc);
+/* The transaction changes customers or organizations: what hierarchy_lock
+ * read is forgotten. */
+void store__pg_locked_forget(struct store_tx *tx);
+/* In a write transaction, locks the row of customer `id` FOR UPDATE (once
+ * in a row for the same customer), so that the statements after it see
+ * every write that held it before; in a read, does nothing. Serializes the
+ * writes that read a customer's contacts before changing them. */
+enum err store__pg_customer_lock(struct store_tx *tx, const char *account, const char *id);
+/* This write holds the row of customer `id` (an UPDATE of it locked it):
+ * store__pg_customer_lock of it has nothing to do. */
+void store__pg_customer_held(struct store_tx *tx, const char *id);
+/* Locks the row of organization `org_id` FOR UPDATE (a write that adds
+ * members holds it through hierarchy_lock): a delete reads its members in
+ * the statement after this one, so none added meanwhile is left behind. */
+enum err store__pg_org_lock(struct store_tx *tx, const char *account, const char *org_id);
 
 /* lists.c: keyset pages, one statement each. */
 STORE__PG_PRIMITIVE(customer_list_rows);

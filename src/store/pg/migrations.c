@@ -16,7 +16,9 @@
  * values that come in sequence (time-ordered ids, "key-41", "key-42") all
  * sit on the newest page, where every concurrent insert goes, and would
  * make concurrent writes abort one another. Hashed, neighbours spread over
- * the whole index. The unique constraints still guard the values.
+ * the whole index. The unique constraints still guard the values. (Writes
+ * ran SERIALIZABLE when migration 1 was made; at READ COMMITTED, since
+ * migration 2, the hashed indexes simply serve the lookups.)
  */
 #include "internal.h"
 #include "../../core/clock.h"
@@ -129,11 +131,95 @@ static const char *const v1[] = {
     NULL,
 };
 
+/*
+ * Version 2: the functions of the write path's locking (docs/postgresql.md,
+ * "How the concurrency rules are enforced"). Both are VOLATILE plpgsql, so
+ * at READ COMMITTED each statement inside sees every transaction that
+ * committed before it started: a read that follows a lock wait sees what
+ * the lock's previous holder wrote, all in one round trip.
+ *
+ * kinship_hierarchy_lock(account, owner, ids) takes transaction-scoped
+ * advisory locks on customers: exclusive on `owner` and on every customer
+ * above it (through owner -> member edges), shared on each of `ids` (the
+ * members added: two writes adding the same member need not wait for each
+ * other, but one that has it as an ancestor must). It finds the ancestors
+ * again after each round of locks and locks the new ones, until no new one
+ * appears. The first round locks in sorted order, waiting; a later one
+ * (ancestors that appeared meanwhile) only tries, and when another write
+ * holds the lock fails with serialization_failure, which engine.c retries at once after a
+ * short pause: waiting there could deadlock with a write that holds that
+ * ancestor and waits for one of ours, and PostgreSQL would take a second
+ * (deadlock_timeout) to notice. It then locks the customer
+ * rows of `owner` and `ids` FOR SHARE (an archive waits for this write;
+ * this write sees an archive that committed first) and the row of the
+ * organization `owner` owns FOR UPDATE (a delete waits for this write).
+ * Its rows answer what the checks after it would ask: kind 'A', the final
+ * ancestors, `owner` included (the customers that would close a cycle as
+ * members of owner's organization); 'C', the id, legal name and archived
+ * flag of each of `owner` and `ids` that exists; 'O', the id of the
+ * organization `owner` owns, when it has one. None of that can change
+ * before the transaction ends, but by the transaction itself.
+ *
+ * kinship_idem_get(account, key) takes the advisory lock of the
+ * Idempotency-Key, then reads its record: a second request with the same
+ * key waits for the first to end, then sees its answer.
+ */
+static const char *const v2[] = {
+    "CREATE FUNCTION kinship_hierarchy_lock(acct text, own text, ids text[])"
+    " RETURNS TABLE (r_kind text, r_id text, r_name text, r_archived boolean)"
+    " LANGUAGE plpgsql VOLATILE AS $f$"
+    " DECLARE held text[] := '{}'; anc text[]; k text; excl boolean; got int;"
+    " first boolean := true;"
+    " BEGIN"
+    "  LOOP"
+    "   WITH RECURSIVE up(id) AS (SELECT own COLLATE \"C\""
+    "    UNION SELECT o.owner_id FROM up"
+    "    JOIN organization_members m ON m.account_id = acct AND m.customer_id = up.id"
+    "    JOIN organizations o ON o.account_id = acct AND o.id = m.organization_id)"
+    "   SELECT array_agg(id) INTO anc FROM up;"
+    "   got := 0;"
+    "   FOR k, excl IN SELECT x, bool_or(e) FROM"
+    "    (SELECT a, true FROM unnest(anc) AS a"
+    "     UNION ALL SELECT i, false FROM unnest(ids) AS i WHERE cardinality(held) = 0) AS u(x, e)"
+    "    WHERE x IS NOT NULL AND NOT x = ANY (held) GROUP BY x ORDER BY x LOOP"
+    "    IF NOT first THEN"
+    "     IF NOT pg_try_advisory_xact_lock(hashtextextended(acct || ':' || k, 0)) THEN"
+    "      RAISE EXCEPTION 'kinship: the hierarchy changed while it was being locked'"
+    "       USING ERRCODE = 'serialization_failure';"
+    "     END IF;"
+    "    ELSIF excl THEN PERFORM pg_advisory_xact_lock(hashtextextended(acct || ':' || k, 0));"
+    "    ELSE PERFORM pg_advisory_xact_lock_shared(hashtextextended(acct || ':' || k, 0));"
+    "    END IF;"
+    "    held := held || k;"
+    "    got := got + 1;"
+    "   END LOOP;"
+    "   EXIT WHEN got = 0;"
+    "   first := false;"
+    "  END LOOP;"
+    "  RETURN QUERY SELECT 'A'::text, x, NULL::text, NULL::boolean FROM unnest(anc) AS x;"
+    "  RETURN QUERY SELECT 'C'::text, c.id::text, c.legal_name::text, c.archived_at IS NOT NULL"
+    "   FROM customers c WHERE c.account_id = acct AND c.id = ANY (ids || own)"
+    "   ORDER BY c.id FOR SHARE;"
+    "  RETURN QUERY SELECT 'O'::text, o.id::text, NULL::text, NULL::boolean"
+    "   FROM organizations o WHERE o.account_id = acct AND o.owner_id = own FOR UPDATE;"
+    " END $f$",
+
+    "CREATE FUNCTION kinship_idem_get(acct text, k text)"
+    " RETURNS SETOF idempotency_keys LANGUAGE plpgsql VOLATILE AS $f$"
+    " BEGIN"
+    "  PERFORM pg_advisory_xact_lock(hashtextextended('idem:' || acct || ':' || k, 0));"
+    "  RETURN QUERY SELECT * FROM idempotency_keys"
+    "   WHERE md5(account_id || ':' || key) = md5(acct || ':' || k);"
+    " END $f$",
+    NULL,
+};
+
 static const struct migration {
     int version;
     const char *const *sql;
 } migrations[] = {
     {1, v1},
+    {2, v2},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))

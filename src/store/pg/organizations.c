@@ -116,6 +116,7 @@ enum err store__pg_org_insert(struct store_tx *tx, const char *account,
     store__pg_texts(&p, account, o->id, o->owner.id);
     store__pg_i64(&p, o->created_at);
     store__pg_text(&p, store__pg_ids_array(tx, ids, o->n_members));
+    store__pg_locked_forget(tx);
     enum err rc = store__pg_count_hit(tx, PG_ST_ORG_INSERT, &p, ERR_ORGANIZATION_EXISTS);
     if (rc == ERR_OK)
         fresh_add(tx, account, o);
@@ -187,6 +188,9 @@ enum err store__pg_orgs_get(struct store_tx *tx, struct arena *a, const char *ac
 enum err store__pg_org_id_by_owner(struct store_tx *tx, const char *account, const char *owner_id,
                                    char out[ID_LEN + 1])
 {
+    enum err rc;
+    if (store__pg_locked_org(tx, account, owner_id, out, &rc))
+        return rc;
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, owner_id);
     struct store__pg_match m = {account, "owner_id", owner_id};
@@ -264,6 +268,12 @@ enum err store__pg_org_member_count(struct store_tx *tx, const char *account, co
 enum err store__pg_org_delete(struct store_tx *tx, const char *account, const char *org_id)
 {
     fresh_drop(tx, org_id);
+    store__pg_locked_forget(tx);
+    /* The row lock first: a members add that held it has committed, and
+     * the delete's statement sees its members. */
+    enum err rc = store__pg_org_lock(tx, account, org_id);
+    if (rc)
+        return rc;
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, org_id);
     return store__pg_count_hit(tx, PG_ST_ORG_DELETE, &p, ERR_NOT_FOUND);

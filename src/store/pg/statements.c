@@ -9,9 +9,9 @@
  * built per query shape (filters, sort, cursor) and run unnamed (lists.c).
  *
  * Constraints that callers turn into answers are checked with
- * ON CONFLICT DO NOTHING, which keeps the transaction usable: a conflict
- * with a row that a concurrent transaction committed after our snapshot
- * raises a serialization failure instead, and engine.c retries the write.
+ * ON CONFLICT DO NOTHING, which keeps the transaction usable: at READ
+ * COMMITTED a conflict with a row that a concurrent transaction has not
+ * committed yet waits for it, then does nothing if it committed.
  */
 #include "internal.h"
 #include "../../domain/integrations.h"
@@ -23,9 +23,9 @@
 #include <string.h>
 
 #define STMTS(X)                                                                                   \
-    X(IDEM_GET,                                                                                    \
-      "SELECT account_id, key, request_hash, status, body, created_at FROM idempotency_keys"       \
-      " WHERE md5(account_id || ':' || key) = md5($1 || ':' || $2)")                               \
+    /* Waits for a write holding the same key first (migrations.c, v2). */                         \
+    X(IDEM_GET, "SELECT account_id, key, request_hash, status, body, created_at"                   \
+                " FROM kinship_idem_get($1, $2)")                                                  \
     X(IDEM_PUT,                                                                                    \
       "INSERT INTO idempotency_keys"                                                               \
       " (account_id, key, request_hash, status, body, created_at)"                                 \
@@ -169,7 +169,11 @@
                    " SELECT EXISTS (SELECT 1 FROM r WHERE r.id = $3)")                             \
     /* The check of a client whose secret a read already knows (reads.c). */                       \
     X(CLIENT_ACTIVE, "SELECT count(*) FROM api_clients WHERE id = $1 AND revoked_at IS NULL")      \
-    X(CUSTOMER_WHOLE, CUSTOMER_WHOLE_SQL)
+    X(CUSTOMER_WHOLE, CUSTOMER_WHOLE_SQL)                                                          \
+    /* The write path's locks (locks.c). */                                                        \
+    X(HIERARCHY_LOCK, "SELECT * FROM kinship_hierarchy_lock($1, $2, $3::text[])")                  \
+    X(CUSTOMER_LOCK, "SELECT 1 FROM customers WHERE account_id = $1 AND id = $2 FOR UPDATE")       \
+    X(ORG_LOCK, "SELECT 1 FROM organizations WHERE account_id = $1 AND id = $2 FOR UPDATE")
 
 /*
  * The whole customer of store_customer_get in one statement (reads.c): one
@@ -246,8 +250,7 @@
  * Prepared statements run with generic plans, which cannot know how many
  * rows one account holds: joins are written as LATERAL subqueries kept
  * apart by OFFSET 0 (or as scalar subqueries), so that every step is an
- * index lookup whatever the statistics say. Under SERIALIZABLE that also
- * keeps predicate locks narrow, hence few false serialization failures.
+ * index lookup whatever the statistics say.
  *
  * Lookups by Idempotency-Key, alias value and owner go through the hashed
  * *_lookup indexes (see migrations.c). Their WHERE clauses hold no plain
