@@ -1,5 +1,6 @@
 /* See harness.h. */
 #include "harness.h"
+#include "cmd.h"
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -576,4 +577,13 @@ void b64_encode(const char *in, char *out)
         out[o++] = i + 2 < n ? t[v & 63] : '=';
     }
     out[o] = '\0';
+}
+
+void server_start_peer(struct server *peer, const struct server *of)
+{
+    cr_assert(of->pg, "a peer process needs the shared PostgreSQL");
+    *peer = *of;
+    peer->port = cmd_free_port();
+    snprintf(peer->log, sizeof(peer->log), "%s/peer.log", of->dir);
+    server_restart(peer, NULL);
 }

@@ -44,6 +44,9 @@ char *server_stop_log(struct server *s);
 void server_kill(struct server *s);
 /* Starts the binary again on the same database and port. */
 void server_restart(struct server *s, const char *const *extra);
+/* A second kinship process beside `of` (PostgreSQL only: the same
+ * database and account, the same key), on a port and log of its own. */
+void server_start_peer(struct server *peer, const struct server *of);
 /* Creates an API client in a new account named after `tag`; returns
  * "CLIENT_ID:SECRET" (static buffer per call site: copy it). */
 void server_new_key(struct server *s, const char *tag, char *out, size_t cap);

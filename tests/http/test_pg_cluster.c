@@ -8,13 +8,10 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* srv (the suite's server) and b, a second process on the same database
@@ -24,24 +21,9 @@ static void start_peer(void);
 static void stop_peer(void);
 HTTP_SUITE(pg_cluster, 240, .ready = start_peer, .done = stop_peer);
 
-static int any_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-    socklen_t l = sizeof(sa);
-    getsockname(fd, (struct sockaddr *)&sa, &l);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void start_peer(void)
 {
-    cr_assert(srv.pg, "this suite runs on PostgreSQL only");
-    b = srv;
-    b.port = any_port();
-    snprintf(b.log, sizeof(b.log), "%s/peer.log", srv.dir);
-    server_restart(&b, NULL);
+    server_start_peer(&b, &srv);
 }
 
 static void stop_peer(void)

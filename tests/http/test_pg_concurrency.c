@@ -25,11 +25,7 @@ HTTP_SUITE(pg_concurrency, 600, .ready = start_peer, .done = stop_peer);
 
 static void start_peer(void)
 {
-    cr_assert(srv.pg, "this suite runs on PostgreSQL only");
-    peer = srv;
-    peer.port = cmd_free_port();
-    snprintf(peer.log, sizeof(peer.log), "%s/peer.log", srv.dir);
-    server_restart(&peer, NULL);
+    server_start_peer(&peer, &srv);
 }
 
 static void stop_peer(void)

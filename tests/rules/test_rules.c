@@ -9,12 +9,9 @@
  */
 #include <criterion/criterion.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../../src/core/clock.h"
 #include "../../src/core/id.h"
@@ -23,12 +20,12 @@
 #include "../../src/core/secret.h"
 #include "../../src/rules/rules.h"
 #include "../../src/store/store.h"
+#include "../store/test_db.h"
 
 /* ---- fixture ---- */
 
 static struct store *S;
-static char url[4096];
-static char dir[256]; /* sqlite: the temporary directory */
+static struct test_db db;
 static struct arena *A;
 static char acc_a[ID_LEN + 1], acc_b[ID_LEN + 1]; /* two tenants */
 static const struct rules_limits LIM = {.per_request = 1000, .per_organization = 10000};
@@ -168,55 +165,20 @@ static void account(char id[ID_LEN + 1])
     memcpy(id, o.id_out, ID_LEN + 1);
 }
 
-static void rm_sqlite_dir(void)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[sizeof(dir) + 256 + 2];
-            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 static void setup(void)
 {
     secret_init();
     log_setup(LOG_ERROR, LOG_LOGFMT);
     A = arena_create();
-    const char *kind = getenv("KINSHIP_TEST_STORE");
-    if (!kind || !*kind)
-        kind = "sqlite";
-    if (strcmp(kind, "pg") == 0) {
-        const char *u = getenv("KINSHIP_TEST_PG_URL");
-        cr_assert(u && *u, "KINSHIP_TEST_STORE=pg needs KINSHIP_TEST_PG_URL");
-        snprintf(url, sizeof(url), "%s", u);
-    } else {
-        cr_assert_str_eq(kind, "sqlite", "KINSHIP_TEST_STORE must be sqlite or pg");
-        const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof(dir), "%s/kinship-rules-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-        snprintf(url, sizeof(url), "sqlite:%s/kinship.db", dir);
-    }
-    struct store_options opt;
-    store_options_default(&opt);
-    cr_assert_eq(store_open(url, &opt, &S), ERR_OK, "store_open");
+    test_db_open(&db, "rules", &S);
     account(acc_a);
     account(acc_b);
 }
 
 static void teardown(void)
 {
-    store_close(S);
+    test_db_close(&db, S);
     S = NULL;
-    if (dir[0])
-        rm_sqlite_dir();
     arena_destroy(A);
 }
 

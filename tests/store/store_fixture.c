@@ -2,18 +2,13 @@
 #include "store_fixture.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct store *S;
 struct arena *A;
-char fx_url[4096];
-char fx_dir[256];
-char fx_db_path[512];
+struct test_db fx;
 char acct_a[ID_LEN + 1], acct_b[ID_LEN + 1];
 char acct_name[64], acct_b_name[64];
 
@@ -134,24 +129,7 @@ static void setup(void)
     secret_init();
     log_setup(LOG_ERROR, LOG_LOGFMT);
     A = arena_create();
-    const char *kind = getenv("KINSHIP_TEST_STORE");
-    if (!kind || !*kind)
-        kind = "sqlite";
-    if (strcmp(kind, "pg") == 0) {
-        const char *u = getenv("KINSHIP_TEST_PG_URL");
-        cr_assert(u && *u, "KINSHIP_TEST_STORE=pg needs KINSHIP_TEST_PG_URL");
-        snprintf(fx_url, sizeof(fx_url), "%s", u);
-    } else {
-        cr_assert_str_eq(kind, "sqlite", "KINSHIP_TEST_STORE must be sqlite or pg");
-        const char *tmp = getenv("TMPDIR");
-        snprintf(fx_dir, sizeof(fx_dir), "%s/kinship-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        cr_assert(mkdtemp(fx_dir), "mkdtemp: %s", strerror(errno));
-        snprintf(fx_db_path, sizeof(fx_db_path), "%s/kinship.db", fx_dir);
-        snprintf(fx_url, sizeof(fx_url), "sqlite:%s", fx_db_path);
-    }
-    struct store_options opt;
-    store_options_default(&opt);
-    cr_assert_eq(store_open(fx_url, &opt, &S), ERR_OK, "store_open");
+    test_db_open(&fx, "store", &S);
     char u1[ID_LEN + 1], u2[ID_LEN + 1];
     id_new(u1);
     id_new(u2);
@@ -161,30 +139,10 @@ static void setup(void)
     ensure_account(acct_b_name, acct_b);
 }
 
-/* Removes the temporary directory and every file a test left in it. */
-static void rm_sqlite_dir(void)
-{
-    DIR *d = opendir(fx_dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[sizeof(fx_dir) + 256 + 2];
-            snprintf(p, sizeof(p), "%s/%s", fx_dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(fx_dir);
-}
-
 static void teardown(void)
 {
-    store_close(S);
+    test_db_close(&fx, S);
     S = NULL;
-    if (fx_dir[0])
-        rm_sqlite_dir();
     arena_destroy(A);
 }
 

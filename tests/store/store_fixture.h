@@ -24,12 +24,11 @@
 #include "../../src/core/mem.h"
 #include "../../src/core/secret.h"
 #include "../../src/store/store.h"
+#include "test_db.h"
 
 extern struct store *S;
-extern struct arena *A;      /* the test's arena */
-extern char fx_url[4096];    /* the store's URL */
-extern char fx_dir[256];     /* sqlite: the temporary directory ("" on pg) */
-extern char fx_db_path[512]; /* sqlite: the database file */
+extern struct arena *A;   /* the test's arena */
+extern struct test_db fx; /* the store's URL, and on SQLite its directory and file */
 extern char acct_a[ID_LEN + 1], acct_b[ID_LEN + 1];
 extern char acct_name[64], acct_b_name[64];
 /* The tests' clock: every row is created at T0 plus a few milliseconds. */

@@ -474,7 +474,7 @@ Test(store, kind_ping_and_reopen)
     S = NULL;
     struct store_options opt;
     store_options_default(&opt);
-    cr_assert_eq(store_open(fx_url, &opt, &S), ERR_OK, "reopen (migrations already applied)");
+    cr_assert_eq(store_open(fx.url, &opt, &S), ERR_OK, "reopen (migrations already applied)");
     struct customer g = get_customer(acct_a, c->id);
     cr_assert_str_eq(g.legal_name, "durable");
     cr_assert_eq(g.n_contacts, 2);
@@ -511,7 +511,7 @@ Test(store, two_stores_one_database)
     struct store_options opt;
     store_options_default(&opt);
     struct store *s2 = NULL;
-    cr_assert_eq(store_open(fx_url, &opt, &s2), ERR_OK);
+    cr_assert_eq(store_open(fx.url, &opt, &s2), ERR_OK);
     enum { ROUNDS = 60 };
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, 4);
@@ -560,11 +560,11 @@ static void *opener_thread(void *arg)
 Test(store, concurrent_opens_of_a_new_database)
 {
     enum { N = 6 };
-    char fresh[sizeof(fx_url)];
+    char fresh[sizeof(fx.url)];
     if (is_sqlite())
-        snprintf(fresh, sizeof(fresh), "sqlite:%s/fresh.db", fx_dir);
+        snprintf(fresh, sizeof(fresh), "sqlite:%s/fresh.db", fx.dir);
     else
-        snprintf(fresh, sizeof(fresh), "%s", fx_url);
+        snprintf(fresh, sizeof(fresh), "%s", fx.url);
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, N);
     struct opener op[N];
@@ -603,9 +603,9 @@ Test(store, sqlite_disk_full_then_recovers)
         cr_skip_test("SQLite only");
     signal(SIGXFSZ, SIG_IGN);
     char wal[600];
-    snprintf(wal, sizeof(wal), "%s-wal", fx_db_path);
+    snprintf(wal, sizeof(wal), "%s-wal", fx.db_path);
     struct stat sd, sw;
-    cr_assert_eq(stat(fx_db_path, &sd), 0);
+    cr_assert_eq(stat(fx.db_path, &sd), 0);
     off_t cur = sd.st_size;
     if (stat(wal, &sw) == 0 && sw.st_size > cur)
         cur = sw.st_size;
@@ -646,7 +646,7 @@ Test(store, sqlite_disk_full_then_recovers)
     S = NULL;
     struct store_options opt;
     store_options_default(&opt);
-    cr_assert_eq(store_open(fx_url, &opt, &S), ERR_OK);
+    cr_assert_eq(store_open(fx.url, &opt, &S), ERR_OK);
     for (size_t i = 0; i < n_acked; i++)
         cr_assert(customer_exists(acct_a, acked[i]->id), "acknowledged write %zu lost", i);
     for (size_t i = 0; i < n_refused; i++)

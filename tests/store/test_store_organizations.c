@@ -136,7 +136,7 @@ Test(store, a_second_store_never_reads_a_stale_organization)
     struct store_options opt;
     store_options_default(&opt);
     struct store *S2;
-    cr_assert_eq(store_open(fx_url, &opt, &S2), ERR_OK);
+    cr_assert_eq(store_open(fx.url, &opt, &S2), ERR_OK);
     struct customer *owner = insert_customer("Owner", 0);
     struct customer *m[3];
     for (int i = 0; i < 3; i++)
