@@ -167,8 +167,6 @@ static void account(char id[ID_LEN + 1])
 
 static void setup(void)
 {
-    secret_init();
-    log_setup(LOG_ERROR, LOG_LOGFMT);
     A = arena_create();
     test_db_open(&db, "rules", &S);
     account(acc_a);

@@ -126,8 +126,6 @@ void ensure_account(const char *name, char id[ID_LEN + 1])
 
 static void setup(void)
 {
-    secret_init();
-    log_setup(LOG_ERROR, LOG_LOGFMT);
     A = arena_create();
     test_db_open(&fx, "store", &S);
     char u1[ID_LEN + 1], u2[ID_LEN + 1];

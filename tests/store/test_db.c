@@ -1,5 +1,7 @@
 /* The database of a store-level suite (see test_db.h). */
 #include "test_db.h"
+#include "../../src/core/log.h"
+#include "../../src/core/secret.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -11,6 +13,8 @@
 
 void test_db_open(struct test_db *db, const char *prefix, struct store **out)
 {
+    secret_init();
+    log_setup(LOG_ERROR, LOG_LOGFMT);
     memset(db, 0, sizeof(*db));
     const char *kind = getenv("KINSHIP_TEST_STORE");
     if (!kind || !*kind)

@@ -18,8 +18,9 @@ struct test_db {
     char db_path[512]; /* sqlite: the database file; "" on pg */
 };
 
-/* Sets up db (a directory named after `prefix` on SQLite) and opens the
- * store there with the default options; fails the test when it cannot. */
+/* Readies the process for a store (libsodium; logs of errors only), sets
+ * up db (a directory named after `prefix` on SQLite) and opens the store
+ * there with the default options; fails the test when it cannot. */
 void test_db_open(struct test_db *db, const char *prefix, struct store **out);
 
 /* Closes the store (NULL: nothing to close) and removes the SQLite
