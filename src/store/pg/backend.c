@@ -93,3 +93,17 @@ enum err store__pg_open(const char *url, const struct store_options *o, struct s
     *out = &s->base;
     return ERR_OK;
 }
+
+/* The counters engine.c keeps, and the pool as it is now (see
+ * store__pg_stats in internal.h). */
+void store__pg_stats(struct store *base, struct store_stats *out)
+{
+    struct store__pg *s = (struct store__pg *)base;
+    store__counters_read(&s->ctr, out);
+    pthread_mutex_lock(&s->mu);
+    out->pool_in_use = s->busy;
+    out->pool_open = s->total;
+    out->pool_max = s->base.opt.pool_size;
+    out->write_queue = s->waiting;
+    pthread_mutex_unlock(&s->mu);
+}

@@ -744,18 +744,6 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
     }
 }
 
-void store__pg_stats(struct store *base, struct store_stats *out)
-{
-    struct store__pg *s = (struct store__pg *)base;
-    store__counters_read(&s->ctr, out);
-    pthread_mutex_lock(&s->mu);
-    out->pool_in_use = s->busy;
-    out->pool_open = s->total;
-    out->pool_max = s->base.opt.pool_size;
-    out->write_queue = s->waiting;
-    pthread_mutex_unlock(&s->mu);
-}
-
 void store__pg_close(struct store *base)
 {
     struct store__pg *s = (struct store__pg *)base;
