@@ -72,7 +72,14 @@ report() { # file, line, message
 files=()
 while IFS= read -r -d '' f; do
   [ -f "$f" ] && files+=("$f")
-done < <(git ls-files -z -c -o --exclude-standard -- 'src/*.c' 'src/*.h' | sort -zu)
+done < <(
+  # Outside a git checkout (an exported tree), every file under src/.
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z -c -o --exclude-standard -- 'src/*.c' 'src/*.h' | sort -zu
+  else
+    find src -type f \( -name '*.c' -o -name '*.h' \) -print0 | sort -zu
+  fi
+)
 [ ${#files[@]} -gt 0 ] || { echo "check-includes: no files under src/" >&2; exit 2; }
 
 for f in "${files[@]}"; do

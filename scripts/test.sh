@@ -26,8 +26,33 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 passed=0
 failed=0
+failures=()
 record() { # name status
-  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== $1: ok"; else failed=$((failed + 1)); echo "== $1: FAILED"; fi
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "== $1: ok"
+  else
+    failed=$((failed + 1))
+    failures+=("$1")
+    echo "== $1: FAILED"
+  fi
+}
+
+# The failed tests of a meson log, each with the end of its output: repeated
+# at the very end of the run, where a log cut to its last lines still shows it.
+failed_tests() { # meson json log
+  [ -f "$1" ] || return 0
+  /usr/bin/python3 - "$1" <<'PY' >> "$work/failures.txt"
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t.get("result") in ("OK", "SKIP", "EXPECTEDFAIL"):
+        continue
+    print(f"--- {t['name']}: {t['result']} (exit {t.get('returncode')})")
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    for l in out.splitlines()[-15:]:
+        print("    " + l[:300])
+PY
 }
 
 # One PostgreSQL for both builds; every test uses accounts of its own.
@@ -54,6 +79,7 @@ run_suite() { # label, build dir
   KINSHIP_CONTRACT_LOG=$log meson test -C "$dir" --print-errorlogs --num-processes 2 \
     --logbase "testlog-$label" 2>&1 | tail -n 40
   local rc=${PIPESTATUS[0]}
+  [ "$rc" -eq 0 ] || failed_tests "$dir/meson-logs/testlog-$label.json"
   record "$label tests (unit, store and http on sqlite and postgresql)" "$rc"
   /usr/bin/python3 tests/contract/validate.py api/openapi.json "$log"
   record "$label contract check of every JSON response" $?
@@ -85,7 +111,9 @@ fi
 meson test -C build --suite unit --num-processes 1 --timeout-multiplier 5 \
   --wrapper "$root/scripts/valgrind.sh" --logbase testlog-valgrind --print-errorlogs 2>&1 |
   tail -n 20
-record "unit tests under valgrind (no memory errors, no definite leaks)" "${PIPESTATUS[0]}"
+vrc=${PIPESTATUS[0]}
+[ "$vrc" -eq 0 ] || failed_tests build/meson-logs/testlog-valgrind-valgrind.sh.json
+record "unit tests under valgrind (no memory errors, no definite leaks)" "$vrc"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -111,5 +139,10 @@ scripts/install-check.sh build-install
 record "make install into a scratch DESTDIR (binary, systemd unit, man page, docs)" $?
 
 echo
+if [ "$failed" -gt 0 ]; then
+  echo "Failed steps:"
+  printf '  %s\n' "${failures[@]}"
+  [ -s "$work/failures.txt" ] && cat "$work/failures.txt"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
