@@ -74,7 +74,8 @@ struct call {
     bool ran; /* the checks and the handler ran (inside tx) */
     /* auth_check found the client in the cache and left whether it is
      * still active to store_client_confirm (dispatch.c asks after the
-     * handler, and answers 401 in place of its answer when it is not). */
+     * handler, and answers 401 in place of its answer when it is not), or,
+     * in a write, to the store's write itself (call_write hands it over). */
     bool client_unconfirmed;
     int64_t queued_us; /* when the call was queued for a worker */
 };
@@ -211,11 +212,12 @@ enum err api_ops_openapi(struct call *c);
 enum err api_ops_metrics(struct call *c);
 
 /*
- * auth.c: checks the Authorization header; sets c->account. In a read's
- * transaction (c->tx) with a cache, a client seen before is not looked up:
- * its secret is checked against the cached hash, and whether it is still
- * active is left to store_client_confirm (c->client_unconfirmed), which the
- * backend may answer from the read's own round trip.
+ * auth.c: checks the Authorization header; sets c->account. With a cache,
+ * a client seen before is not looked up: its secret is checked against the
+ * cached hash, and whether it is still active is left for later
+ * (c->client_unconfirmed): in a read's transaction (c->tx) to
+ * store_client_confirm, which the backend may answer from the read's own
+ * round trip; in a write to the store's write (store_write's client_id).
  */
 enum err auth_check(struct call *c);
 /* An empty cache of API clients (account and secret hash by client id;

@@ -3,8 +3,9 @@
  * hash is compared in constant time, and every request asks the store
  * whether its client is still active, so a revocation takes effect at once,
  * whichever process made it. A client's account and secret hash never
- * change: a read whose client is in the cache asks only that question, and
- * on PostgreSQL the store folds it into the read's own round trip. No part
+ * change: a request whose client is in the cache asks only that question,
+ * inside its read or write, and on PostgreSQL the store folds it into the
+ * request's first round trip. No part
  * of the credentials is ever logged or echoed.
  */
 #include "api.h"
@@ -174,12 +175,13 @@ enum err auth_check(struct call *c)
     uint8_t given[SECRET_HASH_LEN];
     secret_hash(secret, secret_len, given);
     struct auth_cache *ac = c->api->auth_cache;
-    if (c->tx && ac && cache_get(ac, id, l.account, l.hash)) {
+    bool write = c->req->route && (c->req->route->flags & ROUTE_WRITE);
+    if ((c->tx || write) && ac && cache_get(ac, id, l.account, l.hash)) {
         if (!secret_hash_equal(given, l.hash)) {
             rc = unauthorized(c, "unknown or revoked API client");
             goto out;
         }
-        rc = store_client_check(c->tx, id);
+        rc = c->tx ? store_client_check(c->tx, id) : ERR_OK;
         if (rc == ERR_UNAUTHORIZED) {
             cache_drop(ac, id);
             rc = unauthorized(c, "unknown or revoked API client");

@@ -134,6 +134,8 @@ static enum err write_answer(struct call *c, struct store_write *w, enum err rc)
     if (rc) {
         free(w->body);
         w->body = NULL;
+        if (rc == ERR_UNAUTHORIZED && w->client_id)
+            return auth_revoked(c);
         if (rc == ERR_IDEMPOTENCY_CONFLICT)
             return call_fail(c, rc, NULL,
                              "Idempotency-Key was already used with a different request");
@@ -158,6 +160,11 @@ enum err call_write(struct call *c, store_fn fn,
 {
     struct store_write *w = arena_zalloc(c->a, sizeof(*w));
     *w = (struct store_write){.fn = fn, .arg = arg, .render = render, .account_id = c->account};
+    if (c->client_unconfirmed && !c->tx) {
+        /* The write itself confirms the client (auth_check). */
+        w->client_id = c->client_id;
+        c->client_unconfirmed = false;
+    }
     if (c->idem_key) {
         w->idem_key = c->idem_key;
         memcpy(w->idem_hash, c->idem_hash, IDEM_HASH_LEN);

@@ -196,17 +196,25 @@ static enum err check_text(struct call *c)
     return call_fail(c, ERR_PARAM_INVALID, bad.name, "%s is not valid UTF-8 text", bad.name);
 }
 
+static enum err check_fn(struct store_tx *tx, void *arg)
+{
+    enum err rc = store_client_check(tx, arg);
+    return rc ? rc : store_client_confirm(tx);
+}
+
 /*
- * The end of a read whose client auth_check took from its cache: the
+ * The end of a call whose client auth_check took from its cache: the
  * store says now whether the client was still active (on PostgreSQL from
  * the answer to a check sent with the read's statement). When it was not,
  * or the store cannot say, that is the answer, in place of the handler's:
- * its body and headers are dropped.
+ * its body and headers are dropped. A write that never reached the store
+ * (refused before it) asks in a read of its own.
  */
 static enum err confirm_client(struct call *c, int headers, enum err rc)
 {
     c->client_unconfirmed = false;
-    enum err cr = store_client_confirm(c->tx);
+    enum err cr = c->tx ? store_client_confirm(c->tx)
+                        : store_read(c->api->store, check_fn, (void *)c->client_id);
     if (cr == ERR_OK)
         return rc;
     c->req->n_resp_headers = headers;

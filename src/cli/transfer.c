@@ -701,7 +701,8 @@ static enum err import_tx(struct store_tx *tx, void *arg)
     enum err rc = store_account_ensure(tx, op->name, clock_now_ms(), account);
     for (size_t i = 0; !rc && i < op->n_customers; i++) {
         op->line = op->customer_lines[i];
-        rc = store_customer_insert(tx, account, &op->customers[i]);
+        if (!(rc = store_customer_insert(tx, account, &op->customers[i])))
+            rc = store_flush(tx); /* an error is this line's, not a later one's */
     }
     for (size_t i = 0; !rc && i < op->n_aliases; i++) {
         op->line = op->alias_lines[i];

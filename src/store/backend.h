@@ -178,6 +178,8 @@ struct store_backend {
      * confirm. */
     enum err (*client_check)(struct store_tx *tx, const char *client_id);
     enum err (*client_confirm)(struct store_tx *tx);
+    /* store_flush. NULL: the backend holds nothing back. */
+    enum err (*flush)(struct store_tx *tx);
 };
 
 /*

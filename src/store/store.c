@@ -142,13 +142,10 @@ void store_write_async(struct store *s, struct store_write *w, store_write_done 
     s->be->write_async(s, w, done, arg);
 }
 
-enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a)
+static enum err write_body(struct store_tx *tx, struct store_write *w, struct arena *a)
 {
     const struct store_backend *be = tx->be;
     enum err rc;
-    free(w->body);
-    w->body = NULL;
-    w->replayed = false;
     int64_t now = clock_now_ms();
     if (w->idem_key) {
         struct idem_record r;
@@ -176,6 +173,25 @@ enum err store__write_body(struct store_tx *tx, struct store_write *w, struct ar
             free(w->body);
             w->body = NULL;
         }
+    }
+    return rc;
+}
+
+enum err store__write_body(struct store_tx *tx, struct store_write *w, struct arena *a)
+{
+    free(w->body);
+    w->body = NULL;
+    w->replayed = false;
+    enum err rc = w->client_id ? store_client_check(tx, w->client_id) : ERR_OK;
+    if (rc == ERR_OK)
+        rc = write_body(tx, w, a);
+    /* A revoked client's write is refused whatever it would have done. */
+    enum err cr = w->client_id ? store_client_confirm(tx) : ERR_OK;
+    if (cr != ERR_OK && rc != ERR_UNAUTHORIZED) {
+        rc = cr;
+        free(w->body);
+        w->body = NULL;
+        w->replayed = false;
     }
     return rc;
 }
@@ -222,6 +238,11 @@ enum err store_client_check(struct store_tx *tx, const char *client_id)
 enum err store_client_confirm(struct store_tx *tx)
 {
     return tx->be->client_confirm ? tx->be->client_confirm(tx) : ERR_OK;
+}
+
+enum err store_flush(struct store_tx *tx)
+{
+    return tx->be->flush ? tx->be->flush(tx) : ERR_OK;
 }
 
 enum err store_client_revoke(struct store_tx *tx, const char *client_id, int64_t now)

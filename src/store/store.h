@@ -128,7 +128,12 @@ struct store_write {
      * succeeded, inside the transaction. */
     void (*render)(void *arg, int *status, char **body);
     const char *account_id; /* with idem_key */
-    const char *idem_key;   /* NULL: no idempotency record */
+    /* NULL, or an API client whose account and secret hash the caller
+     * took from its cache: the write confirms it is still active
+     * (store_client_check) and answers ERR_UNAUTHORIZED, changing nothing,
+     * when it is not; whatever the write itself would have answered. */
+    const char *client_id;
+    const char *idem_key; /* NULL: no idempotency record */
     uint8_t idem_hash[IDEM_HASH_LEN];
     /* out, when store_write returns ERR_OK */
     bool replayed; /* the answer is the one remembered for idem_key */
@@ -194,6 +199,16 @@ enum err store_client_check(struct store_tx *tx, const char *client_id);
  * ERR_OK when the client was active, ERR_UNAUTHORIZED when not (the check
  * runs now if no statement carried it), or the store's error. */
 enum err store_client_confirm(struct store_tx *tx);
+
+/*
+ * Sends what the backend held back in this transaction and returns its
+ * error. A backend may hold back writes that need no answer, to send them
+ * with the transaction's next statement or its commit (PostgreSQL, to save
+ * round trips): their errors then surface at that later call. A caller that
+ * must know which of its steps failed (an import naming the line) flushes
+ * after each. ERR_OK when nothing was held back.
+ */
+enum err store_flush(struct store_tx *tx);
 /* ERR_NOT_FOUND for an unknown or already revoked client. */
 enum err store_client_revoke(struct store_tx *tx, const char *client_id, int64_t now);
 enum err store_client_list(struct store_tx *tx, struct arena *a, struct client_row **out,

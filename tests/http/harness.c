@@ -421,34 +421,75 @@ bool raw_send(int fd, const void *data, size_t len)
     return true;
 }
 
-char *raw_recv(int fd, int timeout_ms, size_t *len, bool *closed)
+/* Waits up to timeout_ms for bytes and appends them to *buf (kept
+ * NUL-terminated): 1 when some came, 0 at the timeout, -1 when the peer
+ * closed or reset the connection. */
+static int recv_more(int fd, int timeout_ms, char **buf, size_t *n, size_t *cap)
 {
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    bool eof = false;
     for (;;) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int pr = poll(&p, 1, timeout_ms);
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr <= 0)
-            break;
-        if (cap - n < 2048)
-            buf = realloc(buf, cap *= 2);
-        ssize_t r = recv(fd, buf + n, cap - n - 1, 0);
+            return 0;
+        if (*cap - *n < 2048)
+            *buf = realloc(*buf, *cap *= 2);
+        ssize_t r = recv(fd, *buf + *n, *cap - *n - 1, 0);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0) { /* orderly close, or a reset */
-            eof = true;
-            break;
-        }
-        n += (size_t)r;
+        if (r <= 0)
+            return -1;
+        *n += (size_t)r;
+        (*buf)[*n] = '\0';
+        return 1;
     }
-    buf[n] = '\0';
+}
+
+char *raw_recv(int fd, int timeout_ms, size_t *len, bool *closed)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    buf[0] = '\0';
+    int got;
+    while ((got = recv_more(fd, timeout_ms, &buf, &n, &cap)) > 0)
+        ;
     if (len)
         *len = n;
     if (closed)
-        *closed = eof;
+        *closed = got < 0;
+    return buf;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* True when buf[0..n) holds a whole answer framed by Content-Length. */
+static bool answer_whole(const char *buf, size_t n)
+{
+    const char *end = strstr(buf, "\r\n\r\n");
+    if (!end)
+        return false;
+    const char *cl = strcasestr(buf, "\r\ncontent-length:");
+    if (!cl || cl > end)
+        return true; /* no body announced (or not framed by length) */
+    size_t want = strtoul(cl + 17, NULL, 10);
+    return n - (size_t)(end + 4 - buf) >= want;
+}
+
+char *raw_recv_answer(int fd, int timeout_ms)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    buf[0] = '\0';
+    int64_t until = now_ms() + timeout_ms;
+    while (!answer_whole(buf, n) && now_ms() < until &&
+           recv_more(fd, (int)(until - now_ms()), &buf, &n, &cap) > 0)
+        ;
     return buf;
 }
 

@@ -124,6 +124,10 @@ bool raw_send(int fd, const void *data, size_t len);
  * what came (malloc'd, NUL-terminated; length in *len when len is set).
  * *closed (when set) says whether the peer closed the connection. */
 char *raw_recv(int fd, int timeout_ms, size_t *len, bool *closed);
+/* One answer with a Content-Length: reads until its headers and body are
+ * in, the connection closes, or `timeout_ms` pass (a deadline for the
+ * whole answer, not a silence as raw_recv's). The text, "" when none. */
+char *raw_recv_answer(int fd, int timeout_ms);
 /* Connects, sends data, reads as raw_recv does, closes. */
 char *raw_exchange(struct server *s, const void *data, size_t len, int timeout_ms, bool *closed);
 /* The status code of the HTTP response starting at `text`, or 0. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 HTTP_SUITE(common, 120, .extra = HTTP_ARGS("--body-limit", "4096"));
 
@@ -117,6 +118,84 @@ Test(common, revoked_key_is_refused_by_the_next_read_of_every_kind)
     }
     free(owner);
     free(member);
+}
+
+/* The customers of `key`'s account, archived ones included. */
+static json_int_t total_as(const char *key)
+{
+    struct resp *r = req_as(&srv, key, "GET", "/customers?includeArchived=true", NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    json_int_t n = json_integer_value(
+        json_object_get(json_object_get(r->json, "pagination"), "totalResultSize"));
+    resp_free(r);
+    return n;
+}
+
+/*
+ * A write whose client the server has cached confirms the client inside
+ * the write (on PostgreSQL in the write's first round trip, or with its
+ * COMMIT, which the check then fails): after `kinship keys revoke` in
+ * another process, the very next write of each kind is 401 and changes
+ * nothing, including one whose body is bad and one that would replay an
+ * Idempotency-Key.
+ */
+Test(common, revoked_key_is_refused_by_the_next_write_of_every_kind)
+{
+    /* two clients of one account: the second sees what the first did */
+    char account[64], key[256], witness[256];
+    snprintf(account, sizeof(account), "revoked-writes-%d", (int)getpid());
+    const char *create[] = {"keys", "create", "--account", account, NULL};
+    cr_assert_eq(kinship_cmd(&srv, create, key, sizeof(key)), 0);
+    cr_assert_eq(kinship_cmd(&srv, create, witness, sizeof(witness)), 0);
+    key[strcspn(key, "\r\n")] = '\0';
+    witness[strcspn(witness, "\r\n")] = '\0';
+    char *owner = make_customer(&srv, key, "Writes Owner");
+    char *member = make_customer(&srv, key, "Writes Member");
+    char *other = make_customer(&srv, key, "Writes Other");
+    const char *idem[] = {"Idempotency-Key: revoked-writes-1", NULL};
+    struct resp *r = req_as(&srv, key, "POST", "/customers", valid_customer, idem);
+    cr_assert_eq(r->status, 201, "%s", r->body);
+    resp_free(r);
+    char id[64];
+    snprintf(id, sizeof(id), "%.*s", (int)(strchr(key, ':') - key), key);
+    const char *args[] = {"keys", "revoke", id, NULL};
+    cr_assert_eq(kinship_cmd(&srv, args, NULL, 0), 0);
+    json_int_t before = total_as(witness);
+
+    char org[256], path[128];
+    snprintf(org, sizeof(org), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", owner, member);
+    snprintf(path, sizeof(path), "/customers/%s/archive", other);
+    const struct {
+        const char *method, *path, *body;
+        const char *const *headers;
+    } writes[] = {
+        {"POST", "/customers", valid_customer, NULL},
+        {"POST", "/customers", valid_customer, idem}, /* would be a replay */
+        {"POST", "/customers", "{\"legalName\":\"no address\"}", NULL},
+        {"POST", "/customer-organizations", org, NULL},
+        {"POST", path, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(writes) / sizeof(*writes); i++) {
+        r = req_as(&srv, key, writes[i].method, writes[i].path, writes[i].body, writes[i].headers);
+        assert_error_shape(r, 401, "Unauthorized");
+        cr_assert(resp_header(r, "WWW-Authenticate"), "write %zu", i);
+        resp_free(r);
+    }
+    cr_assert_eq(total_as(witness), before, "no customer was created");
+    snprintf(path, sizeof(path), "/customers/%s", owner);
+    r = req_as(&srv, witness, "GET", path, NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_eq(json_array_size(json_object_get(r->json, "organizations")), 0,
+                 "no organization was created: %s", r->body);
+    resp_free(r);
+    snprintf(path, sizeof(path), "/customers/%s", other);
+    r = req_as(&srv, witness, "GET", path, NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(jstr(r->json, "status"), "ACTIVE", "not archived: %s", r->body);
+    resp_free(r);
+    free(owner);
+    free(member);
+    free(other);
 }
 
 Test(common, sequence_version_header)

@@ -335,7 +335,7 @@ Test(raw_http, clients_that_vanish_mid_body_or_mid_response)
         const char hz[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
         raw_send(fd, hz, sizeof(hz) - 1);
         shutdown(fd, SHUT_WR);
-        char *out = raw_recv(fd, 1000, NULL, NULL);
+        char *out = raw_recv_answer(fd, 10000);
         cr_assert_eq(raw_status(out), 200, "half-closed client: %s", out);
         free(out);
         close(fd);

@@ -61,6 +61,7 @@ const struct store_backend store__pg_backend = {
     .customer_whole = store__pg_customer_whole,
     .client_check = store__pg_client_check,
     .client_confirm = store__pg_client_confirm,
+    .flush = store__pg_flush,
 };
 
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out)

@@ -173,7 +173,7 @@ enum err store__pg_customer_insert(struct store_tx *tx, const char *account,
     store__pg_ts(&p, c->archived_at);
     store__pg_contact_arrays(tx, c->contacts, c->n_contacts, &p);
     store__pg_prop_arrays(tx, c->props, c->n_props, &p);
-    enum err rc = store__pg_exec(tx, PG_ST_CUSTOMER_INSERT, &p, NULL);
+    enum err rc = store__pg_exec_later(tx, PG_ST_CUSTOMER_INSERT, &p); /* copies p */
     free(integrations);
     if (rc == ERR_OK)
         fresh_customer_add(tx, account, c);

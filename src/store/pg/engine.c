@@ -1,6 +1,6 @@
 /*
- * PostgreSQL backend: the connection pool, statement execution and
- * transactions. Many kinship processes may share one database: writes run
+ * PostgreSQL backend: statement execution and transactions (connections
+ * are pool.c's). Many kinship processes may share one database: writes run
  * at READ COMMITTED, and every rule that spans rows is enforced by unique
  * indexes and by locks taken before the rule is checked (locks.c,
  * docs/postgresql.md). A write that still meets a deadlock is retried
@@ -10,16 +10,17 @@
  * Every wait is bounded: for a free connection (busy_timeout_ms), for a
  * connection to open (connect_timeout_s), for a statement (statement_timeout
  * and lock_timeout on the server, the same plus a grace period on the
- * client). A connection that breaks is dropped and reopened on next use, so
- * the store recovers by itself when the database comes back.
- * A read sends no BEGIN for a statement that answers it whole (reads.c).
+ * client).
+ *
+ * Round trips: a transaction's BEGIN, the API client's check, a
+ * statement's PREPARE and the statements queued by store__pg_exec_later go
+ * in one pipeline with the next statement that needs an answer, or with
+ * the COMMIT. A read sends no BEGIN for a statement that answers it whole (reads.c).
  */
 #include "internal.h"
 #include "../../core/clock.h"
 #include "../../core/log.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,311 +29,9 @@
 #include <time.h>
 
 #define WRITE_ATTEMPTS 10
-#define GRACE_MS 2000 /* the client waits this much past statement_timeout */
+#define STORE__PG_GRACE_MS 2000 /* the client waits this much past statement_timeout */
 #define MIGRATE_TIMEOUT_MS 60000
-#define IDLE_TX_TIMEOUT_MS 60000
-#define PURGE_EVERY 128      /* idempotent writes between purges of expired keys */
-#define LOG_EVERY_US 1000000 /* at most one "unavailable" line a second */
-
-/* ---- logging ---- */
-
-/* libpq's messages end with a newline and may span lines: keep the first. */
-static void first_line(const char *msg, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", msg ? msg : "");
-    out[strcspn(out, "\r\n")] = '\0';
-}
-
-/* Logs that the database cannot be reached, at most once a second. */
-static void log_down(struct store__pg *s, const char *op, const char *msg)
-{
-    int64_t now = clock_mono_us();
-    long long last = atomic_load(&s->last_log_us);
-    if (last && now - last < LOG_EVERY_US)
-        return;
-    if (!atomic_compare_exchange_strong(&s->last_log_us, &last, now))
-        return;
-    char line[256];
-    first_line(msg, line, sizeof(line));
-    log_kv(LOG_WARN, "postgresql unavailable", "op", op, "error", line, (const char *)NULL);
-}
-
-static void quiet_notices(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg;
-}
-
-/* ---- waiting on a connection ---- */
-
-/* Waits until PQgetResult will not block. False when the deadline passed;
- * a broken connection returns true (PQgetResult then reports it). */
-static bool await(PGconn *pg, int64_t deadline_us)
-{
-    while (PQisBusy(pg)) {
-        if (PQstatus(pg) == CONNECTION_BAD)
-            return true;
-        int64_t left = deadline_us - clock_mono_us();
-        if (left <= 0)
-            return false;
-        if (left > 3600LL * 1000000)
-            left = 3600LL * 1000000;
-        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-        if (pfd.fd < 0)
-            return true;
-        int n = poll(&pfd, 1, (int)((left + 999) / 1000));
-        if (n < 0 && errno != EINTR)
-            return true;
-        if (n > 0 && !PQconsumeInput(pg))
-            return true;
-    }
-    return true;
-}
-
-enum got { GOT_OK, GOT_TIMEOUT, GOT_BROKEN };
-
-/* The next result (NULL at the end of a query's results). */
-static enum got next_result(PGconn *pg, int64_t deadline_us, PGresult **out)
-{
-    *out = NULL;
-    if (!await(pg, deadline_us))
-        return GOT_TIMEOUT;
-    *out = PQgetResult(pg);
-    if (!*out && PQstatus(pg) == CONNECTION_BAD)
-        return GOT_BROKEN;
-    return GOT_OK;
-}
-
-static bool result_ok(const PGresult *r)
-{
-    ExecStatusType st = PQresultStatus(r);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-}
-
-/*
- * Reads the rest of one query's results up to its terminating NULL. With
- * `keep`, holds on to the first failed result, or else the last one (left
- * NULL when none came; the caller clears it, whatever the answer); without,
- * clears them all and stops at a broken connection.
- */
-static enum got drain(PGconn *pg, int64_t deadline_us, PGresult **keep)
-{
-    for (int i = 0; i < 1000; i++) {
-        PGresult *r;
-        enum got g = next_result(pg, deadline_us, &r);
-        if (g != GOT_OK)
-            return g;
-        if (!r)
-            return GOT_OK;
-        if (!keep) {
-            PQclear(r);
-            if (PQstatus(pg) == CONNECTION_BAD)
-                return GOT_BROKEN;
-        } else if (*keep && !result_ok(*keep)) {
-            PQclear(r); /* keep the first error */
-        } else {
-            PQclear(*keep);
-            *keep = r;
-        }
-    }
-    return GOT_BROKEN;
-}
-
-/* Runs `sql` by the simple protocol (several statements allowed) outside
- * any transaction machinery. True when every statement succeeded. */
-static bool simple(PGconn *pg, const char *sql, int64_t deadline_us, char *err, size_t cap)
-{
-    if (!PQsendQuery(pg, sql)) {
-        first_line(PQerrorMessage(pg), err, cap);
-        return false;
-    }
-    PGresult *r = NULL;
-    enum got g = drain(pg, deadline_us, &r);
-    bool ok = g == GOT_OK && (!r || result_ok(r));
-    if (g != GOT_OK)
-        snprintf(err, cap, "%s", g == GOT_TIMEOUT ? "timeout" : "connection lost");
-    else if (!ok)
-        first_line(PQresultErrorMessage(r), err, cap);
-    PQclear(r);
-    return ok;
-}
-
-/* ---- connections ---- */
-
-static void conn_free(struct store__pg_conn *c)
-{
-    if (c) {
-        PQfinish(c->pg);
-        free(c);
-    }
-}
-
-static void conns_free(struct store__pg_conn *c)
-{
-    while (c) {
-        struct store__pg_conn *next = c->next;
-        conn_free(c);
-        c = next;
-    }
-}
-
-static int64_t deadline_after(int ms)
-{
-    return clock_mono_us() + (int64_t)ms * 1000;
-}
-
-/* Opens a connection with the session settings kinship relies on: bounded
- * statements and lock waits, and synchronous_commit on (a 2xx is durable). */
-static struct store__pg_conn *conn_open(struct store__pg *s, bool loud)
-{
-    /* Later keywords win: the URL may name the application, not the rest. */
-    const char *keys[] = {"application_name",    "dbname",           "client_encoding",
-                          "connect_timeout",     "keepalives",       "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", NULL};
-    const char *vals[] = {"kinship", s->url, "UTF8", s->connect_s, "1", "30", "10", "3", NULL};
-    PGconn *pg = PQconnectdbParams(keys, vals, 1);
-    if (!pg) {
-        log_kv(LOG_ERROR, "postgresql: out of memory connecting", (const char *)NULL);
-        return NULL;
-    }
-    if (PQstatus(pg) != CONNECTION_OK) {
-        if (loud) {
-            char line[256];
-            first_line(PQerrorMessage(pg), line, sizeof(line));
-            log_kv(LOG_ERROR, "postgresql: cannot connect", "error", line, (const char *)NULL);
-        } else {
-            log_down(s, "connect", PQerrorMessage(pg));
-        }
-        PQfinish(pg);
-        return NULL;
-    }
-    PQsetNoticeProcessor(pg, quiet_notices, NULL);
-
-    int t = s->base.opt.busy_timeout_ms;
-    char sql[512], err[256];
-    snprintf(sql, sizeof(sql),
-             "SET statement_timeout = %d; SET lock_timeout = %d; "
-             "SET idle_in_transaction_session_timeout = %d; SET synchronous_commit = on",
-             t, t, t > IDLE_TX_TIMEOUT_MS ? t : IDLE_TX_TIMEOUT_MS);
-    if (!simple(pg, sql, deadline_after(t + GRACE_MS), err, sizeof(err))) {
-        if (loud)
-            log_kv(LOG_ERROR, "postgresql: session setup failed", "error", err, (const char *)NULL);
-        else
-            log_down(s, "session setup", err);
-        PQfinish(pg);
-        return NULL;
-    }
-    struct store__pg_conn *c = xcalloc(1, sizeof(*c));
-    c->pg = pg;
-    return c;
-}
-
-/* True when `c` can run a new transaction: reads what earlier transactions
- * left unread (their fire-and-forget end) and checks the state. */
-static bool conn_ready(struct store__pg *s, struct store__pg_conn *c)
-{
-    int64_t deadline = deadline_after(s->base.opt.busy_timeout_ms + GRACE_MS);
-    while (c->pending > 0) {
-        PGresult *r;
-        if (next_result(c->pg, deadline, &r) != GOT_OK || !r)
-            return false;
-        bool ok = result_ok(r);
-        PQclear(r);
-        if (!ok || drain(c->pg, deadline, NULL) != GOT_OK)
-            return false;
-        c->pending--;
-    }
-    return PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-}
-
-/* Hands out a connection: an idle one, a new one while the pool has room,
- * or the first one released within busy_timeout_ms. ERR_UNAVAILABLE when
- * none comes or a new one cannot be opened. */
-static enum err acquire(struct store__pg *s, struct store__pg_conn **out)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    int64_t ns = until.tv_nsec + (int64_t)s->base.opt.busy_timeout_ms * 1000000;
-    until.tv_sec += (time_t)(ns / 1000000000);
-    until.tv_nsec = (long)(ns % 1000000000);
-
-    struct store__pg_conn *c = NULL;
-    bool open_new = false, timed_out = false;
-    pthread_mutex_lock(&s->mu);
-    while (!c && !open_new) {
-        if (s->closing) {
-            pthread_mutex_unlock(&s->mu);
-            return ERR_UNAVAILABLE;
-        }
-        if (s->idle) {
-            c = s->idle;
-            s->idle = c->next;
-            c->next = NULL;
-        } else if (s->total < s->base.opt.pool_size) {
-            s->total++;
-            open_new = true;
-        } else if (timed_out) {
-            /* looked once more: a signal that came with the timeout is kept */
-            pthread_mutex_unlock(&s->mu);
-            log_down(s, "acquire", "no free connection within busy_timeout_ms");
-            return ERR_UNAVAILABLE;
-        } else {
-            s->waiting++;
-            timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT;
-            s->waiting--;
-        }
-    }
-    s->busy++;
-    pthread_mutex_unlock(&s->mu);
-
-    if (c && !conn_ready(s, c)) {
-        conn_free(c); /* its slot goes to the new connection */
-        c = NULL;
-    }
-    if (!c && !(c = conn_open(s, false))) {
-        pthread_mutex_lock(&s->mu);
-        s->total--;
-        s->busy--;
-        s->closing ? pthread_cond_broadcast(&s->cv) : pthread_cond_signal(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-        return ERR_UNAVAILABLE;
-    }
-    *out = c;
-    return ERR_OK;
-}
-
-/* Returns `c` to the pool, or drops it. `drop_idle`: the connection broke,
- * so the idle ones (likely from the same server life) are dropped too. */
-static void pool_put(struct store__pg *s, struct store__pg_conn *c, bool discard, bool drop_idle)
-{
-    struct store__pg_conn *dropped = NULL;
-    if (discard) {
-        conn_free(c);
-        c = NULL;
-    }
-    pthread_mutex_lock(&s->mu);
-    s->busy--;
-    if (c) {
-        c->next = s->idle;
-        s->idle = c;
-    } else {
-        s->total--;
-    }
-    if (drop_idle) {
-        dropped = s->idle;
-        s->idle = NULL;
-        for (struct store__pg_conn *d = dropped; d; d = d->next)
-            s->total--;
-    }
-    /* One connection or slot came back: one waiter can use it (waking all
-     * made the rest sleep again, a storm of context switches). */
-    if (s->closing || (s->waiting && dropped))
-        pthread_cond_broadcast(&s->cv);
-    else if (s->waiting)
-        pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    conns_free(dropped);
-}
+#define PURGE_EVERY 128 /* idempotent writes between purges of expired keys */
 
 /* ---- transactions ---- */
 
@@ -363,7 +62,7 @@ static void tx_release(struct store__pg_tx *t)
         discard = true;
     t->c = NULL;
     t->begun = false;
-    pool_put(t->s, c, discard, broken);
+    store__pg_pool_put(t->s, c, discard, broken);
 }
 
 static void tx_fini(struct store__pg_tx *t)
@@ -414,7 +113,7 @@ static enum err tx_fail(struct store__pg_tx *t, const PGresult *r, const char *w
     if (PQstatus(t->c->pg) == CONNECTION_BAD || !st || is_conn_state(st)) {
         f = PG_FAIL_CONN;
         e = ERR_UNAVAILABLE;
-        log_down(t->s, what, r ? PQresultErrorMessage(r) : PQerrorMessage(t->c->pg));
+        store__pg_log_down(t->s, what, r ? PQresultErrorMessage(r) : PQerrorMessage(t->c->pg));
     } else if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0) {
         f = PG_FAIL_RETRY;
         e = ERR_CONFLICT;
@@ -425,21 +124,23 @@ static enum err tx_fail(struct store__pg_tx *t, const PGresult *r, const char *w
         e = unique_err(t->constraint);
     } else if (strncmp(st, "23", 2) == 0) {
         e = ERR_CONFLICT;
+    } else if (strcmp(st, STORE__PG_REVOKED) == 0) {
+        e = ERR_UNAUTHORIZED; /* a write's client check (reads.c) */
     } else if (strcmp(st, "57014") == 0 || strcmp(st, "55P03") == 0) {
         /* statement_timeout or lock_timeout: the server cancelled the
          * statement, the connection itself is fine */
         e = ERR_UNAVAILABLE;
-        log_down(t->s, what, PQresultErrorMessage(r));
+        store__pg_log_down(t->s, what, PQresultErrorMessage(r));
     } else if (strncmp(st, "53", 2) == 0 || strncmp(st, "58", 2) == 0 || strcmp(st, "25006") == 0 ||
                strcmp(st, "57P04") == 0) {
         /* disk full, out of memory, too many connections, read-only server */
         e = ERR_UNAVAILABLE;
-        log_down(t->s, what, PQresultErrorMessage(r));
+        store__pg_log_down(t->s, what, PQresultErrorMessage(r));
     } else {
         /* Data errors (class 22) quote input values: log their code only. */
         char line[256] = "";
         if (strncmp(st, "22", 2) != 0)
-            first_line(PQresultErrorMessage(r), line, sizeof(line));
+            store__pg_first_line(PQresultErrorMessage(r), line, sizeof(line));
         log_kv(LOG_ERROR, "postgresql: statement failed", "statement", what, "sqlstate", st,
                "error", line, (const char *)NULL);
     }
@@ -458,131 +159,227 @@ static int send_query(PGconn *pg, const struct store__pg_stmt *stmt, const char 
 }
 
 /* What one round trip may carry, in the order sent: BEGIN, the API
- * client's check (with its PREPARE when new on the connection), the
- * statement's PREPARE, the statement. */
-enum part { PART_BEGIN, PART_CHECK_PREP, PART_CHECK, PART_PREP, PART_STMT, PART__N };
+ * client's check, the queued statements, the statement that needs an
+ * answer; each prepared statement preceded by its PREPARE when the
+ * connection has not prepared it yet. */
+enum role { ROLE_BEGIN, ROLE_PREPARE, ROLE_CHECK, ROLE_LATER, ROLE_MAIN };
 
-/*
- * Sends the parts marked in `sent` as one pipeline, then reads their
- * results into res[] (NULL for what was not sent). In a pipeline the
- * statements up to the sync run as one implicit transaction; without
- * BEGIN each still takes a snapshot of its own (READ COMMITTED).
- */
-static enum got send_pipeline(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                              const char *sql, const struct store__pg_params *p,
-                              const bool sent[PART__N], int64_t deadline, PGresult *res[PART__N])
+struct part {
+    enum role role;
+    const struct store__pg_stmt *stmt; /* NULL: `sql` */
+    const char *sql;
+    const struct store__pg_params *p;
+    PGresult *res;
+};
+
+#define PARTS_MAX (3 + 2 * STORE__PG_LATER_MAX + 2)
+
+struct plan {
+    struct part part[PARTS_MAX];
+    int n;
+    uint64_t preparing; /* statements whose PREPARE is in this plan */
+    struct store__pg_params check;
+};
+
+static void plan_add(struct plan *pl, struct store__pg_tx *t, enum role role,
+                     const struct store__pg_stmt *stmt, const char *sql,
+                     const struct store__pg_params *p)
+{
+    if (stmt && !((t->c->prepared | pl->preparing) & (1ULL << stmt->idx))) {
+        pl->preparing |= 1ULL << stmt->idx;
+        pl->part[pl->n++] = (struct part){.role = ROLE_PREPARE, .stmt = stmt};
+    }
+    pl->part[pl->n++] = (struct part){.role = role, .stmt = stmt, .sql = sql, .p = p};
+}
+
+/* Which parts go with the statement `stmt` (or `sql`; neither: only what
+ * is queued). */
+static void plan_make(struct plan *pl, struct store__pg_tx *t, const struct store__pg_stmt *stmt,
+                      const char *sql, const struct store__pg_params *p)
+{
+    pl->n = 0;
+    pl->preparing = 0;
+    /* A read whose statement is a snapshot of its own needs no
+     * transaction while none is open: no BEGIN now, no ROLLBACK after. */
+    if (t->begin && !(t->read && stmt && store__pg_whole(stmt->idx)))
+        pl->part[pl->n++] = (struct part){.role = ROLE_BEGIN, .sql = t->begin};
+    if (t->check == PG_CHECK_PENDING) {
+        memset(&pl->check, 0, sizeof(pl->check));
+        store__pg_text(&pl->check, t->check_client);
+        plan_add(pl, t, ROLE_CHECK,
+                 store__pg_stmt(t->writing ? PG_ST_CLIENT_MUST : PG_ST_CLIENT_ACTIVE), NULL,
+                 &pl->check);
+    }
+    for (int i = 0; i < t->n_later; i++)
+        plan_add(pl, t, ROLE_LATER, t->later[i].stmt, NULL, &t->later[i].p);
+    if (stmt || sql)
+        plan_add(pl, t, ROLE_MAIN, stmt, sql, p);
+}
+
+/* Sends the plan's parts as one pipeline (one alone as it is), then reads
+ * a result for each. In a pipeline the statements up to the sync run as
+ * one implicit transaction unless BEGIN opened one; without BEGIN each
+ * still takes a snapshot of its own (READ COMMITTED). */
+static enum store__pg_got plan_send(struct plan *pl, struct store__pg_tx *t, int64_t deadline)
 {
     PGconn *pg = t->c->pg;
-    const struct store__pg_stmt *check = store__pg_stmt(PG_ST_CLIENT_ACTIVE);
-    struct store__pg_params cp = {0};
-    store__pg_text(&cp, t->check_client);
-
-    if (!PQenterPipelineMode(pg))
-        return GOT_BROKEN;
-    if ((sent[PART_BEGIN] && !PQsendQueryParams(pg, t->begin, 0, NULL, NULL, NULL, NULL, 0)) ||
-        (sent[PART_CHECK_PREP] && !PQsendPrepare(pg, check->name, check->sql, 0, NULL)) ||
-        (sent[PART_CHECK] && !send_query(pg, check, NULL, &cp)) ||
-        (sent[PART_PREP] && !PQsendPrepare(pg, stmt->name, stmt->sql, 0, NULL)) ||
-        !send_query(pg, stmt, sql, p) || !PQpipelineSync(pg))
-        return GOT_BROKEN;
-    for (int i = 0; i < PART__N; i++) {
-        if (!sent[i])
-            continue;
-        enum got g = next_result(pg, deadline, &res[i]);
-        if (g == GOT_OK && !res[i])
-            g = GOT_BROKEN;
-        if (g == GOT_OK)
-            g = drain(pg, deadline, NULL);
-        if (g != GOT_OK)
+    bool piped = pl->n > 1;
+    if (piped && !PQenterPipelineMode(pg))
+        return PG_GOT_BROKEN;
+    for (int i = 0; i < pl->n; i++) {
+        struct part *x = &pl->part[i];
+        int ok = x->role == ROLE_PREPARE ? PQsendPrepare(pg, x->stmt->name, x->stmt->sql, 0, NULL)
+                                         : send_query(pg, x->stmt, x->sql, x->p);
+        if (!ok)
+            return PG_GOT_BROKEN;
+    }
+    if (piped && !PQpipelineSync(pg))
+        return PG_GOT_BROKEN;
+    for (int i = 0; i < pl->n; i++) {
+        struct part *x = &pl->part[i];
+        enum store__pg_got g = piped ? store__pg_next_result(pg, deadline, &x->res)
+                                     : store__pg_drain(pg, deadline, &x->res);
+        if (g == PG_GOT_OK && !x->res)
+            g = PG_GOT_BROKEN;
+        if (g == PG_GOT_OK && piped)
+            g = store__pg_drain(pg, deadline, NULL);
+        if (g != PG_GOT_OK)
             return g;
     }
+    if (!piped)
+        return PG_GOT_OK;
     PGresult *sync;
-    enum got g = next_result(pg, deadline, &sync);
-    if (g != GOT_OK)
+    enum store__pg_got g = store__pg_next_result(pg, deadline, &sync);
+    if (g != PG_GOT_OK)
         return g;
     bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
     PQclear(sync);
-    if (!synced || !PQexitPipelineMode(pg))
-        return GOT_BROKEN;
-    return GOT_OK;
+    return synced && PQexitPipelineMode(pg) ? PG_GOT_OK : PG_GOT_BROKEN;
 }
 
-/* Sends the statement alone and reads its result (the first error, or the
- * last result). */
-static enum got send_one(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
-                         const struct store__pg_params *p, int64_t deadline, PGresult **out)
+/* Takes in what the parts' results say about the transaction and the
+ * connection; returns the index of the first part that failed, or -1. */
+static int plan_take(struct plan *pl, struct store__pg_tx *t)
 {
-    if (!send_query(t->c->pg, stmt, sql, p))
-        return GOT_BROKEN;
-    enum got g = drain(t->c->pg, deadline, out);
-    return g == GOT_OK && !*out ? GOT_BROKEN : g;
+    int bad = -1;
+    for (int i = 0; i < pl->n; i++) {
+        struct part *x = &pl->part[i];
+        if (!x->res)
+            continue;
+        bool ok = store__pg_result_ok(x->res);
+        if (!ok && bad < 0)
+            bad = i;
+        if (!ok)
+            continue;
+        if (x->role == ROLE_BEGIN) {
+            t->begun = true;
+            t->begin = NULL;
+        } else if (x->role == ROLE_PREPARE) {
+            t->c->prepared |= 1ULL << x->stmt->idx;
+        } else if (x->role == ROLE_CHECK && x->stmt->idx == PG_ST_CLIENT_MUST) {
+            t->check = PG_CHECK_ACTIVE;
+        } else if (x->role == ROLE_CHECK) {
+            store__pg_check_answer(t, x->res);
+        }
+    }
+    return bad;
 }
 
-/* Which parts go with the statement (see enum part). */
-static void plan_parts(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                       bool sent[PART__N])
+static PGresult *plan_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
+                          const char *sql, const struct store__pg_params *p, enum err *rc)
 {
-    uint64_t have = t->c->prepared;
-    /* A read whose statement is a snapshot of its own needs no
-     * transaction while none is open: no BEGIN now, no ROLLBACK after. */
-    sent[PART_BEGIN] = t->begin && !(t->read && stmt && store__pg_whole(stmt->idx));
-    sent[PART_CHECK] = t->check == PG_CHECK_PENDING;
-    sent[PART_CHECK_PREP] = sent[PART_CHECK] && !(have & (1ULL << PG_ST_CLIENT_ACTIVE));
-    sent[PART_PREP] = stmt && !(have & (1ULL << stmt->idx)) &&
-                      !(sent[PART_CHECK_PREP] && stmt->idx == PG_ST_CLIENT_ACTIVE);
-    sent[PART_STMT] = true;
+    const char *what = stmt ? stmt->name : sql ? "query" : "queued statements";
+    if (t->failed) {
+        *rc = t->fail_err;
+        return NULL;
+    }
+    int64_t deadline = store__pg_deadline_after(t->timeout_ms + STORE__PG_GRACE_MS);
+    struct plan pl;
+    plan_make(&pl, t, stmt, sql, p);
+    if (t->check == PG_CHECK_PENDING)
+        t->check = PG_CHECK_SENT;
+    t->n_later = 0;
+    enum store__pg_got g = plan_send(&pl, t, deadline);
+    int bad = plan_take(&pl, t);
+    PGresult *out = NULL;
+    if (g != PG_GOT_OK) {
+        bool timeout = g == PG_GOT_TIMEOUT;
+        store__pg_log_down(t->s, what,
+                           timeout ? "no answer before the client deadline"
+                                   : PQerrorMessage(t->c->pg));
+        *rc = tx_abort(t, timeout ? PG_FAIL_TIMEOUT : PG_FAIL_CONN, ERR_UNAVAILABLE);
+    } else if (bad >= 0) {
+        const struct part *x = &pl.part[bad];
+        *rc = tx_fail(t, x->res, x->stmt ? x->stmt->name : x->role == ROLE_BEGIN ? "begin" : what);
+    } else {
+        struct part *last = &pl.part[pl.n - 1];
+        if (last->role == ROLE_MAIN) {
+            out = last->res;
+            last->res = NULL;
+        }
+        t->ok++;
+        *rc = ERR_OK;
+    }
+    for (int i = 0; i < pl.n; i++)
+        PQclear(pl.part[i].res);
+    return out;
 }
 
 PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
                         const struct store__pg_params *p, enum err *rc)
 {
-    const char *what = stmt ? stmt->name : "query";
-    if (t->failed) {
-        *rc = t->fail_err;
-        return NULL;
+    return plan_run(t, stmt, sql, p, rc);
+}
+
+enum err store__pg_flush(struct store_tx *tx)
+{
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    enum err rc = t->failed ? t->fail_err : ERR_OK;
+    if (rc == ERR_OK && t->n_later > 0)
+        plan_run(t, NULL, NULL, NULL, &rc);
+    return rc;
+}
+
+/* A copy of `p` whose values live in the transaction's scratch arena. */
+static void params_keep(struct store__pg_tx *t, const struct store__pg_params *p,
+                        struct store__pg_params *q)
+{
+    struct arena *a = store__pg_scratch(t);
+    *q = *p;
+    for (int i = 0; i < p->n; i++) {
+        if (!p->v[i])
+            continue;
+        if (p->v[i] == p->num[i]) {
+            q->v[i] = q->num[i];
+        } else if (p->fmt[i]) {
+            char *b = arena_alloc(a, (size_t)p->len[i] + 1);
+            memcpy(b, p->v[i], (size_t)p->len[i]);
+            q->v[i] = b;
+        } else {
+            q->v[i] = arena_strdup(a, p->v[i]);
+        }
     }
-    int64_t deadline = deadline_after(t->timeout_ms + GRACE_MS);
-    bool sent[PART__N];
-    plan_parts(t, stmt, sent);
-    PGresult *res[PART__N] = {NULL};
-    bool piped = sent[PART_BEGIN] || sent[PART_CHECK] || sent[PART_PREP];
-    if (sent[PART_CHECK])
-        t->check = PG_CHECK_SENT;
-    enum got g = piped ? send_pipeline(t, stmt, sql, p, sent, deadline, res)
-                       : send_one(t, stmt, sql, p, deadline, &res[PART_STMT]);
-    PGresult *out = NULL;
-    if (res[PART_BEGIN] && result_ok(res[PART_BEGIN])) {
-        t->begun = true;
-        t->begin = NULL;
-    }
-    if (res[PART_CHECK_PREP] && result_ok(res[PART_CHECK_PREP]))
-        t->c->prepared |= 1ULL << PG_ST_CLIENT_ACTIVE;
-    if (res[PART_CHECK] && result_ok(res[PART_CHECK]))
-        store__pg_check_answer(t, res[PART_CHECK]);
-    if (res[PART_PREP] && result_ok(res[PART_PREP]))
-        t->c->prepared |= 1ULL << stmt->idx;
-    int bad = -1;
-    for (int i = 0; g == GOT_OK && bad < 0 && i < PART__N; i++)
-        if (sent[i] && !result_ok(res[i]))
-            bad = i;
-    if (g != GOT_OK) {
-        bool timeout = g == GOT_TIMEOUT;
-        log_down(t->s, what,
-                 timeout ? "no answer before the client deadline" : PQerrorMessage(t->c->pg));
-        *rc = tx_abort(t, timeout ? PG_FAIL_TIMEOUT : PG_FAIL_CONN, ERR_UNAVAILABLE);
-    } else if (bad >= 0) {
-        const char *names[PART__N] = {"begin", "kinship_CLIENT_ACTIVE", "kinship_CLIENT_ACTIVE",
-                                      what, what};
-        *rc = tx_fail(t, res[bad], names[bad]);
-    } else {
-        out = res[PART_STMT];
-        res[PART_STMT] = NULL;
-        t->ok++;
-        *rc = ERR_OK;
-    }
-    for (int i = 0; i < PART__N; i++)
-        PQclear(res[i]);
-    return out;
+}
+
+enum err store__pg_exec_later(struct store_tx *tx, enum store__pg_st st,
+                              const struct store__pg_params *p)
+{
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    if (t->failed)
+        return t->fail_err;
+    enum err rc = ERR_OK;
+    /* the queue is full: send it now */
+    if (t->n_later == STORE__PG_LATER_MAX && (rc = store__pg_flush(tx)))
+        return rc;
+    if (!t->later)
+        t->later = arena_alloc(store__pg_scratch(t), STORE__PG_LATER_MAX * sizeof(*t->later));
+    struct store__pg_later *l = &t->later[t->n_later++];
+    l->stmt = store__pg_stmt(st);
+    if (p)
+        params_keep(t, p, &l->p);
+    else
+        memset(&l->p, 0, sizeof(l->p));
+    return ERR_OK;
 }
 
 /* Commits; on success the change is on disk (synchronous_commit = on). */
@@ -647,7 +444,7 @@ enum err store__pg_write(struct store *base, struct store_write *w)
         t.writing = true;
         if (attempt)
             store__count(&s->ctr.retries, 1);
-        if ((rc = acquire(s, &t.c))) {
+        if ((rc = store__pg_acquire(s, &t.c))) {
             done = true;
             break;
         }
@@ -655,7 +452,15 @@ enum err store__pg_write(struct store *base, struct store_write *w)
         arena_reset(a);
         bool committing = false;
         rc = store__write_body(&t.base, w, a);
-        if (rc == ERR_OK && !t.failed && t.begun) {
+        if (rc != ERR_OK && rc != ERR_UNAUTHORIZED && t.check == PG_CHECK_PENDING && !t.failed) {
+            /* The client's check was left to a COMMIT that will not come:
+             * ask now, without the queued statements (rolled back anyway),
+             * so that a revoked client is told so, not the write's error. */
+            t.n_later = 0;
+            enum err cr = store__pg_client_confirm(&t.base);
+            rc = cr ? cr : rc;
+        }
+        if (rc == ERR_OK && !t.failed && (t.begun || t.n_later)) {
             committing = true;
             rc = tx_commit(&t);
             if (rc == ERR_OK)
@@ -722,7 +527,7 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
         struct store__pg_tx t;
         tx_init(&t, s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         t.read = true;
-        enum err rc = acquire(s, &t.c);
+        enum err rc = store__pg_acquire(s, &t.c);
         if (rc) {
             store__count_answer(&s->ctr, rc);
             return rc;
@@ -744,24 +549,6 @@ enum err store__pg_read(struct store *base, store_fn fn, void *arg)
     }
 }
 
-void store__pg_close(struct store *base)
-{
-    struct store__pg *s = (struct store__pg *)base;
-    pthread_mutex_lock(&s->mu);
-    s->closing = true;
-    pthread_cond_broadcast(&s->cv);
-    while (s->busy > 0)
-        pthread_cond_wait(&s->cv, &s->mu);
-    struct store__pg_conn *idle = s->idle;
-    s->idle = NULL;
-    pthread_mutex_unlock(&s->mu);
-    conns_free(idle);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
-    free(s->url);
-    free(s);
-}
-
 static void check_durability(PGconn *pg)
 {
     PGresult *r = PQexec(pg, "SHOW fsync");
@@ -777,7 +564,7 @@ enum err store__pg_start(struct store__pg *s)
     struct store__pg_tx t;
     tx_init(&t, s, "BEGIN");
     t.timeout_ms = MIGRATE_TIMEOUT_MS > t.timeout_ms ? MIGRATE_TIMEOUT_MS : t.timeout_ms;
-    if (!(t.c = conn_open(s, true)))
+    if (!(t.c = store__pg_conn_open(s, true)))
         return ERR_UNAVAILABLE;
     s->total = s->busy = 1;
     check_durability(t.c->pg);

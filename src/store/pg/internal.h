@@ -71,7 +71,19 @@ struct store__pg_params {
     char num[STORE__PG_PARAMS_MAX][24];
 };
 
-/* Where a read's check of its API client stands (reads.c, engine.c). */
+/* A statement queued by store__pg_exec_later, its parameters copied into
+ * the transaction's scratch arena. */
+struct store__pg_later {
+    const struct store__pg_stmt *stmt;
+    struct store__pg_params p;
+};
+
+#define STORE__PG_LATER_MAX 8
+
+/* Where the check of an API client stands (reads.c, engine.c). In a
+ * write the check is PG_ST_CLIENT_MUST, which fails the transaction (with
+ * STORE__PG_REVOKED) for a client not active: it can then also ride with
+ * the COMMIT. */
 enum store__pg_check {
     PG_CHECK_NONE,    /* nothing to check */
     PG_CHECK_PENDING, /* to send with the next statement */
@@ -111,6 +123,9 @@ struct store__pg_tx {
      * changed since (read-your-writes, customers.c and organizations.c),
      * in scratch. */
     struct store__pg_fresh_customer *fresh_customers;
+    /* An organization or membership was written: a fresh customer may be
+     * a member of something now (organizations.c). */
+    bool members_written;
     struct store__pg_fresh_org *fresh;
     /* A read (store__pg_read): a statement of store__pg_whole runs with no
      * BEGIN while no transaction is open, being a snapshot of its own. */
@@ -119,12 +134,55 @@ struct store__pg_tx {
      * client's check is pipelined ahead of it, in the same round trip. */
     enum store__pg_check check;
     char check_client[ID_LEN + 1];
+    /* Statements queued by store__pg_exec_later (in scratch), sent with
+     * the next statement or the COMMIT. */
+    struct store__pg_later *later;
+    int n_later;
 };
 
 static inline struct store__pg_tx *store__pg_tx_of(struct store_tx *tx)
 {
     return (struct store__pg_tx *)tx;
 }
+
+/* ---- connections (pool.c) ---- */
+
+#define STORE__PG_GRACE_MS 2000
+#define STORE__PG_REVOKED                                                                          \
+    "KS401" /* SQLSTATE of kinship_client_must_be_active */ /* the client waits this much past     \
+                                                               statement_timeout */
+
+enum store__pg_got { PG_GOT_OK, PG_GOT_TIMEOUT, PG_GOT_BROKEN };
+
+/* Hands out a connection: an idle one, a new one while the pool has room,
+ * or the first one given back within busy_timeout_ms. ERR_UNAVAILABLE when
+ * none comes or a new one cannot be opened. */
+enum err store__pg_acquire(struct store__pg *s, struct store__pg_conn **out);
+/* Gives `c` back, or drops it (`discard`). `drop_idle`: the connection
+ * broke, so the idle ones (likely from the same server life) go too. */
+void store__pg_pool_put(struct store__pg *s, struct store__pg_conn *c, bool discard,
+                        bool drop_idle);
+/* Opens a connection with kinship's session settings (bounded statements
+ * and lock waits, synchronous_commit on). `loud`: a failure is an error in
+ * the log, not the database being down. NULL when it cannot. */
+struct store__pg_conn *store__pg_conn_open(struct store__pg *s, bool loud);
+/* The next result of the connection (NULL at the end of a query's
+ * results), waiting at most until deadline_us (clock_mono_us). */
+enum store__pg_got store__pg_next_result(PGconn *pg, int64_t deadline_us, PGresult **out);
+/* Reads the rest of one query's results up to its terminating NULL. With
+ * `keep`, holds on to the first failed result, or else the last one (left
+ * NULL when none came; the caller clears it, whatever the answer); without,
+ * clears them all and stops at a broken connection. */
+enum store__pg_got store__pg_drain(PGconn *pg, int64_t deadline_us, PGresult **keep);
+bool store__pg_result_ok(const PGresult *r);
+int64_t store__pg_deadline_after(int ms);
+/* The first line of a libpq message (they end with a newline and may span
+ * lines). */
+void store__pg_first_line(const char *msg, char *out, size_t cap);
+/* Logs that the database cannot be reached, at most once a second. */
+void store__pg_log_down(struct store__pg *s, const char *op, const char *msg);
+
+/* ---- transactions (engine.c) ---- */
 
 /*
  * Runs a prepared statement (or, with stmt NULL, the text `sql`) with `p`
@@ -146,6 +204,8 @@ struct arena *store__pg_scratch(struct store__pg_tx *t);
 enum err store__pg_start(struct store__pg *s);
 
 void store__pg_close(struct store *s);
+/* The backend's `flush` (store_flush): sends the queued statements. */
+enum err store__pg_flush(struct store_tx *tx);
 bool store__pg_ping(struct store *s);
 enum err store__pg_read(struct store *s, store_fn fn, void *arg);
 enum err store__pg_write(struct store *s, struct store_write *w);
@@ -209,6 +269,7 @@ enum store__pg_st {
     PG_ST_ORG_DELETE,
     PG_ST_ORG_REACHES,
     PG_ST_CLIENT_ACTIVE,
+    PG_ST_CLIENT_MUST,
     PG_ST_CUSTOMER_WHOLE,
     PG_ST_HIERARCHY_LOCK,
     PG_ST_CUSTOMER_LOCK,
@@ -262,6 +323,18 @@ void store__pg_prop_arrays(struct store_tx *tx, const struct property *ps, size_
 /* store__pg_run of statement `st` (see there for the errors). */
 PGresult *store__pg_query(struct store_tx *tx, enum store__pg_st st,
                           const struct store__pg_params *p, enum err *rc);
+/*
+ * Queues statement `st` with a copy of `p` instead of running it now: it
+ * goes in the same pipeline as the transaction's next statement or its
+ * COMMIT, in the order queued, so it costs no round trip of its own. For
+ * statements whose only outcome that matters is an error: no rows or
+ * count come back, and an error (a unique violation, say) fails the
+ * transaction when the queue is sent, answered by the call that sent it
+ * (the error as store__pg_run maps it). Returns the transaction's error if
+ * it already failed, else ERR_OK.
+ */
+enum err store__pg_exec_later(struct store_tx *tx, enum store__pg_st st,
+                              const struct store__pg_params *p);
 /* Runs `st` and drops its result; *affected gets the rows it changed
  * when not NULL. */
 enum err store__pg_exec(struct store_tx *tx, enum store__pg_st st, const struct store__pg_params *p,

@@ -214,12 +214,31 @@ static const char *const v2[] = {
     NULL,
 };
 
+/*
+ * kinship_client_must_be_active(id): nothing when the API client exists
+ * and is not revoked, else an error of SQLSTATE KS401
+ * (STORE__PG_REVOKED). A write carries its client's check as this
+ * statement, so the check may ride in the same round trip as the COMMIT:
+ * a revoked client's write then fails instead of committing.
+ */
+static const char *const v3[] = {
+    "CREATE FUNCTION kinship_client_must_be_active(cid text) RETURNS void"
+    " LANGUAGE plpgsql STABLE AS $f$"
+    " BEGIN"
+    "  IF NOT EXISTS (SELECT 1 FROM api_clients WHERE id = cid AND revoked_at IS NULL) THEN"
+    "   RAISE EXCEPTION 'kinship: unknown or revoked API client' USING ERRCODE = 'KS401';"
+    "  END IF;"
+    " END $f$",
+    NULL,
+};
+
 static const struct migration {
     int version;
     const char *const *sql;
 } migrations[] = {
     {1, v1},
     {2, v2},
+    {3, v3},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))

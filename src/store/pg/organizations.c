@@ -116,8 +116,21 @@ enum err store__pg_org_insert(struct store_tx *tx, const char *account,
     store__pg_texts(&p, account, o->id, o->owner.id);
     store__pg_i64(&p, o->created_at);
     store__pg_text(&p, store__pg_ids_array(tx, ids, o->n_members));
+    /* Under the owner's hierarchy lock, which found it owning nothing,
+     * no kinship write can give it an organization first: the insert then
+     * goes with the COMMIT. Otherwise it runs now, so that a conflict on
+     * organizations_owner (ERR_ORGANIZATION_EXISTS) is this call's answer.
+     * (Should a writer that skipped the lock win anyway, the queued
+     * insert fails the commit on that constraint, and the write's retry
+     * finds the organization.) */
+    char held[ID_LEN + 1];
+    enum err owned = ERR_OK;
+    bool later =
+        store__pg_locked_org(tx, account, o->owner.id, held, &owned) && owned == ERR_NOT_FOUND;
     store__pg_locked_forget(tx);
-    enum err rc = store__pg_count_hit(tx, PG_ST_ORG_INSERT, &p, ERR_ORGANIZATION_EXISTS);
+    store__pg_tx_of(tx)->members_written = true;
+    enum err rc = later ? store__pg_exec_later(tx, PG_ST_ORG_INSERT, &p)
+                        : store__pg_exec(tx, PG_ST_ORG_INSERT, &p, NULL);
     if (rc == ERR_OK)
         fresh_add(tx, account, o);
     return rc;
@@ -200,6 +213,14 @@ enum err store__pg_org_id_by_owner(struct store_tx *tx, const char *account, con
 enum err store__pg_org_ids_of_member(struct store_tx *tx, struct arena *a, const char *account,
                                      const char *customer_id, const char ***out, size_t *n)
 {
+    /* A customer this transaction created is in no organization until
+     * the transaction writes one. */
+    if (!store__pg_tx_of(tx)->members_written &&
+        store__pg_fresh_customer(tx, account, customer_id)) {
+        *out = NULL;
+        *n = 0;
+        return ERR_OK;
+    }
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, customer_id);
     return store__pg_rows(tx, a, PG_ST_ORG_IDS_OF_MEMBER, &p, store__pg_string_row, NULL,
@@ -232,10 +253,15 @@ static enum err org_change(struct store_tx *tx, enum store__pg_st st, const char
                            const char *org_id, const char *arg, enum err none)
 {
     fresh_drop(tx, org_id);
+    store__pg_tx_of(tx)->members_written = true;
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, org_id);
     if (arg)
         store__pg_text(&p, arg);
+    /* Any number of rows will do: no answer is needed, so it waits for
+     * the transaction's next round trip. */
+    if (none == ERR_OK)
+        return store__pg_exec_later(tx, st, &p);
     return store__pg_exec_hit(tx, st, &p, none);
 }
 

@@ -125,8 +125,6 @@ static enum err check_now(struct store_tx *tx, const char *client_id)
 enum err store__pg_client_check(struct store_tx *tx, const char *client_id)
 {
     struct store__pg_tx *t = store__pg_tx_of(tx);
-    if (!t->read)
-        return check_now(tx, client_id);
     snprintf(t->check_client, sizeof(t->check_client), "%s", client_id);
     t->check = PG_CHECK_PENDING;
     return ERR_OK;
@@ -137,10 +135,15 @@ enum err store__pg_client_confirm(struct store_tx *tx)
     struct store__pg_tx *t = store__pg_tx_of(tx);
     switch (t->check) {
     case PG_CHECK_PENDING:
+        /* A write with statements queued: they go with the COMMIT, and
+         * the check with them, failing the commit when it must. */
+        if (t->writing && t->n_later > 0)
+            break;
         /* no statement carried it: one round trip of its own */
         t->check = PG_CHECK_NONE;
         return check_now(tx, t->check_client);
     case PG_CHECK_SENT:
+        /* a write's failed check failed the transaction: ERR_UNAUTHORIZED */
         return t->failed ? t->fail_err : ERR_UNAVAILABLE;
     case PG_CHECK_REVOKED:
         return ERR_UNAUTHORIZED;

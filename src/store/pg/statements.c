@@ -105,12 +105,12 @@
                     " WHERE account_id = $1 AND id = $2")                                          \
     X(ORG_INSERT,                                                                                  \
       "WITH o AS (INSERT INTO organizations (account_id, id, owner_id, created_at)"                \
-      " VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, owner_id) DO NOTHING RETURNING id),"      \
+      " VALUES ($1, $2, $3, $4) RETURNING id),"                                                    \
       " m AS (INSERT INTO organization_members (account_id, organization_id, customer_id,"         \
       " position) SELECT $1, o.id, x.id, x.ord FROM o, (SELECT id, min(ord) AS ord"                \
       " FROM unnest($5::text[]) WITH ORDINALITY AS u(id, ord) GROUP BY id) x"                      \
       " ON CONFLICT DO NOTHING)"                                                                   \
-      " SELECT count(*) FROM o")                                                                   \
+      " SELECT 1")                                                                                 \
     X(ORG_GET, "SELECT o.owner_id, o.created_at, (SELECT legal_name FROM customers"                \
                " WHERE account_id = $1 AND id = o.owner_id), m.customer_id,"                       \
                " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = m.customer_id)"  \
@@ -169,6 +169,8 @@
                    " SELECT EXISTS (SELECT 1 FROM r WHERE r.id = $3)")                             \
     /* The check of a client whose secret a read already knows (reads.c). */                       \
     X(CLIENT_ACTIVE, "SELECT count(*) FROM api_clients WHERE id = $1 AND revoked_at IS NULL")      \
+    /* The same check in a write: fails the transaction when not active. */                        \
+    X(CLIENT_MUST, "SELECT kinship_client_must_be_active($1)")                                     \
     X(CUSTOMER_WHOLE, CUSTOMER_WHOLE_SQL)                                                          \
     /* The write path's locks (locks.c). */                                                        \
     X(HIERARCHY_LOCK, "SELECT * FROM kinship_hierarchy_lock($1, $2, $3::text[])")                  \
