@@ -45,7 +45,7 @@ done
 missing=()
 for p in "${pkgs[@]}"; do
   [[ " ${missing[*]} " == *" $p "* ]] && continue
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != *'install ok installed'* ]]; then
     missing+=("$p")
   fi
 done

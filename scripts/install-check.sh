@@ -26,7 +26,10 @@ done
 [ -x "$root/bin/kinship" ] || fail "$prefix/bin/kinship is not executable"
 version=$("$root/bin/kinship" --version) || fail "kinship --version failed"
 case $version in "kinship "*) ;; *) fail "kinship --version said: $version" ;; esac
-"$root/bin/kinship" serve --help | grep -q -- '--listen' || fail "serve --help lists no settings"
+# Whole outputs first: `grep -q` stops reading at its match, and under
+# pipefail the writer's SIGPIPE would then fail the check now and then.
+help=$("$root/bin/kinship" serve --help) || fail "serve --help failed"
+grep -q -- '--listen' <<<"$help" || fail "serve --help lists no settings"
 
 grep -qx "ExecStart=$prefix/bin/kinship serve" "$unit" || fail "the unit's ExecStart is not $prefix/bin/kinship"
 for line in User=kinship StateDirectory=kinship Restart=on-failure NoNewPrivileges=yes \
@@ -52,7 +55,8 @@ page=$root/share/man/man1/kinship.1
 if command -v man >/dev/null; then
   warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null) || fail "man -l failed"
   [ -z "$warnings" ] || fail "the man page renders with warnings: $warnings"
-  MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q 'EXIT STATUS' || fail "the man page lacks EXIT STATUS"
+  text=$(MANWIDTH=80 man -l "$page" 2>/dev/null)
+  grep -q 'EXIT STATUS' <<<"$text" || fail "the man page lacks EXIT STATUS"
 elif command -v mandoc >/dev/null; then
   mandoc -T lint -W warning "$page" || fail "mandoc -T lint"
 else

@@ -88,7 +88,7 @@ run_suite() { # label, build dir
 # A build directory that `make run` configured before the test packages were
 # there has no tests in it (tests/meson.build skips them without Criterion
 # and libcurl): configure it again now that they are installed.
-if [ -f build/build.ninja ] && ! meson introspect build --tests | grep -q ':unit"'; then
+if [ -f build/build.ninja ] && ! grep -q ':unit"' <<<"$(meson introspect build --tests)"; then
   meson setup --reconfigure build > "$work/reconfigure-build.log" 2>&1 || cat "$work/reconfigure-build.log"
 fi
 run_build build
