@@ -1,15 +1,15 @@
 /*
- * Contacts of a customer. kinship keeps one rule Sequence implies: a
- * customer always has exactly one PRIMARY contact. Making a contact PRIMARY
- * demotes the current one to STANDARD (it keeps receiving billing mail);
- * taking PRIMARY away from the only primary contact, or archiving it, is
- * refused with 409 until another contact is made PRIMARY.
+ * Contacts of a customer, under the rule Sequence states for
+ * billingPreference (C1, src/rules/contacts.c): when any contact receives
+ * billing communications, at least one is PRIMARY. Several PRIMARY contacts
+ * are fine, and a write changes only the contact it names (no PRIMARY is
+ * ever demoted behind the caller's back); a write that would leave STANDARD
+ * contacts without a PRIMARY one is a 409 Conflict naming the rule.
  */
 #include "api.h"
 #include "../core/clock.h"
 #include "../domain/render.h"
-
-#include <string.h>
+#include "../rules/rules.h"
 
 struct contact_op;
 /* An operation's work, once its customer is known to exist. */
@@ -61,21 +61,14 @@ static enum err load_contact(struct contact_op *op, struct store_tx *tx)
     return rc == ERR_NOT_FOUND ? call_fail(op->c, rc, NULL, "no such contact") : rc;
 }
 
-/* Demotes every active PRIMARY contact but `keep` to STANDARD. */
-static enum err demote_primary(struct contact_op *op, struct store_tx *tx, const char *keep,
-                               int64_t now)
+/* C1 for op->out, about to be written (what: how the message begins). */
+static enum err billing_rule(struct contact_op *op, struct store_tx *tx, const char *field,
+                             const char *what)
 {
-    struct contact *all;
-    size_t n;
-    enum err rc = store_contact_list(tx, op->c->a, op->c->account, op->customer, false, &all, &n);
-    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
-        if (all[i].pref != BILLING_PRIMARY || strcmp(all[i].id, keep) == 0)
-            continue;
-        all[i].pref = BILLING_STANDARD;
-        all[i].updated_at = now;
-        rc = store_contact_update(tx, op->c->account, op->customer, &all[i]);
-    }
-    return rc;
+    struct rules_verdict v = {0};
+    enum err rc =
+        rules_contact_change(tx, op->c->a, op->c->account, op->customer, &op->out, field, what, &v);
+    return rc ? call_fail_verdict(op->c, rc, &v) : ERR_OK;
 }
 
 static enum err list(struct contact_op *op, struct store_tx *tx)
@@ -105,7 +98,7 @@ static enum err create(struct contact_op *op, struct store_tx *tx)
     op->out = op->in;
     id_new(op->out.id);
     op->out.created_at = op->out.updated_at = now;
-    if (op->out.pref == BILLING_PRIMARY && (rc = demote_primary(op, tx, op->out.id, now)))
+    if ((rc = billing_rule(op, tx, "billingPreference", "adding this contact")))
         return rc;
     return store_contact_insert(tx, op->c->account, op->customer, &op->out);
 }
@@ -131,16 +124,11 @@ static enum err update(struct contact_op *op, struct store_tx *tx)
         return rc;
     if (op->out.archived_at)
         return call_fail(c, ERR_CONFLICT, NULL, "archived contacts cannot be changed");
-    if (op->out.pref == BILLING_PRIMARY && op->in.pref != BILLING_PRIMARY)
-        return call_fail(c, ERR_CONFLICT, "billingPreference",
-                         "a customer needs a PRIMARY contact: make another contact PRIMARY "
-                         "first");
-    int64_t now = clock_now_ms();
     op->out.name = op->in.name;
     op->out.email = op->in.email;
     op->out.pref = op->in.pref;
-    op->out.updated_at = now;
-    if (op->out.pref == BILLING_PRIMARY && (rc = demote_primary(op, tx, op->out.id, now)))
+    op->out.updated_at = clock_now_ms();
+    if ((rc = billing_rule(op, tx, "billingPreference", "this change")))
         return rc;
     return store_contact_update(tx, c->account, op->customer, &op->out);
 }
@@ -155,11 +143,9 @@ static enum err archive(struct contact_op *op, struct store_tx *tx)
     enum err rc = load_contact(op, tx);
     if (rc || op->out.archived_at)
         return rc;
-    if (op->out.pref == BILLING_PRIMARY)
-        return call_fail(op->c, ERR_CONFLICT, NULL,
-                         "the PRIMARY contact cannot be archived: make another contact PRIMARY "
-                         "first");
     op->out.archived_at = op->out.updated_at = clock_now_ms();
+    if ((rc = billing_rule(op, tx, NULL, "archiving this contact")))
+        return rc;
     return store_contact_update(tx, op->c->account, op->customer, &op->out);
 }
 

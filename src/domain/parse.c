@@ -221,9 +221,11 @@ static enum err parse_contacts(const json_t *body, struct arena *a, struct custo
         primaries += c->contacts[i].pref == BILLING_PRIMARY;
     }
     c->n_contacts = n;
-    if (primaries != 1)
+    /* Sequence on this field: "Needs atleast one Contact with a billing
+     * preference of 'PRIMARY'"; several are fine. */
+    if (primaries == 0)
         return fail(ve, ERR_FIELD_INVALID, "contacts",
-                    "contacts must include exactly one contact with billingPreference PRIMARY");
+                    "contacts must include at least one contact with billingPreference PRIMARY");
     return ERR_OK;
 }
 

@@ -24,7 +24,8 @@ struct verr {
     char msg[256];
 };
 
-/* CreateOrUpdateCustomerRequest. Requires exactly one PRIMARY contact. */
+/* CreateOrUpdateCustomerRequest. Requires at least one PRIMARY contact
+ * (any number of them). */
 enum err customer_input_parse(const json_t *body, struct arena *a, struct customer_input *out,
                               struct verr *ve);
 /* The Address object `v` (required fields, country and state codes); its

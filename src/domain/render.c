@@ -348,9 +348,11 @@ json_t *customer_render_legacy(const struct customer *c, struct arena *a)
     const struct contact *primary = NULL;
     json_t *billing = json_array();
     for (size_t i = 0; i < c->n_contacts; i++) {
-        if (c->contacts[i].pref == BILLING_PRIMARY)
+        /* The first PRIMARY is `email`; every other contact that receives
+         * billing communications (more PRIMARY ones too) is a billingEmail. */
+        if (c->contacts[i].pref == BILLING_PRIMARY && !primary)
             primary = &c->contacts[i];
-        else if (c->contacts[i].pref == BILLING_STANDARD)
+        else if (c->contacts[i].pref != BILLING_NONE)
             json_array_append_new(billing, json_string(c->contacts[i].email));
     }
     if (primary)

@@ -1,6 +1,7 @@
 /*
- * The customer-organization rules of ARCHITECTURE.md (R1-R10), each written
- * once, over a store transaction. The API (src/api) and `kinship import`
+ * The customer-organization rules of ARCHITECTURE.md (R1-R10) and the
+ * contact rule (C1, Sequence's "at least one PRIMARY" for billing), each
+ * written once, over a store transaction. The API (src/api) and `kinship import`
  * (src/cli) both call them, so what a request may do and what an import may
  * load are the same thing.
  *
@@ -38,7 +39,7 @@
 /* What a broken rule found. Zero it before a call; rule stays NULL when
  * nothing was broken (or a store error came first). */
 struct rules_verdict {
-    const char *rule;        /* "R1" ... "R10" */
+    const char *rule;        /* "R1" ... "R10", "C1" */
     const char *field;       /* the field at fault; NULL: the request as a whole */
     char msg[256];           /* one sentence, quoting no input but ids */
     const char **ids;        /* the ids at fault, as given; n_ids of them */
@@ -177,5 +178,30 @@ enum err rules_org_admit(struct store_tx *tx, struct arena *a, const char *accou
                          const struct rules_limits *lim, const struct organization *o,
                          int64_t (*archived_at)(void *ctx, const char *id), void *ctx,
                          struct rules_verdict *v);
+
+/* ---- the contact rule (contacts.c) ---- */
+
+/*
+ * C1 over a customer's contacts cs[0..n), as Sequence words it on
+ * billingPreference: if any contact receives billing communications
+ * (STANDARD or PRIMARY, not archived), at least one is PRIMARY. Any number
+ * of PRIMARY contacts is fine; contacts that are all NONE (or none at all)
+ * are fine too. ERR_CONFLICT naming `field` (NULL: none), the message
+ * starting with `what` ("this change", "archiving this contact").
+ */
+enum err rules_contacts_billing(const struct contact *cs, size_t n, const char *field,
+                                const char *what, struct rules_verdict *v);
+
+/*
+ * C1 for one contact write in `tx`: `after` is the contact as it is about to
+ * be stored (new, changed or archived), in place of the stored contact with
+ * its id. Reads the customer's active contacts (on PostgreSQL that locks the
+ * customer's row, so contact writes to one customer run one at a time)
+ * unless `after` is an active PRIMARY contact, which cannot break C1.
+ * Errors: rules_contacts_billing's; store errors.
+ */
+enum err rules_contact_change(struct store_tx *tx, struct arena *a, const char *account,
+                              const char *customer, const struct contact *after, const char *field,
+                              const char *what, struct rules_verdict *v);
 
 #endif

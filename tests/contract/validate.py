@@ -12,15 +12,20 @@
 
   validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON
       Compares kinship's document with Sequence's for each of Sequence's
-      operations: parameters, request body schema, success status and schema
+      operations: the operationId, the parameters (kinship's list starts with
+      Sequence's, in Sequence's order, each with the same name spelled the
+      same way, `in`, `required` and schema; anything kinship adds comes after
+      and is optional), so that clients generated from either document are
+      interchangeable; request body schema, success status and schema
       (property names, types, required lists, enums, formats), and the error
       statuses Sequence lists. Also checks that every other operation of
-      kinship's document is marked x-kinship-extension. Exits 1 on any
-      difference.
+      kinship's document is marked x-kinship-extension and that operationIds
+      are unique. Exits 1 on any difference.
 
 Written for Debian's python3-jsonschema 4.10 (RefResolver with the whole
 document as the referrer); no other dependencies.
 """
+import difflib
 import json
 import re
 import sys
@@ -334,10 +339,39 @@ def json_schema_of(doc, holder):
     return None
 
 
-def param_key(doc, p):
+def param_line(doc, p):
+    """One parameter as the comparison sees it: name (spelled as written),
+    in, required, schema type."""
     p = deref(doc, p)
-    name = p["name"].lower() if p.get("in") == "header" else p["name"]
-    return (p.get("in"), name), p
+    schema = flatten(doc, p.get("schema") or {})
+    return "%s (in %s, %s, %s)" % (p.get("name"), p.get("in"),
+                                   "required" if p.get("required") else "optional",
+                                   schema_type(schema))
+
+
+def compare_params(ours, oop, theirs, top, where, out):
+    """Sequence's parameters first, in its order and spelling; kinship's own
+    after them, each optional. A difference prints both lists as a diff."""
+    tlist = top.get("parameters", [])
+    olist = oop.get("parameters", [])
+    tl = [param_line(theirs, p) for p in tlist]
+    ol = [param_line(ours, p) for p in olist]
+    problems = []
+    if ol[:len(tl)] != tl:
+        problems.append("its first %d parameters are not Sequence's, in Sequence's order"
+                        % len(tl))
+    for p in olist[len(tl):]:
+        if deref(ours, p).get("required"):
+            problems.append("kinship's own parameter %s is required" % deref(ours, p).get("name"))
+    if problems:
+        diff = difflib.unified_diff(tl, ol, "Sequence", "kinship", lineterm="", n=len(tl) + len(ol))
+        out.append("%s: parameters differ: %s\n      %s"
+                   % (where, "; ".join(problems), "\n      ".join(list(diff)[2:])))
+        return
+    for tp, op_ in zip(tlist, olist):
+        tp, op_ = deref(theirs, tp), deref(ours, op_)
+        compare_schema(ours, op_.get("schema"), theirs, tp.get("schema"),
+                       "%s parameter %s (%s)" % (where, tp["name"], tp.get("in")), out)
 
 
 def check_spec(doc_path, seq_path):
@@ -358,21 +392,10 @@ def check_spec(doc_path, seq_path):
             if oop.get("x-kinship-extension"):
                 diffs.append("%s: is Sequence's but marked x-kinship-extension" % where)
 
-            # parameters (Authorization is the security scheme in kinship's document)
-            ops_params = dict(param_key(ours, p) for p in oop.get("parameters", []))
-            for tpar in top.get("parameters", []):
-                key, tp = param_key(theirs, tpar)
-                if key == ("header", "authorization"):
-                    continue
-                op_ = ops_params.get(key)
-                pw = "%s parameter %s (%s)" % (where, tp["name"], tp.get("in"))
-                if op_ is None:
-                    diffs.append("%s: missing" % pw)
-                    continue
-                if bool(op_.get("required")) != bool(tp.get("required")):
-                    diffs.append("%s: required=%s, Sequence has %s"
-                                 % (pw, bool(op_.get("required")), bool(tp.get("required"))))
-                compare_schema(ours, op_.get("schema"), theirs, tp.get("schema"), pw, diffs)
+            if oop.get("operationId") != top.get("operationId"):
+                diffs.append("%s: operationId %r, Sequence has %r"
+                             % (where, oop.get("operationId"), top.get("operationId")))
+            compare_params(ours, oop, theirs, top, where, diffs)
             if not (oop.get("security") or ours.get("security")):
                 diffs.append("%s: kinship's document asks for no credentials" % where)
 
@@ -401,9 +424,20 @@ def check_spec(doc_path, seq_path):
                     compare_schema(ours, json_schema_of(ours, ores[s]), theirs,
                                    json_schema_of(theirs, tres[s]), "%s %s" % (where, s), diffs)
 
+    seen_ids = {}
     for template, item in ours.get("paths", {}).items():
         for method, oop in item.items():
-            if method in METHODS and (method, template) not in seq_ops \
+            if method not in METHODS:
+                continue
+            where = "%s %s" % (method.upper(), template)
+            oid = oop.get("operationId")
+            if not oid:
+                diffs.append("%s: no operationId" % where)
+            elif oid in seen_ids:
+                diffs.append("%s: operationId %r is also %s's" % (where, oid, seen_ids[oid]))
+            else:
+                seen_ids[oid] = where
+            if (method, template) not in seq_ops \
                     and oop.get("x-kinship-extension") is not True:
                 diffs.append("%s %s: not Sequence's, but not marked x-kinship-extension: true"
                              % (method.upper(), template))

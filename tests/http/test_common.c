@@ -208,6 +208,16 @@ Test(common, sequence_version_header)
     r = req(&srv, "GET", "/customers", NULL, ok);
     cr_assert_eq(r->status, 200);
     resp_free(r);
+    /* Sequence's document spells the header `sequence-version`: the same
+     * header (names are case-insensitive), checked the same way. */
+    const char *lower[] = {"sequence-version: 2024-07-30", NULL};
+    r = req(&srv, "GET", "/customers", NULL, lower);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    const char *lower_old[] = {"sequence-version: 2024-05-09", NULL};
+    r = req(&srv, "GET", "/customers", NULL, lower_old);
+    assert_error_shape(r, 400, "UnrecognisedApiVersion");
+    resp_free(r);
     const char *old[] = {"Sequence-Version: 2024-05-09", NULL};
     r = req(&srv, "GET", "/customers", NULL, old);
     assert_error_shape(r, 400, "UnrecognisedApiVersion");

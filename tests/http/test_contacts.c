@@ -1,6 +1,7 @@
 /* The contacts of a customer: list, create, update, archive, and the
- * PRIMARY rule of src/api/contacts.c (a customer always has exactly one
- * PRIMARY contact), against the real server. */
+ * billing rule C1 (src/rules/contacts.c, in Sequence's words: "if any
+ * contacts receive billing communications then at least one contact must be
+ * designated PRIMARY"), against the real server. */
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -51,7 +52,8 @@ static struct resp *archive(const char *customer, const char *id)
     return reqf(&srv, "POST", NULL, "/customers/%s/contacts/%s/archive", customer, id);
 }
 
-/* The id of the customer's only PRIMARY contact (asserting there is one). */
+/* The id of the customer's only PRIMARY contact (asserting there is one):
+ * for customers made with one PRIMARY contact and no other. */
 static char *primary_of(const char *customer)
 {
     struct resp *r = list(customer, NULL);
@@ -85,6 +87,19 @@ static const char *pref_of(const char *customer, const char *id)
         }
     resp_free(r);
     return res;
+}
+
+/* How many active contacts of the customer are PRIMARY. */
+static int primaries_of(const char *customer)
+{
+    struct resp *r = list(customer, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    json_t *items = json_object_get(r->json, "items");
+    int n = 0;
+    for (size_t i = 0; i < json_array_size(items); i++)
+        n += strcmp(jstr(json_array_get(items, i), "billingPreference"), "PRIMARY") == 0;
+    resp_free(r);
+    return n;
 }
 
 static void expect_error(struct resp *r, long status, const char *type, const char *field,
@@ -137,7 +152,7 @@ Test(contacts, create_answers_201_with_the_contact)
     free(cu);
 }
 
-Test(contacts, a_new_primary_demotes_the_old_one_to_standard)
+Test(contacts, a_new_primary_keeps_the_old_one_primary)
 {
     char *cu = make_customer(&srv, NULL, "Acme");
     char *ann = primary_of(cu);
@@ -147,28 +162,25 @@ Test(contacts, a_new_primary_demotes_the_old_one_to_standard)
     char bo[64];
     snprintf(bo, sizeof(bo), "%s", jstr(r->json, "id"));
     resp_free(r);
-    char *p = primary_of(cu);
-    cr_assert_str_eq(p, bo);
-    free(p);
-    cr_assert_str_eq(pref_of(cu, ann), "STANDARD", "the old PRIMARY keeps billing mail");
+    cr_assert_str_eq(pref_of(cu, ann), "PRIMARY", "nothing demoted behind the caller's back");
+    cr_assert_str_eq(pref_of(cu, bo), "PRIMARY");
 
-    /* Making an existing contact PRIMARY by update does the same. */
-    r = update(cu, ann, "Ann", "ann@example.com", "PRIMARY");
+    /* Making an existing contact PRIMARY by update leaves the others too. */
+    char *cy = add_id(cu, "Cy", "cy@acme.test", "STANDARD");
+    r = update(cu, cy, "Cy", "cy@acme.test", "PRIMARY");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(jstr(r->json, "billingPreference"), "PRIMARY");
     resp_free(r);
-    p = primary_of(cu);
-    cr_assert_str_eq(p, ann);
-    free(p);
-    cr_assert_str_eq(pref_of(cu, bo), "STANDARD");
+    cr_assert_eq(primaries_of(cu), 3);
+    cr_assert_str_eq(pref_of(cu, ann), "PRIMARY");
+    cr_assert_str_eq(pref_of(cu, bo), "PRIMARY");
 
-    /* Re-stating PRIMARY on the primary changes nothing else. */
-    r = update(cu, ann, "Ann B", "ann@example.com", "PRIMARY");
+    /* With other PRIMARY contacts left, one may step down. */
+    r = update(cu, ann, "Ann", "ann@example.com", "STANDARD");
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
-    p = primary_of(cu);
-    cr_assert_str_eq(p, ann);
-    free(p);
+    cr_assert_str_eq(pref_of(cu, ann), "STANDARD");
+    cr_assert_eq(primaries_of(cu), 2);
 
     /* The customer's view agrees. */
     r = reqf(&srv, "GET", NULL, "/customers/%s", cu);
@@ -176,9 +188,10 @@ Test(contacts, a_new_primary_demotes_the_old_one_to_standard)
     int primaries = 0;
     for (size_t i = 0; i < json_array_size(cs); i++)
         primaries += strcmp(jstr(json_array_get(cs, i), "billingPreference"), "PRIMARY") == 0;
-    cr_assert_eq(primaries, 1, "%s", r->body);
+    cr_assert_eq(primaries, 2, "%s", r->body);
     resp_free(r);
     free(ann);
+    free(cy);
     free(cu);
 }
 
@@ -214,32 +227,57 @@ Test(contacts, update_answers_200_and_changes_the_contact)
     free(cu);
 }
 
-Test(contacts, the_only_primary_cannot_stop_being_primary)
+Test(contacts, the_last_primary_stays_while_others_receive_billing)
 {
     char *cu = make_customer(&srv, NULL, "Acme");
     char *ann = primary_of(cu);
+    /* Alone: STANDARD would receive billing communications with no PRIMARY. */
+    struct resp *r = update(cu, ann, "Ann", "ann@example.com", "STANDARD");
+    expect_error(r, 409, "Conflict", "billingPreference", "the only contact to STANDARD");
+    resp_free(r);
+    cr_assert_str_eq(pref_of(cu, ann), "PRIMARY", "unchanged");
+    /* With a STANDARD contact around, NONE is refused too. */
+    char *bo = add_id(cu, "Bo", "bo@acme.test", "STANDARD");
     static const char *const prefs[] = {"STANDARD", "NONE"};
     for (int i = 0; i < 2; i++) {
-        struct resp *r = update(cu, ann, "Ann", "ann@example.com", prefs[i]);
+        r = update(cu, ann, "Ann Changed", "ann@example.com", prefs[i]);
         expect_error(r, 409, "Conflict", "billingPreference", prefs[i]);
         resp_free(r);
     }
-    cr_assert_str_eq(pref_of(cu, ann), "PRIMARY", "unchanged");
-    /* Even with other contacts: another must be made PRIMARY first. */
-    char *bo = add_id(cu, "Bo", "bo@acme.test", "STANDARD");
-    struct resp *r = update(cu, ann, "Ann", "ann@example.com", "STANDARD");
-    expect_error(r, 409, "Conflict", "billingPreference", "with a STANDARD contact around");
+    r = list(cu, NULL);
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(r->json, "items"), 0), "name"), "Ann",
+                     "a refused change changes nothing: %s", r->body);
     resp_free(r);
     cr_assert_str_eq(pref_of(cu, ann), "PRIMARY");
-    r = update(cu, bo, "Bo", "bo@acme.test", "PRIMARY");
+    cr_assert_str_eq(pref_of(cu, bo), "STANDARD");
+    /* Once Bo no longer receives billing, Ann may stop too: no contact
+     * receives billing communications, which the rule allows. */
+    r = update(cu, bo, "Bo", "bo@acme.test", "NONE");
     cr_assert_eq(r->status, 200, "%s", r->body);
     resp_free(r);
     r = update(cu, ann, "Ann", "ann@example.com", "NONE");
-    cr_assert_eq(r->status, 200, "no longer the primary: %s", r->body);
+    cr_assert_eq(r->status, 200, "no contact receives billing: %s", r->body);
     resp_free(r);
-    cr_assert_str_eq(pref_of(cu, ann), "NONE");
+    cr_assert_eq(primaries_of(cu), 0);
+    /* Now a STANDARD contact needs a PRIMARY one first; NONE is fine. */
+    r = add(cu, "Cy", "cy@acme.test", "STANDARD");
+    expect_error(r, 409, "Conflict", "billingPreference", "STANDARD without a PRIMARY");
+    resp_free(r);
+    r = update(cu, bo, "Bo", "bo@acme.test", "STANDARD");
+    expect_error(r, 409, "Conflict", "billingPreference", "back to STANDARD without a PRIMARY");
+    resp_free(r);
+    resp_free(add(cu, "Di", "di@acme.test", "NONE"));
+    r = list(cu, "includeArchived=true");
+    cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 3, "Cy was not added: %s",
+                 r->body);
+    resp_free(r);
+    char *cy = add_id(cu, "Cy", "cy@acme.test", "PRIMARY");
+    r = add(cu, "Ed", "ed@acme.test", "STANDARD");
+    cr_assert_eq(r->status, 201, "with a PRIMARY contact: %s", r->body);
+    resp_free(r);
     free(ann);
     free(bo);
+    free(cy);
     free(cu);
 }
 
@@ -298,29 +336,53 @@ Test(contacts, archive_hides_the_contact_and_is_idempotent)
     free(cu);
 }
 
-Test(contacts, the_primary_cannot_be_archived)
+Test(contacts, archiving_the_last_primary_is_refused_only_while_others_receive_billing)
 {
     char *cu = make_customer(&srv, NULL, "Acme");
     char *ann = primary_of(cu);
     char *bo = add_id(cu, "Bo", "bo@acme.test", "STANDARD");
     struct resp *r = archive(cu, ann);
-    expect_error(r, 409, "Conflict", NULL, "archive the PRIMARY");
+    expect_error(r, 409, "Conflict", NULL, "archive the last PRIMARY");
     resp_free(r);
     cr_assert_str_eq(pref_of(cu, ann), "PRIMARY");
     r = list(cu, NULL);
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 2, "%s", r->body);
     resp_free(r);
-    /* Once another is PRIMARY, the old one (now STANDARD) can go. */
-    resp_free(update(cu, bo, "Bo", "bo@acme.test", "PRIMARY"));
+
+    /* With another PRIMARY contact, the first can go, still PRIMARY. */
+    char *cy = add_id(cu, "Cy", "cy@acme.test", "PRIMARY");
     r = archive(cu, ann);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(jstr(r->json, "billingPreference"), "STANDARD");
+    cr_assert_str_eq(jstr(r->json, "billingPreference"), "PRIMARY", "archived as it was");
+    cr_assert(jstr(r->json, "archivedAt"), "%s", r->body);
     resp_free(r);
     char *p = primary_of(cu);
-    cr_assert_str_eq(p, bo);
+    cr_assert_str_eq(p, cy);
     free(p);
+    cr_assert_str_eq(pref_of(cu, bo), "STANDARD", "untouched");
+
+    /* Cy is now the last PRIMARY, and Bo still receives billing. */
+    r = archive(cu, cy);
+    expect_error(r, 409, "Conflict", NULL, "archive the last PRIMARY again");
+    resp_free(r);
+    /* STANDARD and NONE contacts can always be archived. */
+    r = archive(cu, bo);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    /* Nobody else receives billing: the last PRIMARY can be archived. */
+    char *di = add_id(cu, "Di", "di@acme.test", "NONE");
+    r = archive(cu, cy);
+    cr_assert_eq(r->status, 200, "only a NONE contact is left: %s", r->body);
+    resp_free(r);
+    r = list(cu, NULL);
+    json_t *items = json_object_get(r->json, "items");
+    cr_assert_eq(json_array_size(items), 1, "%s", r->body);
+    cr_assert_str_eq(jstr(json_array_get(items, 0), "id"), di);
+    resp_free(r);
     free(ann);
     free(bo);
+    free(cy);
+    free(di);
     free(cu);
 }
 

@@ -89,8 +89,11 @@ Test(customers, validation_names_the_field)
          ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"bo@acme.test\","
          "\"billingPreference\":\"STANDARD\"}]}",
          "InvalidField", "contacts"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[" CONTACT
-         "," CONTACT "]}",
+        /* Two PRIMARY contacts are fine (Sequence: "at least one"); none
+         * is not, even when no contact receives billing communications. */
+        {"{\"legalName\":\"X\",\"address\":" ADDR
+         ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"bo@acme.test\","
+         "\"billingPreference\":\"NONE\"}]}",
          "InvalidField", "contacts"},
         {"{\"legalName\":\"X\",\"address\":" ADDR
          ",\"taxStatus\":\"TAXED\",\"contacts\":[{\"name\":\"Bo\",\"email\":\"not-an-email\","

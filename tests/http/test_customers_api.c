@@ -802,8 +802,6 @@ Test(customers_api, put_validation_is_400_and_changes_nothing)
          "contacts"},
         {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[]%.0s}",
          "InvalidField", "contacts"},
-        {"{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":[%s,%s]}",
-         "InvalidField", "contacts"},
         {"{\"legalName\":\"X\",\"address\":{\"line1\":\"a\",\"town\":\"b\",\"postcode\":\"c\","
          "\"country\":\"US\"},\"taxStatus\":\"TAXED\",\"contacts\":[%s]}",
          "MissingField", "address.state"},
@@ -825,8 +823,7 @@ Test(customers_api, put_validation_is_400_and_changes_nothing)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         char body[2048];
-        /* The two-contact case gets a second PRIMARY. */
-        snprintf(body, sizeof(body), cases[i].fmt, contact, contact);
+        snprintf(body, sizeof(body), cases[i].fmt, contact);
         struct resp *r = put_customer(id, body);
         char what[32];
         snprintf(what, sizeof(what), "case %zu", i);
@@ -841,6 +838,13 @@ Test(customers_api, put_validation_is_400_and_changes_nothing)
     struct resp *r = put_customer(id, body);
     expect_error(r, 400, "InvalidField", "contacts", "no PRIMARY");
     resp_free(r);
+    /* only NONE contacts: the request's own text needs a PRIMARY one */
+    snprintf(body, sizeof(body),
+             "{\"legalName\":\"X\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\",\"contacts\":["
+             "{\"name\":\"Di\",\"email\":\"di@x.test\",\"billingPreference\":\"NONE\"}]}");
+    r = put_customer(id, body);
+    expect_error(r, 400, "InvalidField", "contacts", "only NONE");
+    resp_free(r);
     r = put_customer(id, "[]");
     expect_error(r, 400, "InvalidRequestBody", NULL, "not an object");
     resp_free(r);
@@ -854,6 +858,41 @@ Test(customers_api, put_validation_is_400_and_changes_nothing)
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 1, "%s", r->body);
     resp_free(r);
     free(id);
+}
+
+/* Sequence: "Needs atleast one Contact with a billing preference of
+ * 'PRIMARY'": two are fine, on create and on update, and both stay PRIMARY. */
+Test(customers_api, several_primary_contacts_are_accepted)
+{
+    const char *two =
+        "{\"legalName\":\"Duo\",\"address\":" ADDR ",\"taxStatus\":\"TAXED\","
+        "\"contacts\":[{\"name\":\"Ann\",\"email\":\"ann@duo.test\",\"billingPreference\":"
+        "\"PRIMARY\"},{\"name\":\"Bob\",\"email\":\"bob@duo.test\",\"billingPreference\":"
+        "\"PRIMARY\"},{\"name\":\"Cy\",\"email\":\"cy@duo.test\",\"billingPreference\":"
+        "\"STANDARD\"}]}";
+    for (int put = 0; put < 2; put++) {
+        struct resp *r;
+        if (put) {
+            char *id = create("Solo", NULL, NULL);
+            r = put_customer(id, two);
+            cr_assert_eq(r->status, 200, "PUT: %s", r->body);
+            free(id);
+        } else {
+            r = req(&srv, "POST", "/customers", two, NULL);
+            cr_assert_eq(r->status, 201, "POST: %s", r->body);
+        }
+        json_t *cs = json_object_get(r->json, "contacts");
+        cr_assert_eq(json_array_size(cs), 3, "%s", r->body);
+        static const char *const want[] = {"PRIMARY", "PRIMARY", "STANDARD"};
+        for (size_t i = 0; i < 3; i++)
+            cr_assert_str_eq(jstr(json_array_get(cs, i), "billingPreference"), want[i], "%s",
+                             r->body);
+        /* Read back, the same. */
+        struct resp *g = get_customer(jstr(r->json, "id"));
+        cr_assert(json_equal(json_object_get(g->json, "contacts"), cs), "%s\n%s", g->body, r->body);
+        resp_free(g);
+        resp_free(r);
+    }
 }
 
 Test(customers_api, put_unknown_malformed_or_foreign_id_is_404)
@@ -1281,7 +1320,8 @@ Test(customers_api, by_alias_answers_the_2024_05_09_shape)
         "\"STANDARD\"},{\"name\":\"Pat\",\"email\":\"pat@legacy.test\",\"billingPreference\":"
         "\"PRIMARY\"},{\"name\":\"Nia\",\"email\":\"nia@legacy.test\",\"billingPreference\":"
         "\"NONE\"},{\"name\":\"Tod\",\"email\":\"tod@legacy.test\",\"billingPreference\":"
-        "\"STANDARD\"}]}";
+        "\"STANDARD\"},{\"name\":\"Uma\",\"email\":\"uma@legacy.test\",\"billingPreference\":"
+        "\"PRIMARY\"}]}";
     char *id = create_body(strdup(body));
     struct resp *full = get_customer(id);
 
@@ -1297,8 +1337,8 @@ Test(customers_api, by_alias_answers_the_2024_05_09_shape)
     cr_assert_str_eq(jstr(j, "id"), id);
     cr_assert_str_eq(jstr(j, "createdAt"), jstr(full->json, "createdAt"));
     cr_assert_str_eq(jstr(j, "legalName"), "Legacy Ltd");
-    cr_assert_str_eq(jstr(j, "contactName"), "Pat", "the PRIMARY contact's name");
-    cr_assert_str_eq(jstr(j, "email"), "pat@legacy.test", "the PRIMARY contact's email");
+    cr_assert_str_eq(jstr(j, "contactName"), "Pat", "the first PRIMARY contact's name");
+    cr_assert_str_eq(jstr(j, "email"), "pat@legacy.test", "the first PRIMARY contact's email");
     cr_assert_str_eq(jstr(j, "url"), "https://legacy.test");
     cr_assert_str_eq(jstr(j, "label"), "old");
     cr_assert_str_eq(jstr(j, "taxStatus"), "REVERSE_CHARGED");
@@ -1306,9 +1346,11 @@ Test(customers_api, by_alias_answers_the_2024_05_09_shape)
     cr_assert(json_equal(json_object_get(j, "integrationIds"),
                          json_object_get(full->json, "integrationIds")));
     json_t *be = json_object_get(j, "billingEmails");
-    cr_assert_eq(json_array_size(be), 2, "the STANDARD contacts' emails: %s", r->body);
+    cr_assert_eq(json_array_size(be), 3, "the other billing contacts' emails: %s", r->body);
     cr_assert_str_eq(json_string_value(json_array_get(be, 0)), "sam@legacy.test");
     cr_assert_str_eq(json_string_value(json_array_get(be, 1)), "tod@legacy.test");
+    cr_assert_str_eq(json_string_value(json_array_get(be, 2)), "uma@legacy.test",
+                     "a second PRIMARY receives billing too");
     resp_free(r);
     resp_free(full);
 

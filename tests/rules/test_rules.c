@@ -631,3 +631,40 @@ Test(rules, admit_holds_a_stored_organization_to_the_rules_with_r9_by_the_times)
                     .lim = {.per_request = 1, .per_organization = 1}};
     expect(&o, W(&o), ERR_LIMIT_EXCEEDED, "R8", "memberIds", NULL, 0);
 }
+
+/* C1 over lists of contacts: "P", "S", "N" are PRIMARY, STANDARD, NONE;
+ * lowercase ones are archived (out of the count). */
+Test(rules, c1_at_least_one_primary_while_any_contact_receives_billing)
+{
+    static const struct {
+        const char *prefs;
+        enum err want;
+    } cases[] = {
+        {"", ERR_OK},         {"N", ERR_OK},          {"NN", ERR_OK},       {"P", ERR_OK},
+        {"PP", ERR_OK},       {"PPS", ERR_OK},        {"SPN", ERR_OK},      {"pN", ERR_OK},
+        {"sN", ERR_OK},       {"S", ERR_CONFLICT},    {"SN", ERR_CONFLICT}, {"NS", ERR_CONFLICT},
+        {"pS", ERR_CONFLICT}, {"SSpp", ERR_CONFLICT}, {"Sp", ERR_CONFLICT},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        struct contact cs[8];
+        size_t n = strlen(cases[i].prefs);
+        memset(cs, 0, sizeof(cs));
+        for (size_t j = 0; j < n; j++) {
+            char p = cases[i].prefs[j];
+            cs[j].pref = (p == 'P' || p == 'p')   ? BILLING_PRIMARY
+                         : (p == 'S' || p == 's') ? BILLING_STANDARD
+                                                  : BILLING_NONE;
+            cs[j].archived_at = p >= 'a' ? 1 : 0;
+        }
+        struct rules_verdict v = {0};
+        enum err rc = rules_contacts_billing(cs, n, "billingPreference", "this change", &v);
+        cr_expect_eq(rc, cases[i].want, "%s: got %d", cases[i].prefs, (int)rc);
+        if (rc) {
+            cr_expect_str_eq(v.rule, "C1", "%s", cases[i].prefs);
+            cr_expect_str_eq(v.field, "billingPreference", "%s", cases[i].prefs);
+            cr_expect(strncmp(v.msg, "this change ", 12) == 0, "%s: %s", cases[i].prefs, v.msg);
+        } else {
+            cr_expect_null(v.rule, "%s", cases[i].prefs);
+        }
+    }
+}

@@ -1,9 +1,10 @@
 /*
  * The PostgreSQL backend's contacts. Those of a customer this transaction
  * inserted are read back from memory (see customers.c). A write reads a
- * customer's contacts before it changes them (one PRIMARY contact, the old
- * one demoted): in a write, the reads lock the customer's row first
- * (store__pg_customer_lock), so such writes run one after the other.
+ * customer's contacts before it changes them (the billing rule C1,
+ * src/rules/contacts.c): in a write, the reads lock the customer's row first
+ * (store__pg_customer_lock), so such writes run one after the other and two
+ * of them cannot each take away a different PRIMARY contact.
  */
 #include "internal.h"
 
