@@ -113,6 +113,11 @@ int serve_run(const struct cli_command *cmd, struct cli_args *args)
         .header_limit = (size_t)cfg->header_limit,
         .max_headers = (unsigned)cfg->max_headers,
     };
+    if (!cfg->max_connections_per_ip || cfg->max_connections_per_ip >= cfg->max_connections)
+        log_kv(LOG_WARN,
+               "max_connections_per_ip is not below max_connections: one client address can "
+               "take every connection",
+               (const char *)NULL);
     /* api.server is set before the first request: /metrics reads it. */
     if (http_server_start(&ho, api_handle, api_early_error, api_complete, &api, &api.server)) {
         rc = 1;

@@ -26,8 +26,9 @@ const struct cfg_setting cfg_settings[] = {
      "most request headers (more: 431)"},
     {"max_connections", CFG_INT, "1024", 1, 65536, NULL, OFF(max_connections),
      "most open client connections"},
-    {"max_connections_per_ip", CFG_INT, "0", 0, 65536, NULL, OFF(max_connections_per_ip),
-     "most open connections from one client address (0: no limit)"},
+    {"max_connections_per_ip", CFG_INT, "256", 0, 65536, NULL, OFF(max_connections_per_ip),
+     "most open connections from one client address, so that one address cannot take every "
+     "connection (0: no limit; behind a proxy every client has the proxy's address)"},
     {"idle_timeout", CFG_INT, "30", 1, 3600, NULL, OFF(idle_timeout),
      "seconds a connection may stay silent, mid-request included"},
     {"request_timeout", CFG_INT, "30", 1, 3600, NULL, OFF(request_timeout),
