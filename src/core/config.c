@@ -50,6 +50,11 @@ const struct cfg_setting cfg_settings[] = {
      "most members of one organization (R8)"},
     {"rate_limit", CFG_INT, "0", 0, 1000000, NULL, OFF(rate_limit),
      "requests per minute per API client (0: off)"},
+    {"auth_failures", CFG_INT, "20", 0, 1000000, NULL, OFF(auth_failures),
+     "failed authentications from one address, or for one client id, within auth_window after "
+     "which its tries are answered 429 until the window ends (0: off)"},
+    {"auth_window", CFG_INT, "60", 1, 86400, NULL, OFF(auth_window),
+     "seconds, from the first failure, over which auth_failures counts"},
     {"log_format", CFG_ENUM, "logfmt", 0, 0, "logfmt|json", OFF(log_format),
      "access and event log format on stderr"},
     {"log_level", CFG_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),
