@@ -212,3 +212,93 @@ Test(edges_flood, slowloris_from_one_address_does_not_starve_another, .timeout =
     flood_close(&f);
     server_stop(&srv, true);
 }
+
+/* ---- a database that cannot be written ---- */
+
+/* Runs `kinship serve` on `db` (a bounded time) and returns its exit status
+ * and, in out, everything it wrote to stderr and stdout. */
+static int serve_output(const char *db, char *out, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "timeout 30 %s serve --listen 127.0.0.1:0 --db sqlite:%s 2>&1",
+             getenv("KINSHIP_BIN"), db);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Asserts that serving `db` fails at once and says `why`. */
+static void assert_refused(const char *db, const char *why)
+{
+    char out[8192];
+    int st = serve_output(db, out, sizeof(out));
+    cr_assert_eq(st, 1, "kinship serve exits 1 (not 124: it did not start serving): %d\n%s", st,
+                 out);
+    cr_assert(strstr(out, "cannot open the database"), "%s", out);
+    cr_assert(strstr(out, why), "the message says why (%s):\n%s", why, out);
+    cr_assert(strstr(out, "-wal and -shm"), "and what kinship needs to write:\n%s", out);
+}
+
+static char ro_dir[64];
+
+static void ro_cleanup(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "chattr -R -i %s 2>/dev/null; umount %s/m 2>/dev/null; rm -rf %s",
+             ro_dir, ro_dir, ro_dir);
+    system(cmd);
+}
+
+TestSuite(edges_readonly, .fini = ro_cleanup, .timeout = 120);
+
+static void make_db(const char *db)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s migrate --db sqlite:%s >/dev/null 2>&1", getenv("KINSHIP_BIN"),
+             db);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+Test(edges_readonly, a_read_only_file_system_is_named)
+{
+    snprintf(ro_dir, sizeof(ro_dir), "/tmp/kinship-ro-XXXXXX");
+    cr_assert(mkdtemp(ro_dir));
+    char cmd[512], db[128], fresh[128], expect[256];
+    snprintf(cmd, sizeof(cmd), "mkdir %s/m && mount -t tmpfs -o size=8m tmpfs %s/m", ro_dir,
+             ro_dir);
+    cr_assert_eq(system(cmd), 0, "mounting a tmpfs needs root: %s", cmd);
+    snprintf(db, sizeof(db), "%s/m/kinship.db", ro_dir);
+    make_db(db);
+    snprintf(cmd, sizeof(cmd), "mount -o remount,ro %s/m", ro_dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    snprintf(expect, sizeof(expect), "the directory %s/m is on a read-only file system", ro_dir);
+    assert_refused(db, expect);
+    /* A database still to be created there: the same reason. */
+    snprintf(fresh, sizeof(fresh), "%s/m/new.db", ro_dir);
+    assert_refused(fresh, expect);
+}
+
+/* chattr +i refuses writes even to root (tests run as root, for whom
+ * permission bits are no obstacle). */
+Test(edges_readonly, a_directory_or_file_that_cannot_be_written_is_named)
+{
+    snprintf(ro_dir, sizeof(ro_dir), "/tmp/kinship-ro-XXXXXX");
+    cr_assert(mkdtemp(ro_dir));
+    char cmd[512], db[128], expect[256];
+    snprintf(db, sizeof(db), "%s/kinship.db", ro_dir);
+    make_db(db);
+
+    snprintf(cmd, sizeof(cmd), "chattr +i %s", db);
+    cr_assert_eq(system(cmd), 0, "chattr needs root and a file system with attributes");
+    snprintf(expect, sizeof(expect), "the file %s is not writable", db);
+    assert_refused(db, expect);
+    snprintf(cmd, sizeof(cmd), "chattr -i %s && chattr +i %s", db, ro_dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    snprintf(expect, sizeof(expect), "the directory %s is not writable", ro_dir);
+    char fresh[128];
+    snprintf(fresh, sizeof(fresh), "%s/new.db", ro_dir);
+    assert_refused(fresh, expect);
+}
