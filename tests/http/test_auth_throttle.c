@@ -6,10 +6,10 @@
  * the throttle ends with its window. Requests come from several loopback
  * addresses (Linux routes all of 127/8 to lo). Runs on both stores.
  */
+#include "from_addr.h"
 #include "harness.h"
 
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,61 +31,36 @@ struct answer {
     bool shaped;      /* the body is {"error":{"type","message","requestId"}} */
 };
 
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    struct answer *a = ud;
-    size_t len = size * n;
-    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
-        a->retry_after = strtol(p + 12, NULL, 10);
-    return len;
-}
-
-struct body {
-    char data[4096];
-    size_t len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    struct body *b = ud;
-    size_t len = size * n, room = sizeof(b->data) - 1 - b->len;
-    memcpy(b->data + b->len, p, len < room ? len : room);
-    b->len += len < room ? len : room;
-    return len;
-}
-
 /* GET /customers?limit=1 from source address `from` with `key`
- * (CLIENT_ID:SECRET). */
+ * (CLIENT_ID:SECRET), on a connection of its own. */
 static struct answer get_from(const char *from, const char *key)
 {
     struct answer a = {.retry_after = -1};
-    struct body b = {0};
-    char url[128];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/customers?limit=1", srv.port);
-    CURL *c = curl_easy_init();
-    cr_assert(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_INTERFACE, from);
-    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c, CURLOPT_USERPWD, key);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    CURLcode cc = curl_easy_perform(c);
-    cr_assert_eq(cc, CURLE_OK, "GET from %s: %s", from, curl_easy_strerror(cc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.status);
-    curl_easy_cleanup(c);
-    b.data[b.len] = '\0';
-    json_t *j = json_loads(b.data, 0, NULL);
+    char b64[512], msg[1024];
+    b64_encode(key, b64);
+    int n = snprintf(msg, sizeof(msg),
+                     "GET /customers?limit=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
+                     "Connection: close\r\n\r\n",
+                     b64);
+    int fd = raw_connect_from(&srv, from, true);
+    cr_assert(raw_send(fd, msg, (size_t)n));
+    bool closed = false;
+    char *out = raw_recv(fd, 10000, NULL, &closed);
+    close(fd);
+    cr_assert(closed, "the answer from %s came whole: %s", from, out);
+    a.status = raw_status(out);
+    const char *ra = strcasestr(out, "\r\nRetry-After:");
+    if (ra)
+        a.retry_after = strtol(ra + 15, NULL, 10);
+    const char *body = strstr(out, "\r\n\r\n");
+    json_t *j = body ? json_loads(body + 4, 0, NULL) : NULL;
     json_t *e = json_object_get(j, "error");
     const char *type = json_string_value(json_object_get(e, "type"));
     snprintf(a.type, sizeof(a.type), "%s", type ? type : "");
     a.shaped = type && json_is_string(json_object_get(e, "message")) &&
                json_is_string(json_object_get(e, "requestId"));
     json_decref(j);
+    free(out);
     return a;
 }
 

@@ -12,17 +12,15 @@
  * flood held clients up for before, and the flood's connections beyond the
  * per-address limit must be closed by the server.
  */
+#include "from_addr.h"
 #include "harness.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,26 +41,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A non-blocking connection from `from` to the server, not waited for (a
- * flood does not wait); -1 when no socket could be made. */
-static int connect_from(struct server *s, const char *from)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, from, &a.sin_addr);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind %s: %s", from,
-                 strerror(errno));
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0 && errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Waits up to `ms` for fd to be readable (or closed); true when it is. */
 static bool wait_readable(int fd, int ms)
 {
@@ -75,7 +53,7 @@ static bool wait_readable(int fd, int ms)
 static int served_get(struct server *s, int deadline_ms)
 {
     int64_t end = now_ms() + deadline_ms;
-    int fd = connect_from(s, "127.0.0.1");
+    int fd = raw_connect_from(s, "127.0.0.1", false);
     if (fd < 0)
         return 0;
     int status = 0;
@@ -148,7 +126,7 @@ struct flood {
 static void flood_open(struct server *s, struct flood *f)
 {
     for (int i = 0; i < FLOOD; i++)
-        f->fds[i] = connect_from(s, "127.0.0.2");
+        f->fds[i] = raw_connect_from(s, "127.0.0.2", false);
     f->sent = 0;
     /* The server has had time to accept what it accepts. */
     usleep(1500 * 1000);
