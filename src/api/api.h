@@ -26,6 +26,7 @@ struct metrics;
 struct ratelimit;
 struct http_server;
 struct auth_cache;
+struct throttle;
 
 struct api {
     struct store *store;
@@ -47,7 +48,8 @@ struct api {
     /* API clients already seen (auth.c), so that a read checks only that
      * its client is still active; NULL: every request looks its client up. */
     struct auth_cache *auth_cache;
-    const char *openapi; /* the OpenAPI document served at /openapi.json */
+    struct throttle *throttle; /* failed authentication (throttle.h); NULL: off */
+    const char *openapi;       /* the OpenAPI document served at /openapi.json */
     size_t openapi_len;
 };
 

@@ -5,10 +5,15 @@
  * whichever process made it. A client's account and secret hash never
  * change: a request whose client is in the cache asks only that question,
  * inside its read or write, and on PostgreSQL the store folds it into the
- * request's first round trip. No part
- * of the credentials is ever logged or echoed.
+ * request's first round trip. No part of the credentials is ever logged or
+ * echoed. Credentials that fail are counted per address and per client id,
+ * and past a threshold tries are answered 429 without a lookup (throttle.h
+ * says how a legitimate client keeps its access meanwhile); a request
+ * without credentials is not a try.
  */
 #include "api.h"
+#include "throttle.h"
+#include "../core/clock.h"
 #include "../core/mem.h"
 #include "../core/secret.h"
 
@@ -114,6 +119,23 @@ static enum err unauthorized(struct call *c, const char *why)
     return call_fail(c, ERR_UNAUTHORIZED, NULL, "%s", why);
 }
 
+/* A failed try: counted against the address and, when the credentials
+ * named one, the client id (throttle.h), then answered 401. `known` is the
+ * client's real secret hash when it was found. */
+static enum err refused(struct call *c, const char *id, const uint8_t *known, const char *why)
+{
+    throttle_fail(c->api->throttle, c->req->client_addr, id, known, clock_mono_us());
+    return unauthorized(c, why);
+}
+
+/* A try refused by the throttle, before any store lookup. */
+static enum err throttled(struct call *c, int retry_s, const char *whose)
+{
+    req_set_header(c->req, "Retry-After", arena_printf(c->a, "%d", retry_s));
+    return call_fail(c, ERR_RATE_LIMITED, NULL,
+                     "too many failed authentications %s; try again in %d s", whose, retry_s);
+}
+
 enum err auth_parse_basic(const char *header, char client_id[ID_LEN + 1], char *secret, size_t cap,
                           size_t *secret_len, const char **why)
 {
@@ -158,6 +180,9 @@ out:
 
 enum err auth_check(struct call *c)
 {
+    int retry_s = 1;
+    if (!throttle_addr_ok(c->api->throttle, c->req->client_addr, clock_mono_us(), &retry_s))
+        return throttled(c, retry_s, "from this address");
     const char *h = req_header(c->req, "Authorization");
     if (!h)
         return unauthorized(c, "credentials are required (HTTP Basic: client id and secret)");
@@ -167,24 +192,29 @@ enum err auth_check(struct call *c)
     const char *why = NULL;
     enum err rc = auth_parse_basic(h, id, secret, sizeof(secret), &secret_len, &why);
     if (rc) {
-        rc = unauthorized(c, why);
+        rc = refused(c, NULL, NULL, why);
         goto out;
     }
     struct lookup l = {0};
     l.client_id = id;
     uint8_t given[SECRET_HASH_LEN];
     secret_hash(secret, secret_len, given);
+    if (!throttle_id_ok(c->api->throttle, id, given, clock_mono_us(), &retry_s)) {
+        throttle_fail(c->api->throttle, c->req->client_addr, NULL, NULL, clock_mono_us());
+        rc = throttled(c, retry_s, "for this client id");
+        goto out;
+    }
     struct auth_cache *ac = c->api->auth_cache;
     bool write = c->req->route && (c->req->route->flags & ROUTE_WRITE);
     if ((c->tx || write) && ac && cache_get(ac, id, l.account, l.hash)) {
         if (!secret_hash_equal(given, l.hash)) {
-            rc = unauthorized(c, "unknown or revoked API client");
+            rc = refused(c, id, l.hash, "unknown or revoked API client");
             goto out;
         }
         rc = c->tx ? store_client_check(c->tx, id) : ERR_OK;
         if (rc == ERR_UNAUTHORIZED) {
             cache_drop(ac, id);
-            rc = unauthorized(c, "unknown or revoked API client");
+            rc = refused(c, id, l.hash, "unknown or revoked API client");
         }
         if (rc)
             goto out;
@@ -193,7 +223,7 @@ enum err auth_check(struct call *c)
         rc = c->tx ? lookup_fn(c->tx, &l) : store_read(c->api->store, lookup_fn, &l);
         if (rc == ERR_NOT_FOUND ||
             (rc == ERR_OK && (!secret_hash_equal(given, l.hash) || l.revoked_at))) {
-            rc = unauthorized(c, "unknown or revoked API client");
+            rc = refused(c, id, rc == ERR_OK ? l.hash : NULL, "unknown or revoked API client");
             goto out;
         }
         if (rc)

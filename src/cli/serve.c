@@ -8,6 +8,7 @@
 #include "../api/api.h"
 #include "../api/metrics.h"
 #include "../api/ratelimit.h"
+#include "../api/throttle.h"
 #include "../core/buf.h"
 #include "../core/log.h"
 #include "../core/workq.h"
@@ -98,6 +99,7 @@ int serve_run(const struct cli_command *cmd, struct cli_args *args)
         .page_workers = workq_create((unsigned)(cores > 0 ? cores : 1), 256),
         .metrics = metrics_create(api_routes_count),
         .ratelimit = ratelimit_create(cfg->rate_limit),
+        .throttle = throttle_create(cfg->auth_failures, cfg->auth_window),
         .openapi = (const char *)kinship_openapi,
         .openapi_len = kinship_openapi_len,
     };
@@ -113,6 +115,11 @@ int serve_run(const struct cli_command *cmd, struct cli_args *args)
         .header_limit = (size_t)cfg->header_limit,
         .max_headers = (unsigned)cfg->max_headers,
     };
+    if (!cfg->max_connections_per_ip || cfg->max_connections_per_ip >= cfg->max_connections)
+        log_kv(LOG_WARN,
+               "max_connections_per_ip is not below max_connections: one client address can "
+               "take every connection",
+               (const char *)NULL);
     /* api.server is set before the first request: /metrics reads it. */
     if (http_server_start(&ho, api_handle, api_early_error, api_complete, &api, &api.server)) {
         rc = 1;
@@ -136,6 +143,7 @@ out:
     auth_cache_destroy(api.auth_cache);
     metrics_destroy(api.metrics);
     ratelimit_destroy(api.ratelimit);
+    throttle_destroy(api.throttle);
     store_close(store);
     log_kv(LOG_INFO, "stopped", (const char *)NULL);
     return rc;

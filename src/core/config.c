@@ -26,8 +26,9 @@ const struct cfg_setting cfg_settings[] = {
      "most request headers (more: 431)"},
     {"max_connections", CFG_INT, "1024", 1, 65536, NULL, OFF(max_connections),
      "most open client connections"},
-    {"max_connections_per_ip", CFG_INT, "0", 0, 65536, NULL, OFF(max_connections_per_ip),
-     "most open connections from one client address (0: no limit)"},
+    {"max_connections_per_ip", CFG_INT, "256", 0, 65536, NULL, OFF(max_connections_per_ip),
+     "most open connections from one client address, so that one address cannot take every "
+     "connection (0: no limit; behind a proxy every client has the proxy's address)"},
     {"idle_timeout", CFG_INT, "30", 1, 3600, NULL, OFF(idle_timeout),
      "seconds a connection may stay silent, mid-request included"},
     {"request_timeout", CFG_INT, "30", 1, 3600, NULL, OFF(request_timeout),
@@ -49,6 +50,11 @@ const struct cfg_setting cfg_settings[] = {
      "most members of one organization (R8)"},
     {"rate_limit", CFG_INT, "0", 0, 1000000, NULL, OFF(rate_limit),
      "requests per minute per API client (0: off)"},
+    {"auth_failures", CFG_INT, "20", 0, 1000000, NULL, OFF(auth_failures),
+     "failed authentications from one address, or for one client id, within auth_window after "
+     "which its tries are answered 429 until the window ends (0: off)"},
+    {"auth_window", CFG_INT, "60", 1, 86400, NULL, OFF(auth_window),
+     "seconds, from the first failure, over which auth_failures counts"},
     {"log_format", CFG_ENUM, "logfmt", 0, 0, "logfmt|json", OFF(log_format),
      "access and event log format on stderr"},
     {"log_level", CFG_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),

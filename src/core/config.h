@@ -32,6 +32,8 @@ struct config {
     long members_per_request;
     long members_per_organization;
     long rate_limit;
+    long auth_failures;
+    long auth_window;
     char *log_format;
     char *log_level;
 };
