@@ -87,6 +87,8 @@ struct store_stats {
     uint64_t internal;    /* calls answered ERR_INTERNAL */
     uint64_t retries;     /* waits on a busy database and retried transactions */
     uint64_t checkpoints; /* SQLite: WAL checkpoints run by the checkpoint thread */
+    uint64_t statements;  /* PostgreSQL: statements sent, one round trip each (what rides
+                           * along with one, BEGIN or the API client's check, included) */
     int64_t pool_in_use;  /* connections handed out now (SQLite: readers) */
     int64_t pool_open;    /* connections open now */
     int64_t pool_max;     /* the most the pool opens (pool_size) */
