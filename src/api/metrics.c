@@ -165,6 +165,9 @@ void metrics_render_store(struct buf *out, const struct store_stats *st)
         {"kinship_store_checkpoints_total",
          "WAL checkpoints run beside the writer (SQLite; 0 on PostgreSQL).",
          offsetof(struct store_stats, checkpoints)},
+        {"kinship_store_round_trips_total",
+         "Round trips to PostgreSQL waited for, COMMIT included (0 on SQLite).",
+         offsetof(struct store_stats, round_trips)},
     };
     for (size_t i = 0; i < sizeof(counters) / sizeof(*counters); i++) {
         family(out, counters[i].name, "counter", counters[i].help);

@@ -188,6 +188,7 @@ struct store_backend {
  */
 struct store__counters {
     atomic_ullong writes, batches, commits, rollbacks, unavailable, internal, retries;
+    atomic_ullong round_trips;
 };
 
 static inline void store__count(atomic_ullong *c, unsigned long long n)

@@ -105,6 +105,7 @@ void store__counters_read(struct store__counters *c, struct store_stats *out)
     out->unavailable = load(&c->unavailable);
     out->internal = load(&c->internal);
     out->retries = load(&c->retries);
+    out->round_trips = load(&c->round_trips);
 }
 
 enum err store_backup(struct store *s, const char *path)

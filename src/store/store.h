@@ -87,6 +87,10 @@ struct store_stats {
     uint64_t internal;    /* calls answered ERR_INTERNAL */
     uint64_t retries;     /* waits on a busy database and retried transactions */
     uint64_t checkpoints; /* SQLite: WAL checkpoints run by the checkpoint thread */
+    uint64_t round_trips; /* PostgreSQL: round trips waited for, each a pipeline of what
+                           * rides together (BEGIN, the API client's check, queued
+                           * statements, the statement, or the COMMIT); a ROLLBACK is
+                           * not waited for */
     int64_t pool_in_use;  /* connections handed out now (SQLite: readers) */
     int64_t pool_open;    /* connections open now */
     int64_t pool_max;     /* the most the pool opens (pool_size) */

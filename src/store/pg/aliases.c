@@ -23,6 +23,9 @@ enum err store__pg_alias_get(struct store_tx *tx, struct arena *a, const char *a
 enum err store__pg_alias_get_by_value(struct store_tx *tx, struct arena *a, const char *account,
                                       const char *value, struct alias *out)
 {
+    /* a read: the customer too (the by-alias route reads it next) */
+    if (store__pg_read_first(tx))
+        return store__pg_alias_whole(tx, a, account, value, out);
     struct store__pg_params p = {0};
     store__pg_texts(&p, account, value);
     /* the hashed lookup: account and value checked here */

@@ -299,6 +299,7 @@ static PGresult *plan_run(struct store__pg_tx *t, const struct store__pg_stmt *s
     if (t->check == PG_CHECK_PENDING)
         t->check = PG_CHECK_SENT;
     t->n_later = 0;
+    store__count(&t->s->ctr.round_trips, 1);
     enum store__pg_got g = plan_send(&pl, t, deadline);
     int bad = plan_take(&pl, t);
     PGresult *out = NULL;

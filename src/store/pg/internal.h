@@ -138,6 +138,9 @@ struct store__pg_tx {
      * the next statement or the COMMIT. */
     struct store__pg_later *later;
     int n_later;
+    /* Answers a read's whole statement brought ahead of the statements
+     * that will ask for them (reads.c), in scratch. */
+    struct store__pg_ahead *ahead;
 };
 
 static inline struct store__pg_tx *store__pg_tx_of(struct store_tx *tx)
@@ -271,6 +274,9 @@ enum store__pg_st {
     PG_ST_CLIENT_ACTIVE,
     PG_ST_CLIENT_MUST,
     PG_ST_CUSTOMER_WHOLE,
+    /* whole reads (reads.c), grouped: */
+    PG_ST_ALIAS_WHOLE,
+    PG_ST_CUSTOMER_SCOPE,
     PG_ST_HIERARCHY_LOCK,
     PG_ST_CUSTOMER_LOCK,
     PG_ST_ORG_LOCK,
@@ -286,6 +292,24 @@ enum store__pg_st {
 #define STORE__PG_CONTACT_COLS                                                                     \
     "id, name, email, billing_preference, created_at, updated_at, archived_at"
 #define STORE__PG_ALIAS_COLS "a.id, a.customer_id, a.value, a.label, a.created_at, a.deleted_at"
+
+/*
+ * The organizations customer `cid` (an SQL expression) is a member of, as
+ * rows of a whole read (statements.c, lists.c): three sort keys (oldest
+ * first, then by id, members by position), then the organization's id and
+ * the columns of store__pg_org_rows, then `pad` (more columns, for a
+ * UNION ALL); the account is $1. Follows a "SELECT k,".
+ */
+#define STORE__PG_MEMBER_ORG_ROWS(pad, cid)                                                        \
+    " o.created_at, o.id, m.position, o.id, o.owner_id, o.created_at::text,"                       \
+    " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = o.owner_id),"               \
+    " m.customer_id,"                                                                              \
+    " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = m.customer_id)" pad         \
+    " FROM organization_members x CROSS JOIN LATERAL (SELECT id, owner_id, created_at"             \
+    " FROM organizations WHERE account_id = $1 AND id = x.organization_id OFFSET 0) o"             \
+    " LEFT JOIN LATERAL (SELECT customer_id, position FROM organization_members"                   \
+    " WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m ON true"                        \
+    " WHERE x.account_id = $1 AND x.customer_id = " cid
 
 /* The prepared statement `st`. */
 const struct store__pg_stmt *store__pg_stmt(enum store__pg_st st);
@@ -320,7 +344,8 @@ void store__pg_prop_arrays(struct store_tx *tx, const struct property *ps, size_
 
 /* ---- running statements and reading results (statements.c) ---- */
 
-/* store__pg_run of statement `st` (see there for the errors). */
+/* store__pg_run of statement `st` (see there for the errors), or its
+ * answer brought ahead by a whole read (reads.c). */
 PGresult *store__pg_query(struct store_tx *tx, enum store__pg_st st,
                           const struct store__pg_params *p, enum err *rc);
 /*
@@ -526,6 +551,39 @@ void store__pg_customer_held(struct store_tx *tx, const char *id);
  * members holds it through hierarchy_lock): a delete reads its members in
  * the statement after this one, so none added meanwhile is left behind. */
 enum err store__pg_org_lock(struct store_tx *tx, const char *account, const char *org_id);
+
+/*
+ * Answers ahead (reads.c). A read route's store calls are fixed by
+ * store.c and the API; a whole statement answers all of them at once and
+ * leaves here, keyed by statement and parameters, the answers of the
+ * statements that those later calls would send. store__pg_query then
+ * takes an answer from here instead of a round trip.
+ *
+ * ahead_put copies rows rows[0..n) of `r`, columns cols[0..ncols), as
+ * the answer of `st` with parameters `p` (copied, with the rows, into the
+ * transaction's scratch arena). ahead_take returns that answer as a new
+ * result the caller PQclear()s, or NULL when none is held (always, outside
+ * a read).
+ */
+void store__pg_ahead_put(struct store__pg_tx *t, enum store__pg_st st,
+                         const struct store__pg_params *p, const PGresult *r, const int *rows,
+                         int n, const int *cols, int ncols);
+PGresult *store__pg_ahead_take(struct store__pg_tx *t, enum store__pg_st st,
+                               const struct store__pg_params *p);
+/* True when `tx` is a read that has sent nothing yet: a whole statement
+ * sent now is the read's only one. */
+bool store__pg_read_first(struct store_tx *tx);
+/* The first store call of a read that checks one customer exists
+ * (CUSTOMER_BRIEFS of one id, parameters `p`): one statement reads with it
+ * the customer's contacts and aliases, which such reads list next, and
+ * answers the briefs. NULL when `p` is not one id, or when the statement
+ * failed (*rc set; the transaction then fails every later statement). */
+PGresult *store__pg_customer_scope(struct store_tx *tx, const struct store__pg_params *p,
+                                   enum err *rc);
+/* alias_get_by_value in a read: the alias and its customer whole, in one
+ * statement (customer_whole then finds the customer ahead). */
+enum err store__pg_alias_whole(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *value, struct alias *out);
 
 /* lists.c: keyset pages, one statement each. */
 STORE__PG_PRIMITIVE(customer_list_rows);

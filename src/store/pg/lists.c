@@ -10,6 +10,7 @@
 #include "../../core/buf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -29,7 +30,26 @@ struct page_spec {
     store__pg_reader *read;
     const void *ctx;
     size_t size;
+    /* With `detail`: a LATERAL subquery on the page's row p, columns of its
+     * own, joined to each row and ordered by `detail_order` after the
+     * page's order, so that each item comes as a run of rows; `ahead`
+     * then leaves what the runs answer for the calls that follow
+     * (reads.c). Rows of items at[0..n), item i from row at[i] to at[i + 1],
+     * in the order fetched. The account is $1. */
+    const char *detail, *detail_order;
+    void (*ahead)(struct store_tx *tx, const PGresult *r, const int *at, size_t n, bool reversed,
+                  const char *account);
+    const char *account;
 };
+
+/* The page is all a read sends: its one statement is its snapshot, with
+ * no BEGIN (and no ROLLBACK). */
+static void whole_read(struct store_tx *tx)
+{
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    if (store__pg_read_first(tx))
+        t->begin = NULL;
+}
 
 /* Appends "(key, id) op (cursor key, cursor id)". */
 static void cursor_cmp(struct buf *b, const struct page_spec *sp, enum page_cmp cmp, int k, int i)
@@ -42,12 +62,16 @@ static void cursor_cmp(struct buf *b, const struct page_spec *sp, enum page_cmp 
         buf_printf(b, "%s %s $%d", sp->id, op, i);
 }
 
-/* The page's n rows (the first of `r`) read with `read` from column `col`
- * on, in page order: rows fetched backwards are reversed. */
-static void *page_items(struct arena *a, const PGresult *r, size_t n, bool reversed, int col,
-                        store__pg_reader *read, const void *ctx, size_t size)
+/* The page's n items (rows at[0..n) of `r`) read with `read` from column
+ * `col` on, in page order: rows fetched backwards are reversed. */
+static void *page_items(struct arena *a, const PGresult *r, const int *at, size_t n, bool reversed,
+                        int col, store__pg_reader *read, const void *ctx, size_t size)
 {
-    void *items = store__pg_items(a, r, 0, n, col, read, ctx, size);
+    if (!n)
+        return NULL;
+    unsigned char *items = arena_zalloc(a, n * size);
+    for (size_t i = 0; i < n; i++)
+        read(a, r, at[i], col, ctx, items + i * size);
     if (reversed)
         store__reverse(items, n, size);
     return items;
@@ -61,6 +85,8 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
 {
     struct page_plan plan;
     page_plan_make(pq, &plan);
+    if (sp->detail)
+        whole_read(tx);
     const char *dir = plan.scan_desc ? "DESC" : "ASC";
     int k = 0, i = 0;
 
@@ -79,9 +105,9 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
     struct buf b;
     buf_init(&b, 1 << 20);
     buf_printf(&b,
-               "SELECT t.total, t.probe, p.* FROM (SELECT (SELECT count(*) FROM %s WHERE %s)"
+               "SELECT t.total, t.probe, p.*%s FROM (SELECT (SELECT count(*) FROM %s WHERE %s)"
                " AS total, ",
-               sp->from, sp->where);
+               sp->detail ? ", d.*" : "", sp->from, sp->where);
     if (pq->has_cursor) {
         buf_printf(&b, "EXISTS (SELECT 1 FROM %s WHERE %s AND ", sp->from, sp->where);
         cursor_cmp(&b, sp, plan.probe_cmp, k, i);
@@ -100,10 +126,15 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
     buf_puts(&b, " ORDER BY ");
     if (sp->key)
         buf_printf(&b, "%s %s, ", sp->key, dir);
-    buf_printf(&b, "%s %s LIMIT $%d) p ON true ORDER BY ", sp->id, dir, lim);
+    buf_printf(&b, "%s %s LIMIT $%d) p ON true", sp->id, dir, lim);
+    if (sp->detail)
+        buf_printf(&b, " LEFT JOIN LATERAL (%s) d ON true", sp->detail);
+    buf_puts(&b, " ORDER BY ");
     if (sp->key)
         buf_printf(&b, "p.sort_key%s %s, ", sp->key_int ? "" : " COLLATE \"C\"", dir);
     buf_printf(&b, "p.id %s", dir);
+    if (sp->detail)
+        buf_printf(&b, ", %s", sp->detail_order);
 
     enum err rc;
     PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL, b.data, p, &rc);
@@ -116,15 +147,124 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
         rows = 0; /* an empty page: only the totals */
     bool probe = PQntuples(r) > 0 && store__pg_flag(r, 0, 1);
     pr->total = PQntuples(r) > 0 ? store__pg_num(r, 0, 0) : 0;
-    *n = page_plan_finish(&plan, (size_t)rows, probe, pr);
+    /* each item's first row (its run's, with a detail) */
+    int *at = arena_alloc(store__pg_scratch(store__pg_tx_of(tx)), (size_t)(rows + 1) * sizeof(int));
+    size_t items_n = 0;
+    for (int row = 0; row < rows; row++)
+        if (!sp->detail || row == 0 || strcmp(PQgetvalue(r, row, 2), PQgetvalue(r, row - 1, 2)))
+            at[items_n++] = row;
+    at[items_n] = rows;
+    *n = page_plan_finish(&plan, items_n, probe, pr);
     /* the rows start with total and probe; the sort key follows `cols` */
-    void *items = page_items(a, r, *n, plan.reversed, 2, sp->read, sp->ctx, sp->size);
+    void *items = page_items(a, r, at, *n, plan.reversed, 2, sp->read, sp->ctx, sp->size);
     memcpy(out, &items, sizeof(items));
     if (keys)
-        *keys = page_items(a, r, *n, plan.reversed, PQfnumber(r, "sort_key"), store__pg_string_row,
-                           NULL, sizeof(**keys));
+        *keys = page_items(a, r, at, *n, plan.reversed, PQfnumber(r, "sort_key"),
+                           store__pg_string_row, NULL, sizeof(**keys));
+    if (sp->ahead)
+        sp->ahead(tx, r, at, *n, plan.reversed, sp->account);
     PQclear(r);
     return ERR_OK;
+}
+
+/* ---- whole pages: what store.c reads after the rows ---- */
+
+/*
+ * An organization's rows as PG_ST_ORG_GET answers them (the owner, its
+ * created_at and name, then each member and name, by position), for the
+ * organization p.id.
+ */
+#define ORG_DETAIL                                                                                 \
+    "SELECT o.owner_id AS d1, o.created_at::text AS d2, (SELECT legal_name FROM customers"         \
+    " WHERE account_id = $1 AND id = o.owner_id) AS d3, m.customer_id AS d4,"                      \
+    " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = m.customer_id) AS d5,"      \
+    " m.position AS dpos FROM organizations o LEFT JOIN LATERAL (SELECT customer_id, position"     \
+    " FROM organization_members WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m"      \
+    " ON true WHERE o.account_id = $1 AND o.id = p.id OFFSET 0"
+
+/* ORG_GET's answer for each organization of the page. */
+static void orgs_ahead(struct store_tx *tx, const PGresult *r, const int *at, size_t n,
+                       bool reversed, const char *account)
+{
+    (void)reversed;
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    int d1 = PQfnumber(r, "d1");
+    const int cols[] = {d1, d1 + 1, d1 + 2, d1 + 3, d1 + 4};
+    int *rows = arena_alloc(store__pg_scratch(t), ((size_t)at[n] + 1) * sizeof(int));
+    for (int row = 0; row < at[n]; row++)
+        rows[row] = row;
+    for (size_t i = 0; i < n; i++) {
+        struct store__pg_params p = {0};
+        store__pg_texts(&p, account, PQgetvalue(r, at[i], 2));
+        store__pg_ahead_put(t, PG_ST_ORG_GET, &p, r, rows + at[i], at[i + 1] - at[i], cols, 5);
+    }
+}
+
+/*
+ * A customer's properties (kind 1, by key: key, value) and the
+ * organizations it is a member of (kind 2, as ORGS_GET's rows: the id,
+ * owner, created_at, owner's name, member, member's name; oldest first,
+ * then by id, members by position), for the customer p.id.
+ */
+#define CUSTOMER_DETAIL                                                                            \
+    "SELECT 1 AS dk, NULL::bigint AS ds1, key COLLATE \"C\" AS ds2, NULL::bigint AS ds3,"          \
+    " key AS d1, value AS d2, NULL AS d3, NULL AS d4, NULL AS d5, NULL AS d6"                      \
+    " FROM customer_properties WHERE account_id = $1 AND customer_id = p.id"                       \
+    " UNION ALL SELECT 2," STORE__PG_MEMBER_ORG_ROWS("", "p.id")
+
+/*
+ * The answers of store_customer_list's calls after the rows: CUSTOMERS_PROPS
+ * and CUSTOMERS_ORG_IDS of the page's ids in page order, and ORGS_GET of
+ * the organizations they name, each once, in the order store.c asks
+ * (customers in page order, each one's as CUSTOMERS_ORG_IDS gave them).
+ */
+static void customers_ahead(struct store_tx *tx, const PGresult *r, const int *at, size_t n,
+                            bool reversed, const char *account)
+{
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    struct arena *a = store__pg_scratch(t);
+    int dk = PQfnumber(r, "dk"), d1 = PQfnumber(r, "d1");
+    size_t rows = (size_t)at[n] + 1;
+    const char **ids = arena_alloc(a, (n + 1) * sizeof(*ids));
+    const char **want = arena_alloc(a, rows * sizeof(*want));
+    int *props = arena_alloc(a, rows * sizeof(int)), *org_ids = arena_alloc(a, rows * sizeof(int));
+    int *org_rows = arena_alloc(a, rows * sizeof(int));
+    int n_props = 0, n_org_ids = 0, n_org_rows = 0;
+    size_t n_want = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = reversed ? n - 1 - k : k;
+        ids[k] = PQgetvalue(r, at[i], 2);
+        for (int row = at[i]; row < at[i + 1]; row++) {
+            if (PQgetisnull(r, row, dk))
+                continue;
+            if (atoi(PQgetvalue(r, row, dk)) == 1) {
+                props[n_props++] = row;
+                continue;
+            }
+            const char *org = PQgetvalue(r, row, d1);
+            if (row > at[i] && !PQgetisnull(r, row - 1, d1) &&
+                strcmp(PQgetvalue(r, row - 1, d1), org) == 0)
+                continue; /* the run of an organization already counted */
+            org_ids[n_org_ids++] = row;
+            size_t j = 0;
+            while (j < n_want && strcmp(want[j], org) != 0)
+                j++;
+            if (j < n_want)
+                continue;
+            want[n_want++] = org;
+            for (int m = row; m < at[i + 1] && strcmp(PQgetvalue(r, m, d1), org) == 0; m++)
+                org_rows[n_org_rows++] = m;
+        }
+    }
+    struct store__pg_params p = {0};
+    store__pg_texts(&p, account, store__pg_ids_array(tx, ids, n));
+    const int prop_cols[] = {2, d1, d1 + 1},
+              org_cols[] = {d1, d1 + 1, d1 + 2, d1 + 3, d1 + 4, d1 + 5};
+    store__pg_ahead_put(t, PG_ST_CUSTOMERS_PROPS, &p, r, props, n_props, prop_cols, 3);
+    store__pg_ahead_put(t, PG_ST_CUSTOMERS_ORG_IDS, &p, r, org_ids, n_org_ids, prop_cols, 2);
+    struct store__pg_params op = {0};
+    store__pg_texts(&op, account, store__pg_ids_array(tx, want, n_want));
+    store__pg_ahead_put(t, PG_ST_ORGS_GET, &op, r, org_rows, n_org_rows, org_cols, 6);
 }
 
 /* A substring pattern for ILIKE, in the transaction's scratch arena. */
@@ -165,7 +305,11 @@ enum err store__pg_customer_list_rows(struct store_tx *tx, struct arena *a, cons
                            .cols = STORE__PG_CUSTOMER_COLS,
                            .id = "c.id",
                            .read = store__pg_customer_row,
-                           .size = sizeof(**items)};
+                           .size = sizeof(**items),
+                           .detail = CUSTOMER_DETAIL,
+                           .detail_order = "d.dk, d.ds1, d.ds2, d.ds3",
+                           .ahead = customers_ahead,
+                           .account = account};
     enum customer_sort sort = q->sort;
     if (sort == SORT_PROPERTY && !q->sort_property)
         sort = SORT_CREATED_AT;
@@ -200,6 +344,7 @@ enum err store__pg_alias_list(struct store_tx *tx, struct arena *a, const char *
                               const char *value, const struct page_query *pq, struct alias **out,
                               size_t *n, struct page_result *pr)
 {
+    whole_read(tx);
     struct store__pg_params p = {0};
     char where[128];
     int acc = store__pg_text(&p, account);
@@ -241,6 +386,10 @@ enum err store__pg_org_list_ids(struct store_tx *tx, struct arena *a, const char
                            .cols = "o.id",
                            .id = "o.id",
                            .read = store__pg_string_row,
-                           .size = sizeof(**ids)};
+                           .size = sizeof(**ids),
+                           .detail = ORG_DETAIL,
+                           .detail_order = "d.dpos",
+                           .ahead = orgs_ahead,
+                           .account = account};
     return page_run(tx, a, &p, &sp, pq, pr, ids, n, NULL);
 }

@@ -172,6 +172,9 @@
     /* The same check in a write: fails the transaction when not active. */                        \
     X(CLIENT_MUST, "SELECT kinship_client_must_be_active($1)")                                     \
     X(CUSTOMER_WHOLE, CUSTOMER_WHOLE_SQL)                                                          \
+    /* whole reads (reads.c), grouped: */                                                          \
+    X(ALIAS_WHOLE, ALIAS_WHOLE_SQL)                                                                \
+    X(CUSTOMER_SCOPE, CUSTOMER_SCOPE_SQL)                                                          \
     /* The write path's locks (locks.c). */                                                        \
     X(HIERARCHY_LOCK, "SELECT * FROM kinship_hierarchy_lock($1, $2, $3::text[])")                  \
     X(CUSTOMER_LOCK, "SELECT 1 FROM customers WHERE account_id = $1 AND id = $2 FOR UPDATE")       \
@@ -193,33 +196,57 @@
 #define WHOLE_NULLS_9 ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 #define WHOLE_NULLS_10 WHOLE_NULLS_9 ", NULL"
 #define WHOLE_NULLS_14 WHOLE_NULLS_10 ", NULL, NULL, NULL, NULL"
-#define CUSTOMER_WHOLE_SQL                                                                         \
+/* clang-format off */
+#define CUSTOMER_WHOLE_ROWS(cid)                                                                   \
     "SELECT 0 AS k, NULL::bigint AS s1, NULL::text COLLATE \"C\" AS s2, NULL::bigint AS s3,"       \
     " c.id, c.legal_name, c.url, c.label, c.tax_status, c.status, c.line1, c.line2, c.town,"       \
     " c.state, c.postcode, c.country, c.integrations, c.created_at::text, c.updated_at::text,"     \
-    " c.archived_at::text FROM customers c WHERE c.account_id = $1 AND c.id = $2"                  \
+    " c.archived_at::text FROM customers c WHERE c.account_id = $1 AND c.id = " cid                \
     " UNION ALL SELECT 1, created_at, id, NULL, id, name, email, billing_preference,"              \
-    " created_at::text, updated_at::text, archived_at::text" WHOLE_NULLS(                          \
-        9) " FROM contacts"                                                                        \
-           " WHERE account_id = $1 AND customer_id = $2 AND archived_at IS NULL"                   \
-           " UNION ALL SELECT 2, NULL, key, NULL, key, value" WHOLE_NULLS(                         \
-               14) " FROM customer_properties WHERE account_id = $1 AND customer_id = $2"          \
-                   " UNION ALL SELECT 3, o.created_at, o.id, m.position, o.id, o.owner_id, "       \
-                   "o.created_at::text,"                                                           \
-                   " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = "            \
-                   "o.owner_id),"                                                                  \
-                   " m.customer_id,"                                                               \
-                   " (SELECT legal_name FROM customers WHERE account_id = $1 AND id = "            \
-                   "m.customer_id)" WHOLE_NULLS(                                                   \
-                       10) " FROM organization_members x"                                          \
-                           " CROSS JOIN LATERAL (SELECT id, owner_id, created_at FROM "            \
-                           "organizations"                                                         \
-                           " WHERE account_id = $1 AND id = x.organization_id OFFSET 0) o"         \
-                           " LEFT JOIN LATERAL (SELECT customer_id, position FROM "                \
-                           "organization_members"                                                  \
-                           " WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m ON true" \
-                           " WHERE x.account_id = $1 AND x.customer_id = $2"                       \
-                           " ORDER BY k, s1, s2, s3"
+    " created_at::text, updated_at::text, archived_at::text" WHOLE_NULLS(9) " FROM contacts"       \
+    " WHERE account_id = $1 AND customer_id = " cid " AND archived_at IS NULL"                     \
+    " UNION ALL SELECT 2, NULL, key, NULL, key, value" WHOLE_NULLS(14)                             \
+    " FROM customer_properties WHERE account_id = $1 AND customer_id = " cid                       \
+    " UNION ALL SELECT 3," STORE__PG_MEMBER_ORG_ROWS(WHOLE_NULLS(10), cid)
+#define CUSTOMER_WHOLE_SQL CUSTOMER_WHOLE_ROWS("$2") " ORDER BY k, s1, s2, s3"
+
+/*
+ * The customer that has an alias, whole, in one statement (reads.c): the
+ * rows of CUSTOMER_WHOLE_SQL for the alias's customer, then one of kind
+ * k = 4, the alias (STORE__PG_ALIAS_COLS). The alias is looked up through
+ * the hashed index (the CTE is a fence), its account and value checked on
+ * the row found.
+ */
+#define ALIAS_WHOLE_SQL                                                                            \
+    "WITH h AS MATERIALIZED (SELECT a.id, a.customer_id, a.value, a.label, a.created_at,"          \
+    " a.deleted_at, a.account_id FROM aliases a"                                                   \
+    " WHERE md5(a.account_id || ':' || a.value) = md5($1 || ':' || $2)"                            \
+    " AND a.deleted_at IS NULL),"                                                                  \
+    " al AS (SELECT * FROM h WHERE h.account_id = $1 AND h.value = $2 LIMIT 1) "                   \
+    CUSTOMER_WHOLE_ROWS("(SELECT customer_id FROM al)")                                            \
+    " UNION ALL SELECT 4, NULL, NULL, NULL, al.id, al.customer_id, al.value, al.label,"            \
+    " al.created_at::text, al.deleted_at::text" WHOLE_NULLS(10) " FROM al"                         \
+    " ORDER BY k, s1, s2, s3"
+/* clang-format on */
+
+/*
+ * One customer's scope (reads.c): k = 0 its brief as CUSTOMER_BRIEFS
+ * answers it for one id (ord, legal_name, archived); k = 1 all its
+ * contacts by (created_at, id) (STORE__PG_CONTACT_COLS); k = 2 its live
+ * aliases by (created_at, id) (STORE__PG_ALIAS_COLS). Two sort keys,
+ * then the readers' columns, as text.
+ */
+#define CUSTOMER_SCOPE_SQL                                                                         \
+    "SELECT 0 AS k, NULL::bigint AS s1, NULL::text COLLATE \"C\" AS s2, '1', c.legal_name,"        \
+    " CASE WHEN c.archived_at IS NULL THEN 'f' ELSE 't' END, NULL, NULL, NULL, NULL"               \
+    " FROM customers c WHERE c.account_id = $1 AND c.id = $2"                                      \
+    " UNION ALL SELECT 1, created_at, id, id, name, email, billing_preference,"                    \
+    " created_at::text, updated_at::text, archived_at::text FROM contacts"                         \
+    " WHERE account_id = $1 AND customer_id = $2"                                                  \
+    " UNION ALL SELECT 2, a.created_at, a.id, a.id, a.customer_id, a.value, a.label,"              \
+    " a.created_at::text, a.deleted_at::text, NULL FROM aliases a"                                 \
+    " WHERE a.account_id = $1 AND a.customer_id = $2 AND a.deleted_at IS NULL"                     \
+    " ORDER BY k, s1, s2"
 
 /*
  * customer_update: the row, then (only when it exists) its active contacts
@@ -284,6 +311,8 @@ bool store__pg_whole(int idx)
     case PG_ST_CLIENT_GET:
     case PG_ST_CLIENT_ACTIVE:
     case PG_ST_CUSTOMER_WHOLE:
+    case PG_ST_ALIAS_WHOLE:
+    case PG_ST_CUSTOMER_SCOPE:
     case PG_ST_ORG_GET:
     case PG_ST_PROPERTY_KEYS:
         return true;
@@ -603,7 +632,17 @@ void *store__pg_items(struct arena *a, const PGresult *r, int first, size_t n, i
 PGresult *store__pg_query(struct store_tx *tx, enum store__pg_st st,
                           const struct store__pg_params *p, enum err *rc)
 {
-    return store__pg_run(store__pg_tx_of(tx), &stmts[st], NULL, p, rc);
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    PGresult *r = t->ahead ? store__pg_ahead_take(t, st, p) : NULL;
+    if (r) {
+        *rc = ERR_OK;
+        return r;
+    }
+    /* a read that starts by checking one customer (reads.c) */
+    if (st == PG_ST_CUSTOMER_BRIEFS && store__pg_read_first(tx) &&
+        (r = store__pg_customer_scope(tx, p, rc)))
+        return r;
+    return store__pg_run(t, &stmts[st], NULL, p, rc);
 }
 
 /* Runs `st` and reads its number into *n (when not NULL): the rows it
