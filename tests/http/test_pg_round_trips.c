@@ -161,8 +161,18 @@ Test(round_trips, writes_take_the_round_trips_their_answers_need)
     write_costs("POST", "/customer-organizations", body, 201, 2);
     /* the same owner again: the lock's answer names its organization; no COMMIT */
     write_costs("POST", "/customer-organizations", body, 409, 1);
+    /* members add: BEGIN + check + the organization; the lock + the
+     * organization again; the insert + COMMIT */
+    struct resp *r = req(&srv, "GET", "/customer-organizations?limit=1", NULL, NULL);
+    const char *org = jstr(json_array_get(json_object_get(r->json, "items"), 0), "id");
+    cr_assert(org, "%s", r->body);
+    snprintf(path, sizeof(path), "/customer-organizations/%s/members", org);
+    resp_free(r);
+    snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", c);
+    write_costs("POST", path, body, 200, 3);
+    /* replace: the same, then the organization read back */
+    write_costs("PUT", path, body, 200, 4);
     free(a);
     free(b);
     free(c);
-    (void)path;
 }

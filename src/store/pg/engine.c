@@ -162,7 +162,7 @@ static int send_query(PGconn *pg, const struct store__pg_stmt *stmt, const char 
  * client's check, the queued statements, the statement that needs an
  * answer; each prepared statement preceded by its PREPARE when the
  * connection has not prepared it yet. */
-enum role { ROLE_BEGIN, ROLE_PREPARE, ROLE_CHECK, ROLE_LATER, ROLE_MAIN };
+enum role { ROLE_BEGIN, ROLE_PREPARE, ROLE_CHECK, ROLE_LATER, ROLE_MAIN, ROLE_NEXT };
 
 struct part {
     enum role role;
@@ -172,7 +172,7 @@ struct part {
     PGresult *res;
 };
 
-#define PARTS_MAX (3 + 2 * STORE__PG_LATER_MAX + 2)
+#define PARTS_MAX (3 + 2 * STORE__PG_LATER_MAX + 4)
 
 struct plan {
     struct part part[PARTS_MAX];
@@ -193,9 +193,10 @@ static void plan_add(struct plan *pl, struct store__pg_tx *t, enum role role,
 }
 
 /* Which parts go with the statement `stmt` (or `sql`; neither: only what
- * is queued). */
+ * is queued), and `next` after it when not NULL. */
 static void plan_make(struct plan *pl, struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                      const char *sql, const struct store__pg_params *p)
+                      const char *sql, const struct store__pg_params *p,
+                      const struct store__pg_stmt *next, const struct store__pg_params *next_p)
 {
     pl->n = 0;
     pl->preparing = 0;
@@ -214,6 +215,8 @@ static void plan_make(struct plan *pl, struct store__pg_tx *t, const struct stor
         plan_add(pl, t, ROLE_LATER, t->later[i].stmt, NULL, &t->later[i].p);
     if (stmt || sql)
         plan_add(pl, t, ROLE_MAIN, stmt, sql, p);
+    if (next)
+        plan_add(pl, t, ROLE_NEXT, next, NULL, next_p);
 }
 
 /* Sends the plan's parts as one pipeline (one alone as it is), then reads
@@ -285,8 +288,13 @@ static int plan_take(struct plan *pl, struct store__pg_tx *t)
     return bad;
 }
 
+/* Runs a plan of `stmt` (or `sql`, or only what is queued) and, when
+ * `next` is not NULL, `next` after it in the same round trip, whose result
+ * goes to *next_out. */
 static PGresult *plan_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt,
-                          const char *sql, const struct store__pg_params *p, enum err *rc)
+                          const char *sql, const struct store__pg_params *p,
+                          const struct store__pg_stmt *next, const struct store__pg_params *next_p,
+                          PGresult **next_out, enum err *rc)
 {
     const char *what = stmt ? stmt->name : sql ? "query" : "queued statements";
     if (t->failed) {
@@ -295,7 +303,7 @@ static PGresult *plan_run(struct store__pg_tx *t, const struct store__pg_stmt *s
     }
     int64_t deadline = store__pg_deadline_after(t->timeout_ms + STORE__PG_GRACE_MS);
     struct plan pl;
-    plan_make(&pl, t, stmt, sql, p);
+    plan_make(&pl, t, stmt, sql, p, next, next_p);
     if (t->check == PG_CHECK_PENDING)
         t->check = PG_CHECK_SENT;
     t->n_later = 0;
@@ -313,10 +321,13 @@ static PGresult *plan_run(struct store__pg_tx *t, const struct store__pg_stmt *s
         const struct part *x = &pl.part[bad];
         *rc = tx_fail(t, x->res, x->stmt ? x->stmt->name : x->role == ROLE_BEGIN ? "begin" : what);
     } else {
-        struct part *last = &pl.part[pl.n - 1];
-        if (last->role == ROLE_MAIN) {
-            out = last->res;
-            last->res = NULL;
+        for (int i = 0; i < pl.n; i++) {
+            struct part *x = &pl.part[i];
+            PGresult **to = x->role == ROLE_MAIN ? &out : x->role == ROLE_NEXT ? next_out : NULL;
+            if (to) {
+                *to = x->res;
+                x->res = NULL;
+            }
         }
         t->ok++;
         *rc = ERR_OK;
@@ -329,7 +340,16 @@ static PGresult *plan_run(struct store__pg_tx *t, const struct store__pg_stmt *s
 PGresult *store__pg_run(struct store__pg_tx *t, const struct store__pg_stmt *stmt, const char *sql,
                         const struct store__pg_params *p, enum err *rc)
 {
-    return plan_run(t, stmt, sql, p, rc);
+    return plan_run(t, stmt, sql, p, NULL, NULL, NULL, rc);
+}
+
+PGresult *store__pg_run_pair(struct store__pg_tx *t, enum store__pg_st st,
+                             const struct store__pg_params *p, enum store__pg_st next,
+                             const struct store__pg_params *next_p, PGresult **next_out,
+                             enum err *rc)
+{
+    *next_out = NULL;
+    return plan_run(t, store__pg_stmt(st), NULL, p, store__pg_stmt(next), next_p, next_out, rc);
 }
 
 enum err store__pg_flush(struct store_tx *tx)
@@ -337,7 +357,7 @@ enum err store__pg_flush(struct store_tx *tx)
     struct store__pg_tx *t = store__pg_tx_of(tx);
     enum err rc = t->failed ? t->fail_err : ERR_OK;
     if (rc == ERR_OK && t->n_later > 0)
-        plan_run(t, NULL, NULL, NULL, &rc);
+        plan_run(t, NULL, NULL, NULL, NULL, NULL, NULL, &rc);
     return rc;
 }
 
@@ -368,6 +388,7 @@ enum err store__pg_exec_later(struct store_tx *tx, enum store__pg_st st,
     struct store__pg_tx *t = store__pg_tx_of(tx);
     if (t->failed)
         return t->fail_err;
+    store__pg_ahead_forget(t); /* a write: what was read ahead may change */
     enum err rc = ERR_OK;
     /* the queue is full: send it now */
     if (t->n_later == STORE__PG_LATER_MAX && (rc = store__pg_flush(tx)))

@@ -141,6 +141,10 @@ struct store__pg_tx {
     /* Answers a read's whole statement brought ahead of the statements
      * that will ask for them (reads.c), in scratch. */
     struct store__pg_ahead *ahead;
+    /* The organization a write read before its hierarchy lock: the lock's
+     * round trip reads it again (locks.c), for the rules' read after the
+     * lock. "" when none. */
+    char reread_org[ID_LEN + 1];
 };
 
 static inline struct store__pg_tx *store__pg_tx_of(struct store_tx *tx)
@@ -348,6 +352,13 @@ void store__pg_prop_arrays(struct store_tx *tx, const struct property *ps, size_
  * answer brought ahead by a whole read (reads.c). */
 PGresult *store__pg_query(struct store_tx *tx, enum store__pg_st st,
                           const struct store__pg_params *p, enum err *rc);
+/* store__pg_run of statement `st`, then statement `next` in the same round
+ * trip: the first's result is returned, the second's put in *next_out
+ * (both to PQclear; NULL and *rc set when either failed). */
+PGresult *store__pg_run_pair(struct store__pg_tx *t, enum store__pg_st st,
+                             const struct store__pg_params *p, enum store__pg_st next,
+                             const struct store__pg_params *next_p, PGresult **next_out,
+                             enum err *rc);
 /*
  * Queues statement `st` with a copy of `p` instead of running it now: it
  * goes in the same pipeline as the transaction's next statement or its
@@ -563,11 +574,19 @@ enum err store__pg_org_lock(struct store_tx *tx, const char *account, const char
  * the answer of `st` with parameters `p` (copied, with the rows, into the
  * transaction's scratch arena). ahead_take returns that answer as a new
  * result the caller PQclear()s, or NULL when none is held (always, outside
- * a read).
+ * a read, but for ahead_once's).
+ *
+ * ahead_once keeps the whole of `r` for one take, in a write too: a
+ * statement sent ahead in the same round trip as another (locks.c) whose
+ * answer the very next call will ask for.
  */
 void store__pg_ahead_put(struct store__pg_tx *t, enum store__pg_st st,
                          const struct store__pg_params *p, const PGresult *r, const int *rows,
                          int n, const int *cols, int ncols);
+void store__pg_ahead_once(struct store__pg_tx *t, enum store__pg_st st,
+                          const struct store__pg_params *p, const PGresult *r);
+/* Drops a write's answers ahead (it is about to change something). */
+void store__pg_ahead_forget(struct store__pg_tx *t);
 PGresult *store__pg_ahead_take(struct store__pg_tx *t, enum store__pg_st st,
                                const struct store__pg_params *p);
 /* True when `tx` is a read that has sent nothing yet: a whole statement

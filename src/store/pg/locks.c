@@ -35,10 +35,26 @@ enum err store__pg_hierarchy_lock(struct store_tx *tx, const char *account, cons
 {
     struct store__pg_tx *t = store__pg_tx_of(tx);
     t->locked = NULL;
-    struct store__pg_params p = {0};
+    struct store__pg_params p = {0}, o = {0};
     store__pg_texts(&p, account, owner, store__pg_ids_array(tx, ids, n));
     enum err rc;
-    PGresult *r = store__pg_query(tx, PG_ST_HIERARCHY_LOCK, &p, &rc);
+    PGresult *r, *org = NULL;
+    if (*t->reread_org) {
+        /* An organization this write read before the lock is read again
+         * after it, in the lock's round trip (a statement in the same
+         * pipeline runs after the lock is taken): the rules ask for it
+         * next (rules_org_members_change), and find it ahead. */
+        char org_id[ID_LEN + 1];
+        memcpy(org_id, t->reread_org, sizeof(org_id));
+        *t->reread_org = '\0';
+        store__pg_texts(&o, account, org_id);
+        r = store__pg_run_pair(t, PG_ST_HIERARCHY_LOCK, &p, PG_ST_ORG_GET, &o, &org, &rc);
+        if (org)
+            store__pg_ahead_once(t, PG_ST_ORG_GET, &o, org);
+        PQclear(org);
+    } else {
+        r = store__pg_query(tx, PG_ST_HIERARCHY_LOCK, &p, &rc);
+    }
     if (!r)
         return rc;
     struct arena *a = store__pg_scratch(t);

@@ -148,6 +148,10 @@ enum err store__pg_org_get(struct store_tx *tx, struct arena *a, const char *acc
     PGresult *r = store__pg_query(tx, PG_ST_ORG_GET, &p, &rc);
     if (!r)
         return rc;
+    /* read by a write before its locks: the lock reads it again (locks.c) */
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    if (t->writing && !t->locked)
+        snprintf(t->reread_org, sizeof(t->reread_org), "%s", id);
     int rows = PQntuples(r);
     if (rows == 0) {
         rc = ERR_NOT_FOUND;

@@ -122,6 +122,7 @@ struct store__pg_ahead {
     int n_params, rows, cols;
     const char **params; /* NULL entries: SQL NULL */
     const char **cells;  /* rows * cols, NULL entries: SQL NULL */
+    bool once;           /* a write's: taken once, then gone */
 };
 
 void store__pg_ahead_put(struct store__pg_tx *t, enum store__pg_st st,
@@ -162,13 +163,13 @@ PGresult *store__pg_ahead_take(struct store__pg_tx *t, enum store__pg_st st,
                                const struct store__pg_params *p)
 {
     static const struct store__pg_params none = {0};
-    if (!t->read)
+    struct store__pg_ahead **at = &t->ahead, *e;
+    while ((e = *at) && (e->st != st || !same_params(e, p ? p : &none)))
+        at = &e->next;
+    if (!e || (!t->read && !e->once))
         return NULL;
-    const struct store__pg_ahead *e = t->ahead;
-    while (e && (e->st != st || !same_params(e, p ? p : &none)))
-        e = e->next;
-    if (!e)
-        return NULL;
+    if (e->once)
+        *at = e->next;
     /* a result as the server would send it: text columns, the same rows */
     PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
     PGresAttDesc *att = arena_zalloc(store__pg_scratch(t), (size_t)e->cols * sizeof(*att) + 1);
@@ -195,6 +196,25 @@ bool store__pg_read_first(struct store_tx *tx)
 
 /* Numbers 0 .. n - 1, for ahead_put's columns. */
 static const int seq[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
+
+void store__pg_ahead_forget(struct store__pg_tx *t)
+{
+    if (!t->read)
+        t->ahead = NULL;
+}
+
+void store__pg_ahead_once(struct store__pg_tx *t, enum store__pg_st st,
+                          const struct store__pg_params *p, const PGresult *r)
+{
+    int rows = PQntuples(r), cols = PQnfields(r);
+    if (cols > (int)(sizeof(seq) / sizeof(*seq)))
+        return;
+    int *all = arena_alloc(store__pg_scratch(t), (size_t)(rows ? rows : 1) * sizeof(int));
+    for (int i = 0; i < rows; i++)
+        all[i] = i;
+    store__pg_ahead_put(t, st, p, r, all, rows, seq, cols);
+    t->ahead->once = true;
+}
 
 /* The rows [row, end) of `r` as an array of row numbers in scratch. */
 static int *row_range(struct store__pg_tx *t, int row, int end)

@@ -651,6 +651,8 @@ static enum err number(struct store_tx *tx, enum store__pg_st st, const struct s
                        bool affected, int64_t *n)
 {
     enum err rc;
+    if (affected)
+        store__pg_ahead_forget(store__pg_tx_of(tx)); /* a write: what was read ahead may change */
     PGresult *r = store__pg_query(tx, st, p, &rc);
     if (!r)
         return rc;
