@@ -292,3 +292,42 @@ enum err store__pg_org_reaches(struct store_tx *tx, const char *account, const c
     PQclear(r);
     return ERR_OK;
 }
+
+/* store_customers_extent and store_orgs_extent, run as text (not a
+ * prepared statement of statements.c's table): mine(org) holds an
+ * organization once per customer of $2 that embeds it, or once per
+ * organization of $2; ext counts each one's members and their names' bytes
+ * once. */
+#define EXTENT_SQL(mine)                                                                           \
+    "WITH mine AS (" mine "),"                                                                     \
+    " ext AS (SELECT m.organization_id AS org, count(*) AS n,"                                     \
+    " sum(octet_length(c.legal_name)) AS b FROM organization_members m"                            \
+    " JOIN customers c ON c.account_id = $1 AND c.id = m.customer_id"                              \
+    " WHERE m.account_id = $1 AND m.organization_id IN (SELECT org FROM mine)"                     \
+    " GROUP BY m.organization_id)"                                                                 \
+    " SELECT count(*), count(*) + coalesce(sum(ext.n), 0), coalesce(sum(ext.b), 0)"                \
+    " FROM mine LEFT JOIN ext ON ext.org = mine.org"
+
+static const char customers_extent_sql[] =
+    EXTENT_SQL("SELECT organization_id AS org FROM organization_members"
+               " WHERE account_id = $1 AND customer_id = ANY ($2::text[])");
+static const char orgs_extent_sql[] = EXTENT_SQL(
+    "SELECT id AS org FROM organizations WHERE account_id = $1 AND id = ANY ($2::text[])");
+
+enum err store__pg_org_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                              size_t n, bool of_customers, struct org_extent *out)
+{
+    struct store__pg_params p = {0};
+    store__pg_texts(&p, account);
+    store__pg_text(&p, store__pg_ids_array(tx, ids, n));
+    enum err rc;
+    PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL,
+                                of_customers ? customers_extent_sql : orgs_extent_sql, &p, &rc);
+    if (!r)
+        return rc;
+    out->orgs = store__pg_num(r, 0, 0);
+    out->entries = store__pg_num(r, 0, 1);
+    out->name_bytes = store__pg_num(r, 0, 2);
+    PQclear(r);
+    return ERR_OK;
+}
