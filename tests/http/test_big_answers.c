@@ -166,6 +166,17 @@ static size_t members_of(const json_t *org)
 enum { SERIES_C = 1, SERIES_Q = 2, SERIES_OWNER = 3, SERIES_ORG = 4 };
 enum { N_C = 400, N_Q = 300 };
 
+/* GET /customer-organizations/{organization k}: whole, with `members`. */
+static void assert_org_whole(const char *key, int k, size_t members)
+{
+    char id[40];
+    id_of(id, SERIES_ORG, k);
+    struct resp *r = get(key, "/customer-organizations/%s", id);
+    assert_whole(r);
+    cr_assert_eq(members_of(r->json), members);
+    resp_free(r);
+}
+
 /*
  * c0..c399 (200-byte names); q0..q299, each named 200 double quotes (400
  * bytes once escaped); owners o0..o3; organizations A (o0: c0..c399,
@@ -223,51 +234,40 @@ Test(big_answers, over_the_limit_is_refused_whole_under_it_is_whole_json)
     cr_assert_eq(members_of(json_array_get(json_object_get(r->json, "organizations"), 0)), N_C);
     resp_free(r);
 
-    /* c150 is in A and B, c50 in all three: counted over the limit, refused
-     * before anything is read; a single customer cannot be asked for in
-     * parts (no field). */
-    id_of(id, SERIES_C, 150);
-    r = get(key, "/customers/%s", id);
-    assert_refused(r, "", limit, true);
-    resp_free(r);
-    id_of(id, SERIES_C, 50);
-    r = get(key, "/customers/%s", id);
-    assert_refused(r, "", limit, true);
-    resp_free(r);
-
-    /* A page of 100: refused, asking for a smaller limit. */
-    r = get(key, "/customers?limit=100", NULL);
-    assert_refused(r, "limit", limit, true);
-    resp_free(r);
-    r = get(key, "/customers?limit=100&sortBy=legalName&sortOrder=ASC", NULL);
-    assert_refused(r, "limit", limit, true);
-    resp_free(r);
     /* The newest customers (owners, in no organization) fit. */
     r = get(key, "/customers?limit=4", NULL);
     assert_whole(r);
     cr_assert_eq(json_array_size(json_object_get(r->json, "items")), 4);
     resp_free(r);
+    assert_org_whole(key, 0, N_C); /* A */
 
-    /* Organizations: A whole; E counted under the limit but written over
-     * it (every name escapes to twice its bytes): refused by the bounded
-     * buffer, never cut short. */
-    id_of(id, SERIES_ORG, 0);
-    r = get(key, "/customer-organizations/%s", id);
-    assert_whole(r);
-    cr_assert_eq(members_of(r->json), N_C);
-    resp_free(r);
-    id_of(id, SERIES_ORG, 3);
-    r = get(key, "/customer-organizations/%s", id);
-    assert_refused(r, "", limit, false);
-    resp_free(r);
-    /* Pages of organizations: all four counted over the limit; E and C
-     * (the newest two) counted under it, refused while written. */
-    r = get(key, "/customer-organizations?limit=100", NULL);
-    assert_refused(r, "limit", limit, true);
-    resp_free(r);
-    r = get(key, "/customer-organizations?limit=2", NULL);
-    assert_refused(r, "limit", limit, false);
-    resp_free(r);
+    /* Refused: counted over the limit before anything is read, or counted
+     * under it and refused by the bounded buffer while written (E: every
+     * name escapes to twice its bytes); never cut short. A single customer
+     * or organization cannot be asked for in parts (no field); a page is
+     * told to ask for fewer (field limit). */
+    static const struct {
+        const char *path;
+        int series, n; /* the id in the path; n < 0: none */
+        const char *field;
+        bool counted;
+    } refused[] = {
+        {"/customers/%s", SERIES_C, 150, "", true}, /* A and B */
+        {"/customers/%s", SERIES_C, 50, "", true},  /* A, B and C */
+        {"/customers?limit=100", 0, -1, "limit", true},
+        {"/customers?limit=100&sortBy=legalName&sortOrder=ASC", 0, -1, "limit", true},
+        {"/customer-organizations/%s", SERIES_ORG, 3, "", false},    /* E */
+        {"/customer-organizations?limit=100", 0, -1, "limit", true}, /* all four */
+        {"/customer-organizations?limit=2", 0, -1, "limit", false},  /* E and C */
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+        if (refused[i].n >= 0)
+            id_of(id, refused[i].series, refused[i].n);
+        r = get(key, refused[i].path, refused[i].n >= 0 ? id : NULL);
+        cr_log_info("%s: %ld", refused[i].path, r->status);
+        assert_refused(r, refused[i].field, limit, refused[i].counted);
+        resp_free(r);
+    }
     id_of(id, SERIES_OWNER, 1);
     r = get(key, "/customer-organizations?ownerId=%s", id);
     assert_whole(r);
@@ -352,11 +352,7 @@ Test(big_answers_default, ten_thousand_customers_in_five_organizations_of_ten_th
     resp_free(r);
     /* Under the limit: whole. One organization (2.6 MB), a page of three
      * (7.7 MB); a page of four (10 MB) is refused. */
-    id_of(id, SERIES_ORG, 1);
-    r = get(key, "/customer-organizations/%s", id);
-    assert_whole(r);
-    cr_assert_eq(members_of(r->json), N_BIG);
-    resp_free(r);
+    assert_org_whole(key, 1, N_BIG);
     r = get(key, "/customer-organizations?limit=3", NULL);
     assert_whole(r);
     json_t *items = json_object_get(r->json, "items");
