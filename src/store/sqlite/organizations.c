@@ -10,8 +10,6 @@
 #include "internal.h"
 #include "../../core/buf.h"
 
-#include <stdlib.h>
-
 /* Writes a fresh rev on the organization. */
 static enum err org_bump(struct store__sqlite_conn *c, const char *account, const char *org_id)
 {
