@@ -148,15 +148,42 @@ enum err call_write(struct call *c, store_fn fn,
 /* The end of every call: the error response for rc (when not ERR_OK) and
  * the release of the parsed body. */
 void api_call_end(struct call *c, enum err rc);
+/*
+ * Answer sizes (the answer_limit setting). Customers embed their
+ * organizations whole, so an answer can be far larger than anything its
+ * request says; none is ever sent cut short. Twice guarded: before the
+ * store reads the organizations, call_answer_fits compares a floor of the
+ * answer's size, counted by the store (store_*_extent), with the limit; and
+ * every text renderer writes into a buffer bounded by the limit, which
+ * refuses the answer whole if it still does not fit (escaped names can
+ * make it larger than its floor).
+ *
+ * `page_limit` is the list's limit parameter (0 for an answer that is not
+ * a page): a page of more than one item is told to ask for fewer; a single
+ * item, which cannot be asked for in parts, is told that the operator can
+ * raise the limit.
+ */
+size_t call_answer_limit(const struct call *c);
+/* 422 AnswerTooLarge, with answerLimit and (when at_least > 0)
+ * answerSizeAtLeast in the error object. Returns the error. */
+enum err call_answer_too_large(struct call *c, int page_limit, int64_t at_least);
+/* ERR_OK when answers embedding `e` may fit, else call_answer_too_large. */
+struct org_extent;
+enum err call_answer_fits(struct call *c, const struct org_extent *e, int page_limit);
+/* Answers `body` (a renderer's text, taken over), or AnswerTooLarge when
+ * the renderer returned NULL for passing the limit. */
+enum err call_answer_text(struct call *c, int status, char *body, size_t len);
 /* A list page, {"items":[...],"pagination":{...}}, written as text into
- * one buffer: call_page_begin starts it, the caller appends the items
- * (comma-separated JSON), call_page_end closes it and answers 200 with it
- * (taking the buffer over). Pages are the largest answers: their items
- * skip jansson's objects, and the body is never copied whole. */
+ * one buffer bounded by the answer limit: call_page_begin starts it, the
+ * caller appends the items (comma-separated JSON), call_page_end closes it
+ * and answers 200 with it (taking the buffer over), or, when an append did
+ * not fit, frees it and returns AnswerTooLarge. Pages are the largest
+ * answers: their items skip jansson's objects, and the body is never
+ * copied whole. */
 struct buf;
-void call_page_begin(struct buf *b);
-void call_page_end(struct call *c, struct buf *b, const char *after, const char *before,
-                   int64_t total);
+void call_page_begin(struct call *c, struct buf *b);
+enum err call_page_end(struct call *c, struct buf *b, int page_limit, const char *after,
+                       const char *before, int64_t total);
 /* Renders `j` into status/body for call_write's render callbacks. */
 void render_json(json_t *j, int status, int *out_status, char **out_body);
 

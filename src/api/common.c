@@ -75,14 +75,53 @@ char *api_dump(const json_t *j, size_t *len)
     return s;
 }
 
-void call_page_begin(struct buf *b)
+size_t call_answer_limit(const struct call *c)
 {
-    buf_init(b, (size_t)1 << 30);
+    return (size_t)c->api->cfg->answer_limit;
+}
+
+enum err call_answer_too_large(struct call *c, int page_limit, int64_t at_least)
+{
+    long limit = c->api->cfg->answer_limit;
+    call_detail(c, "answerLimit", json_integer(limit));
+    if (at_least > 0)
+        call_detail(c, "answerSizeAtLeast", json_integer(at_least));
+    if (page_limit > 1)
+        return call_fail(c, ERR_ANSWER_TOO_LARGE, "limit",
+                         "the page would be larger than this server's answer limit of %ld bytes "
+                         "(each customer embeds its organizations whole): ask for fewer items "
+                         "with a smaller limit",
+                         limit);
+    return call_fail(c, ERR_ANSWER_TOO_LARGE, page_limit ? "limit" : NULL,
+                     "the answer would be larger than this server's answer limit of %ld bytes "
+                     "(organizations are embedded whole) and cannot be asked for in smaller "
+                     "parts: the server's operator can raise --answer-limit",
+                     limit);
+}
+
+enum err call_answer_fits(struct call *c, const struct org_extent *e, int page_limit)
+{
+    int64_t floor = organization_text_floor(e->orgs, e->entries, e->name_bytes);
+    return floor <= c->api->cfg->answer_limit ? ERR_OK
+                                              : call_answer_too_large(c, page_limit, floor);
+}
+
+enum err call_answer_text(struct call *c, int status, char *body, size_t len)
+{
+    if (!body)
+        return call_answer_too_large(c, 0, 0);
+    req_respond(c->req, status, body, len);
+    return ERR_OK;
+}
+
+void call_page_begin(struct call *c, struct buf *b)
+{
+    buf_init(b, call_answer_limit(c));
     buf_puts(b, "{\"items\":[");
 }
 
-void call_page_end(struct call *c, struct buf *b, const char *after, const char *before,
-                   int64_t total)
+enum err call_page_end(struct call *c, struct buf *b, int page_limit, const char *after,
+                       const char *before, int64_t total)
 {
     buf_puts(b, "],\"pagination\":");
     json_t *pagination = pagination_render(after, before, total);
@@ -92,8 +131,14 @@ void call_page_end(struct call *c, struct buf *b, const char *after, const char 
     buf_append(b, ptext, plen);
     free(ptext);
     buf_puts(b, "}");
+    if (b->failed) {
+        /* Nothing was sent: the page is refused whole. */
+        buf_fini(b);
+        return call_answer_too_large(c, page_limit, 0);
+    }
     size_t len = b->len;
     req_respond(c->req, 200, buf_steal(b), len);
+    return ERR_OK;
 }
 
 void call_json(struct call *c, int status, json_t *body)

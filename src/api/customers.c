@@ -16,14 +16,42 @@ struct cust_op {
     struct customer_input in;
     struct customer out;
     int status;
+    char *body; /* a write's answer, rendered in its transaction (malloc'd) */
 };
 
+/* A write's answer, rendered by customer_answer: the store takes it over. */
 static void render_customer(void *arg, int *status, char **body)
 {
     struct cust_op *op = arg;
-    size_t len;
     *status = op->status;
-    *body = customer_render_text(&op->out, op->c->a, &len);
+    *body = op->body;
+    op->body = NULL;
+}
+
+/* The customer `id` whole into op->out, when its answer may fit: its
+ * organizations are counted first, and not read when they cannot. */
+static enum err customer_load(struct cust_op *op, struct store_tx *tx, const char *id)
+{
+    struct call *c = op->c;
+    struct org_extent e;
+    enum err rc = store_customers_extent(tx, c->account, &id, 1, &e);
+    if (rc || (rc = call_answer_fits(c, &e, 0)))
+        return rc;
+    return store_customer_get(tx, c->a, c->account, id, &op->out);
+}
+
+/* A write's last step: the customer `id` read and rendered in the write's
+ * transaction, so that an answer that does not fit rolls the write back
+ * (nothing changed, AnswerTooLarge) instead of following a change. */
+static enum err customer_answer(struct cust_op *op, struct store_tx *tx, const char *id)
+{
+    enum err rc = customer_load(op, tx, id);
+    if (rc)
+        return rc;
+    size_t len;
+    free(op->body); /* a retried write renders again */
+    op->body = customer_render_text(&op->out, op->c->a, call_answer_limit(op->c), &len);
+    return op->body ? ERR_OK : call_answer_too_large(op->c, 0, 0);
 }
 
 static enum err not_found(struct call *c)
@@ -98,7 +126,7 @@ static enum err create_tx(struct store_tx *tx, void *arg)
         return rc;
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
-    return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
+    return customer_answer(op, tx, cu->id);
 }
 
 /* Parses the body into op->in, then runs fn as the call's write. */
@@ -132,7 +160,7 @@ static enum err update_tx(struct store_tx *tx, void *arg)
         return rc;
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
-    return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
+    return customer_answer(op, tx, cu->id);
 }
 
 enum err api_customers_update(struct call *c)
@@ -147,7 +175,7 @@ enum err api_customers_update(struct call *c)
 static enum err get_tx(struct store_tx *tx, void *arg)
 {
     struct cust_op *op = arg;
-    enum err rc = store_customer_get(tx, op->c->a, op->c->account, op->id, &op->out);
+    enum err rc = customer_load(op, tx, op->id);
     return rc == ERR_NOT_FOUND ? not_found(op->c) : rc;
 }
 
@@ -159,10 +187,9 @@ enum err api_customers_get(struct call *c)
     enum err rc = call_read(c, get_tx, &op);
     if (rc)
         return rc;
-    size_t len;
-    char *body = customer_render_text(&op.out, c->a, &len);
-    req_respond(c->req, 200, body, len);
-    return ERR_OK;
+    size_t len = 0;
+    char *body = customer_render_text(&op.out, c->a, call_answer_limit(c), &len);
+    return call_answer_text(c, 200, body, len);
 }
 
 static enum err archive_tx(struct store_tx *tx, void *arg)
@@ -171,7 +198,7 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
     enum err rc = store_customer_archive(tx, op->c->account, op->id, clock_now_ms());
     if (rc == ERR_NOT_FOUND)
         return not_found(op->c);
-    return rc ? rc : get_tx(tx, arg);
+    return rc ? rc : customer_answer(op, tx, op->id);
 }
 
 enum err api_customers_archive(struct call *c)
@@ -245,10 +272,17 @@ struct list_op {
     struct page_result pr;
 };
 
+/* The page, when its answer may fit: counted first from the page's rows,
+ * so that a page too large is refused before any organization is read. */
 static enum err list_tx(struct store_tx *tx, void *arg)
 {
     struct list_op *op = arg;
-    return store_customer_list(tx, op->c->a, op->c->account, &op->q, &op->items, &op->keys, &op->n,
+    struct call *c = op->c;
+    struct org_extent e;
+    enum err rc = store_customer_list_extent(tx, c->a, c->account, &op->q, &e);
+    if (rc || (rc = call_answer_fits(c, &e, op->q.page.limit)))
+        return rc;
+    return store_customer_list(tx, c->a, c->account, &op->q, &op->items, &op->keys, &op->n,
                                &op->pr);
 }
 
@@ -336,12 +370,11 @@ enum err api_customers_list(struct call *c)
     /* A page of 100 customers, each with its organizations and their
      * members, was most of the list's time as jansson objects. */
     struct buf page;
-    call_page_begin(&page);
-    for (size_t i = 0; i < op.n; i++) {
+    call_page_begin(c, &page);
+    for (size_t i = 0; i < op.n && !page.failed; i++) {
         if (i)
             buf_puts(&page, ",");
         customer_render_list_text(&page, &op.items[i], c->a);
     }
-    call_page_end(c, &page, after, before, op.pr.total);
-    return ERR_OK;
+    return call_page_end(c, &page, q->page.limit, after, before, op.pr.total);
 }

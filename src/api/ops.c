@@ -29,6 +29,10 @@ enum err api_ops_metrics(struct call *c)
     struct store_stats st;
     store_stats(c->api->store, &st);
     metrics_render_store(&b, &st);
+    if (b.failed) { /* never a page cut short */
+        buf_fini(&b);
+        return call_fail(c, ERR_INTERNAL, NULL, "the metrics do not fit in 16 MiB");
+    }
     size_t len = b.len;
     req_respond(c->req, 200, buf_steal(&b), len);
     req_set_header(c->req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -8,6 +8,7 @@
 #include "../core/buf.h"
 #include "../domain/render.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct org_op {
@@ -20,7 +21,19 @@ struct org_op {
     const char *remove;      /* member removal */
     struct organization org; /* the answer */
     int status;
+    char *body; /* a write's answer, rendered in its transaction (malloc'd) */
 };
+
+/* A write's last step: op->org rendered in the write's transaction, so
+ * that an answer that does not fit rolls the write back (nothing changed,
+ * AnswerTooLarge) instead of following a change. */
+static enum err org_answer(struct org_op *op)
+{
+    size_t len;
+    free(op->body); /* a retried write renders again */
+    op->body = organization_render_text(&op->org, call_answer_limit(op->c), &len);
+    return op->body ? ERR_OK : call_answer_too_large(op->c, 0, 0);
+}
 
 static enum err create_tx(struct store_tx *tx, void *arg)
 {
@@ -30,15 +43,16 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     struct rules_verdict v = {0};
     enum err rc =
         rules_org_create(tx, c->a, c->account, &lim, op->owner, op->ids, op->n, &op->org, &v);
-    return rc ? call_fail_verdict(c, rc, &v) : ERR_OK;
+    return rc ? call_fail_verdict(c, rc, &v) : org_answer(op);
 }
 
+/* A write's answer, rendered by org_answer: the store takes it over. */
 static void render_org(void *arg, int *status, char **body)
 {
     struct org_op *op = arg;
-    size_t len;
     *status = op->status;
-    *body = organization_render_text(&op->org, &len);
+    *body = op->body;
+    op->body = NULL;
 }
 
 static enum err parse_ids(struct call *c, const char *field, struct org_op *op)
@@ -94,7 +108,7 @@ static enum err members_tx(struct store_tx *tx, void *arg)
     struct rules_verdict v = {0};
     rc = rules_org_members_change(tx, c->a, c->account, &lim, &cur, op->ids, op->n, op->replace,
                                   &op->org, &v);
-    return rc ? call_fail_verdict(c, rc, &v) : ERR_OK;
+    return rc ? call_fail_verdict(c, rc, &v) : org_answer(op);
 }
 
 static enum err members_change(struct call *c, bool replace)
@@ -119,10 +133,16 @@ enum err api_orgs_members_replace(struct call *c)
 
 /* ---- extensions ---- */
 
+/* The organization, when its answer may fit (counted before it is read). */
 static enum err get_tx(struct store_tx *tx, void *arg)
 {
     struct org_op *op = arg;
-    return load_org(op->c, tx, op->org_id, &op->org);
+    struct call *c = op->c;
+    struct org_extent e;
+    enum err rc = op->org_id ? store_orgs_extent(tx, c->account, &op->org_id, 1, &e) : ERR_OK;
+    if (rc || (op->org_id && (rc = call_answer_fits(c, &e, 0))))
+        return rc;
+    return load_org(c, tx, op->org_id, &op->org);
 }
 
 enum err api_orgs_get(struct call *c)
@@ -131,19 +151,18 @@ enum err api_orgs_get(struct call *c)
     enum err rc = call_read(c, get_tx, &op);
     if (rc)
         return rc;
-    size_t len;
-    char *body = organization_render_text(&op.org, &len);
-    req_respond(c->req, 200, body, len);
-    return ERR_OK;
+    size_t len = 0;
+    char *body = organization_render_text(&op.org, call_answer_limit(c), &len);
+    return call_answer_text(c, 200, body, len);
 }
 
 static enum err delete_tx(struct store_tx *tx, void *arg)
 {
     struct org_op *op = arg;
     enum err rc = load_org(op->c, tx, op->org_id, &op->org);
-    if (rc)
+    if (rc || (rc = store_org_delete(tx, op->c->account, op->org.id)))
         return rc;
-    return store_org_delete(tx, op->c->account, op->org.id);
+    return org_answer(op);
 }
 
 enum err api_orgs_delete(struct call *c)
@@ -166,9 +185,9 @@ static enum err remove_tx(struct store_tx *tx, void *arg)
     rc = store_org_member_remove(tx, c->account, cur.id, op->remove);
     if (rc == ERR_NOT_FOUND)
         return call_fail(c, rc, NULL, "the customer is not a member of this organization");
-    if (rc)
+    if (rc || (rc = store_org_get(tx, c->a, c->account, cur.id, &op->org)))
         return rc;
-    return store_org_get(tx, c->a, c->account, cur.id, &op->org);
+    return org_answer(op);
 }
 
 enum err api_orgs_member_remove(struct call *c)
@@ -188,11 +207,18 @@ struct list_op {
     struct page_result pr;
 };
 
+/* The page, when its answer may fit: counted first from the page's ids,
+ * so that a page too large is refused before any organization is read. */
 static enum err list_tx(struct store_tx *tx, void *arg)
 {
     struct list_op *op = arg;
-    return store_org_list(tx, op->c->a, op->c->account, op->owner, op->member, &op->pq, &op->items,
-                          &op->n, &op->pr);
+    struct call *c = op->c;
+    struct org_extent e;
+    enum err rc = store_org_list_extent(tx, c->a, c->account, op->owner, op->member, &op->pq, &e);
+    if (rc || (rc = call_answer_fits(c, &e, op->pq.limit)))
+        return rc;
+    return store_org_list(tx, c->a, c->account, op->owner, op->member, &op->pq, &op->items, &op->n,
+                          &op->pr);
 }
 
 static enum err id_filter(struct call *c, const char *name, const char **out)
@@ -217,8 +243,8 @@ enum err api_orgs_list(struct call *c)
         (rc = call_page(c, "id", true, &op.pq)) || (rc = call_read(c, list_tx, &op)))
         return rc;
     struct buf page;
-    call_page_begin(&page);
-    for (size_t i = 0; i < op.n; i++) {
+    call_page_begin(c, &page);
+    for (size_t i = 0; i < op.n && !page.failed; i++) {
         if (i)
             buf_puts(&page, ",");
         organization_render_into(&page, &op.items[i]);
@@ -227,6 +253,5 @@ enum err api_orgs_list(struct call *c)
         op.n ? page_cursor(c, "id", true, NULL, op.items[op.n - 1].id, op.pr.has_next) : NULL;
     const char *before =
         op.n ? page_cursor(c, "id", true, NULL, op.items[0].id, op.pr.has_prev) : NULL;
-    call_page_end(c, &page, after, before, op.pr.total);
-    return ERR_OK;
+    return call_page_end(c, &page, op.pq.limit, after, before, op.pr.total);
 }

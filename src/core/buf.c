@@ -41,6 +41,7 @@ void buf_init(struct buf *b, size_t limit)
     b->data = NULL;
     b->len = b->cap = 0;
     b->limit = limit;
+    b->failed = false;
 }
 
 void buf_fini(struct buf *b)
@@ -51,8 +52,10 @@ void buf_fini(struct buf *b)
 
 bool buf__grow(struct buf *b, size_t n)
 {
-    if (n > b->limit || b->len > b->limit - n)
+    if (n > b->limit || b->len > b->limit - n) {
+        b->failed = true;
         return false;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
@@ -94,8 +97,10 @@ bool buf_printf(struct buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     char *s = mem_vformat(small, sizeof(small), xmalloc_cb, NULL, &n, fmt, ap);
     va_end(ap);
-    if (!s)
+    if (!s) {
+        b->failed = true;
         return false;
+    }
     bool ok = buf_append(b, s, n);
     if (s != small)
         free(s);

@@ -20,6 +20,9 @@ const struct cfg_setting cfg_settings[] = {
      "polling threads; SQLite needs none)"},
     {"body_limit", CFG_INT, "1048576", 1024, 1073741824, NULL, OFF(body_limit),
      "largest request body in bytes (larger: 413)"},
+    {"answer_limit", CFG_INT, "8388608", 65536, 1073741824, NULL, OFF(answer_limit),
+     "largest answer body in bytes: a larger one is refused before its first byte (422 "
+     "AnswerTooLarge), so no request holds more than about twice this much memory"},
     {"header_limit", CFG_INT, "32768", 4096, 1048576, NULL, OFF(header_limit),
      "bytes of request line and headers together (larger: 431)"},
     {"max_headers", CFG_INT, "64", 8, 1024, NULL, OFF(max_headers),

@@ -18,6 +18,7 @@ struct config {
     long threads;
     long workers;
     long body_limit;
+    long answer_limit;
     long header_limit;
     long max_headers;
     long max_connections;

@@ -37,4 +37,6 @@
     X(HEADERS_TOO_LARGE, 431, "RequestHeaderFieldsTooLarge", "request headers are too large")      \
     X(INTERNAL, 500, "InternalError", "internal error")                                            \
     X(UNAVAILABLE, 503, "ServiceUnavailable", "the store is unavailable, retry later")             \
-    X(PATH_PARAM_INVALID, 400, "InvalidPathParameter", "a path parameter has an invalid value")
+    X(PATH_PARAM_INVALID, 400, "InvalidPathParameter", "a path parameter has an invalid value")    \
+    X(ANSWER_TOO_LARGE, 422, "AnswerTooLarge",                                                     \
+      "the answer would be larger than the server's answer limit")

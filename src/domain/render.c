@@ -164,13 +164,33 @@ static void put_org(struct buf *b, const void *item)
     organization_render_into(b, item);
 }
 
-char *organization_render_text(const struct organization *o, size_t *len)
+/* The text of `b` (malloc'd), or NULL when an append did not fit. */
+static char *whole_text(struct buf *b, size_t *len)
+{
+    if (b->failed) {
+        buf_fini(b);
+        return NULL;
+    }
+    *len = b->len;
+    return buf_steal(b);
+}
+
+char *organization_render_text(const struct organization *o, size_t limit, size_t *len)
 {
     struct buf b;
-    buf_init(&b, (size_t)1 << 30);
+    buf_init(&b, limit);
     organization_render_into(&b, o);
-    *len = b.len;
-    return buf_steal(&b);
+    return whole_text(&b, len);
+}
+
+/* An organization and an owner or member with every string empty, as
+ * organization_render_into writes them; ids are always ID_LEN bytes. */
+#define ORG_TEXT_MIN (sizeof("{\"id\":\"\",\"owner\":,\"members\":[]}") - 1 + ID_LEN)
+#define MEMBER_TEXT_MIN (sizeof("{\"id\":\"\",\"name\":\"\"}") - 1 + ID_LEN)
+
+int64_t organization_text_floor(int64_t orgs, int64_t entries, int64_t name_bytes)
+{
+    return orgs * (int64_t)ORG_TEXT_MIN + entries * (int64_t)MEMBER_TEXT_MIN + name_bytes;
 }
 
 /* ,"k":"v" when v is set (set_str's rule); `first` leaves out the comma. */
@@ -256,18 +276,17 @@ static void put_contact(struct buf *b, const void *item)
     buf_puts(b, "}");
 }
 
-char *customer_render_text(const struct customer *c, struct arena *a, size_t *len)
+char *customer_render_text(const struct customer *c, struct arena *a, size_t limit, size_t *len)
 {
     struct buf b;
-    buf_init(&b, (size_t)1 << 30);
+    buf_init(&b, limit);
     put_customer_common(&b, c, a);
     buf_puts(&b, ",\"contacts\":");
     put_list(&b, c->contacts, c->n_contacts, sizeof(*c->contacts), put_contact);
     bool first = false;
     put_field(&b, "status", customer_status_name(c->status), &first);
     buf_puts(&b, "}");
-    *len = b.len;
-    return buf_steal(&b);
+    return whole_text(&b, len);
 }
 
 json_t *contact_render(const struct contact *c)

@@ -161,6 +161,10 @@ struct store_backend {
      * (SQLite's single writer): store.c then does nothing. */
     enum err (*hierarchy_lock)(struct store_tx *tx, const char *account, const char *owner,
                                const char *const *ids, size_t n, bool *closes);
+    /* store_customers_extent (of_customers) or store_orgs_extent: `out`
+     * starts zeroed, n is at least 1. */
+    enum err (*org_extent)(struct store_tx *tx, const char *account, const char *const *ids,
+                           size_t n, bool of_customers, struct org_extent *out);
     /* Rows with ids only (owner and members are filled by store.c). */
     enum err (*org_list_ids)(struct store_tx *tx, struct arena *a, const char *account,
                              const char *owner_id, const char *member_id,

@@ -619,3 +619,48 @@ enum err store_org_list(struct store_tx *tx, struct arena *a, const char *accoun
             return rc;
     return ERR_OK;
 }
+
+/* ---- answer sizes ---- */
+
+enum err store_customers_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                                size_t n, struct org_extent *out)
+{
+    memset(out, 0, sizeof(*out));
+    return n ? tx->be->org_extent(tx, account, ids, n, true, out) : ERR_OK;
+}
+
+enum err store_orgs_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                           size_t n, struct org_extent *out)
+{
+    memset(out, 0, sizeof(*out));
+    return n ? tx->be->org_extent(tx, account, ids, n, false, out) : ERR_OK;
+}
+
+enum err store_customer_list_extent(struct store_tx *tx, struct arena *a, const char *account,
+                                    const struct customer_query *q, struct org_extent *out)
+{
+    struct customer *items = NULL;
+    const char **keys = NULL;
+    size_t n = 0;
+    struct page_result pr;
+    memset(out, 0, sizeof(*out));
+    enum err rc = tx->be->customer_list_rows(tx, a, account, q, &items, &keys, &n, &pr);
+    if (rc || !n)
+        return rc;
+    const char **ids = arena_alloc(a, n * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = items[i].id;
+    return store_customers_extent(tx, account, ids, n, out);
+}
+
+enum err store_org_list_extent(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *owner_id, const char *member_id,
+                               const struct page_query *pq, struct org_extent *out)
+{
+    const char **ids = NULL;
+    size_t n = 0;
+    struct page_result pr;
+    memset(out, 0, sizeof(*out));
+    enum err rc = tx->be->org_list_ids(tx, a, account, owner_id, member_id, pq, &ids, &n, &pr);
+    return rc ? rc : store_orgs_extent(tx, account, ids, n, out);
+}

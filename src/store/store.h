@@ -382,4 +382,34 @@ enum err store_org_list(struct store_tx *tx, struct arena *a, const char *accoun
                         const char *owner_id, const char *member_id, const struct page_query *pq,
                         struct organization **out, size_t *n, struct page_result *pr);
 
+/* ---- answer sizes ------------------------------------------------------- */
+
+/*
+ * What an answer embeds of organizations, counted without reading them, so
+ * that one too large to send is refused before its rows are loaded: `orgs`
+ * organization objects, `entries` owners and members in them, and
+ * `name_bytes`, a floor of the bytes of their names (owners' names may be
+ * left out). An organization embedded twice (two customers of a page in
+ * it) counts twice, as it is rendered twice. See organization_text_floor.
+ */
+struct org_extent {
+    int64_t orgs, entries, name_bytes;
+};
+
+/* The organizations the answers for customers ids[0..n) embed (each of
+ * their organizations, whole). Unknown ids embed nothing. */
+enum err store_customers_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                                size_t n, struct org_extent *out);
+/* The organizations ids[0..n) (unknown ones count as nothing). */
+enum err store_orgs_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                           size_t n, struct org_extent *out);
+/* What the page store_customer_list(q) answers embeds, found from the
+ * page's rows alone (one more keyset read, no organization loaded). */
+enum err store_customer_list_extent(struct store_tx *tx, struct arena *a, const char *account,
+                                    const struct customer_query *q, struct org_extent *out);
+/* The same for the page store_org_list answers. */
+enum err store_org_list_extent(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *owner_id, const char *member_id,
+                               const struct page_query *pq, struct org_extent *out);
+
 #endif

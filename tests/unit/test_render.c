@@ -12,9 +12,22 @@ static void same(const struct organization *o)
     json_t *j = organization_render(o);
     char *want = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     size_t len;
-    char *got = organization_render_text(o, &len);
+    char *got = organization_render_text(o, (size_t)1 << 24, &len);
     cr_assert_str_eq(got, want);
     cr_assert_eq(len, strlen(want));
+    free(got);
+    /* The floor never passes the text; one byte short of it is refused
+     * whole, and exactly its length is enough. */
+    int64_t name_bytes = (int64_t)strlen(o->owner.name ? o->owner.name : "");
+    for (size_t i = 0; i < o->n_members; i++)
+        name_bytes += (int64_t)strlen(o->members[i].name ? o->members[i].name : "");
+    cr_assert_leq(organization_text_floor(1, 1 + (int64_t)o->n_members, name_bytes), (int64_t)len);
+    size_t short_len = 12345;
+    cr_assert_null(organization_render_text(o, len - 1, &short_len));
+    cr_assert_eq(short_len, 12345, "a refused text leaves the length alone");
+    got = organization_render_text(o, len, &short_len);
+    cr_assert_not_null(got);
+    cr_assert_eq(short_len, len);
     free(got);
     free(want);
     json_decref(j);
@@ -76,10 +89,11 @@ static void same_customer(const struct customer *c)
     json_t *j = customer_render(c, a);
     char *want = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     size_t len;
-    char *got = customer_render_text(c, a, &len);
+    char *got = customer_render_text(c, a, (size_t)1 << 24, &len);
     cr_assert_str_eq(got, want);
     cr_assert_eq(len, strlen(want));
     free(got);
+    cr_assert_null(customer_render_text(c, a, len - 1, &len));
     free(want);
     json_decref(j);
     arena_destroy(a);
@@ -93,6 +107,7 @@ static void same_list_item(const struct customer *c)
     struct buf b;
     buf_init(&b, (size_t)1 << 24);
     customer_render_list_text(&b, c, a);
+    cr_assert(!b.failed);
     char *got = buf_steal(&b);
     cr_assert_str_eq(got, want);
     free(got);

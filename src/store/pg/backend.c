@@ -54,6 +54,7 @@ const struct store_backend store__pg_backend = {
     .org_members_clear = store__pg_org_members_clear,
     .org_member_remove = store__pg_org_member_remove,
     .org_member_count = store__pg_org_member_count,
+    .org_extent = store__pg_org_extent,
     .org_delete = store__pg_org_delete,
     .org_reaches = store__pg_org_reaches,
     .hierarchy_lock = store__pg_hierarchy_lock,

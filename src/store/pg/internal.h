@@ -515,6 +515,7 @@ STORE__PG_PRIMITIVE(org_members_add);
 STORE__PG_PRIMITIVE(org_members_clear);
 STORE__PG_PRIMITIVE(org_member_remove);
 STORE__PG_PRIMITIVE(org_member_count);
+STORE__PG_PRIMITIVE(org_extent);
 STORE__PG_PRIMITIVE(org_delete);
 STORE__PG_PRIMITIVE(org_reaches);
 

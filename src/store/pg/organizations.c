@@ -322,3 +322,48 @@ enum err store__pg_org_reaches(struct store_tx *tx, const char *account, const c
     PQclear(r);
     return ERR_OK;
 }
+
+/*
+ * store_customers_extent and store_orgs_extent, run as text (not a
+ * prepared statement of statements.c's table). mine(org) holds an
+ * organization once per customer of $2 that embeds it, or once per
+ * organization of $2; ext counts each one's members and their names' bytes
+ * once. Every step is a LATERAL or correlated lookup by key, so the plan
+ * stays an index search per id and per member even when the planner knows
+ * nothing of the account yet (just imported: a join planned for one row
+ * went through every customer for each member and passed the statement
+ * timeout).
+ */
+#define EXTENT_SQL(mine)                                                                           \
+    "WITH mine AS MATERIALIZED (SELECT x.org FROM unnest($2::text[]) AS u(id) CROSS JOIN LATERAL " \
+    "(" mine ") AS x),"                                                                            \
+    " ext AS MATERIALIZED (SELECT d.org, x.n, x.b FROM (SELECT DISTINCT org FROM mine) AS d"       \
+    " CROSS JOIN LATERAL (SELECT count(*) AS n, sum((SELECT octet_length(c.legal_name)"            \
+    " FROM customers c WHERE c.account_id = $1 AND c.id = m.customer_id)) AS b"                    \
+    " FROM organization_members m WHERE m.account_id = $1 AND m.organization_id = d.org) AS x)"    \
+    " SELECT count(*), count(*) + coalesce(sum(ext.n), 0), coalesce(sum(ext.b), 0)"                \
+    " FROM mine LEFT JOIN ext ON ext.org = mine.org"
+
+static const char customers_extent_sql[] =
+    EXTENT_SQL("SELECT organization_id AS org FROM organization_members"
+               " WHERE account_id = $1 AND customer_id = u.id");
+static const char orgs_extent_sql[] =
+    EXTENT_SQL("SELECT id AS org FROM organizations WHERE account_id = $1 AND id = u.id");
+
+enum err store__pg_org_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                              size_t n, bool of_customers, struct org_extent *out)
+{
+    struct store__pg_params p = {0};
+    store__pg_texts(&p, account);
+    store__pg_text(&p, store__pg_ids_array(tx, ids, n));
+    enum err rc;
+    PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL,
+                                of_customers ? customers_extent_sql : orgs_extent_sql, &p, &rc);
+    if (!r)
+        return rc;
+    out->orgs = store__pg_num(r, 0, 0);
+    out->entries = store__pg_num(r, 0, 1);
+    out->name_bytes = store__pg_num(r, 0, 2);
+    PQclear(r);
+    return ERR_OK;
+}

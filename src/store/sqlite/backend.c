@@ -54,6 +54,7 @@ static const struct store_backend backend = {
     SLOT(org_members_clear),
     SLOT(org_member_remove),
     SLOT(org_member_count),
+    SLOT(org_extent),
     SLOT(org_delete),
     SLOT(org_reaches),
     SLOT(org_list_ids),

@@ -234,6 +234,8 @@ enum store__sqlite_stmt {
     Q_ORG_REACHES,
     Q_ORG_REV,
     Q_ORG_BUMP,
+    Q_CUSTOMERS_ORG_EXTENT,
+    Q_ORGS_EXTENT,
     Q__COUNT
 };
 
@@ -480,6 +482,8 @@ enum err store__sqlite_org_member_remove(struct store_tx *tx, const char *accoun
 enum err store__sqlite_org_member_count(struct store_tx *tx, const char *account,
                                         const char *org_id, int64_t *n);
 enum err store__sqlite_org_delete(struct store_tx *tx, const char *account, const char *org_id);
+enum err store__sqlite_org_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                                  size_t n, bool of_customers, struct org_extent *out);
 enum err store__sqlite_org_reaches(struct store_tx *tx, const char *account, const char *ancestor,
                                    const char *descendant, bool *out);
 

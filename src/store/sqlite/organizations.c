@@ -8,6 +8,7 @@
  * member changes, and the rename trigger. See src/store/orgcache.h.
  */
 #include "internal.h"
+#include "../../core/buf.h"
 
 /* Writes a fresh rev on the organization. */
 static enum err org_bump(struct store__sqlite_conn *c, const char *account, const char *org_id)
@@ -175,4 +176,36 @@ enum err store__sqlite_org_reaches(struct store_tx *tx, const char *account, con
     if (rc == ERR_OK)
         *out = v != 0;
     return rc == ERR_NOT_FOUND ? ERR_OK : rc;
+}
+
+static enum err extent_row(void *ctx, struct arena *a, sqlite3_stmt *st, void *elem, size_t i)
+{
+    struct org_extent *e = elem;
+    e->orgs = sqlite3_column_int64(st, 0);
+    e->entries = sqlite3_column_int64(st, 1);
+    e->name_bytes = sqlite3_column_int64(st, 2);
+    return ERR_OK;
+}
+
+enum err store__sqlite_org_extent(struct store_tx *tx, const char *account, const char *const *ids,
+                                  size_t n, bool of_customers, struct org_extent *out)
+{
+    /* The ids as a JSON array for json_each; one that is not an id names
+     * nothing and is left out (nothing in it then needs escaping). */
+    struct buf b;
+    buf_init(&b, (size_t)-1);
+    buf_puts(&b, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (!id_valid(ids[i]))
+            continue;
+        buf_puts(&b, b.len > 1 ? ",\"" : "\"");
+        buf_puts(&b, ids[i]);
+        buf_puts(&b, "\"");
+    }
+    buf_puts(&b, "]");
+    enum err rc =
+        store__sqlite_get(TX_CONN(tx), of_customers ? Q_CUSTOMERS_ORG_EXTENT : Q_ORGS_EXTENT,
+                          SQ_ARGS(SQ_TEXT(account), SQ_TEXT(b.data)), NULL, extent_row, NULL, out);
+    buf_fini(&b);
+    return rc;
 }

@@ -15,6 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The end of the two extent statements, over mine(org): orgs, entries
+ * (each organization's owner and members), bytes of the members' names. */
+#define ORG_EXTENT_SQL                                                                             \
+    ", ext(org, n, b) AS (SELECT organization_id, COUNT(*), "                                      \
+    "SUM(LENGTH(CAST(member_name AS BLOB))) FROM organization_members "                            \
+    "WHERE account_id = ?1 AND organization_id IN (SELECT org FROM mine) "                         \
+    "GROUP BY organization_id) "                                                                   \
+    "SELECT COUNT(*), COUNT(*) + COALESCE(SUM(ext.n), 0), COALESCE(SUM(ext.b), 0) "                \
+    "FROM mine LEFT JOIN ext ON ext.org = mine.org"
+
 _Static_assert(Q__COUNT <= SQLITE_FIXED_MAX, "raise SQLITE_FIXED_MAX");
 
 /* ---- errors ---- */
@@ -226,6 +236,17 @@ static const char *const sql[Q__COUNT] = {
     [Q_ORG_MEMBER_COUNT] = "SELECT COUNT(*) FROM organization_members "
                            "WHERE account_id = ?1 AND organization_id = ?2",
     [Q_ORG_DELETE] = "DELETE FROM organizations WHERE account_id = ?1 AND id = ?2",
+    /* store_customers_extent and store_orgs_extent: ?2 is a JSON array of
+     * ids, searched one by one (IN: a join let the planner scan every
+     * membership of the account for each id). Each organization's members
+     * are counted once, however many customers of ?2 embed it; member_name
+     * is what the answer shows. */
+    [Q_CUSTOMERS_ORG_EXTENT] =
+        "WITH mine(org) AS (SELECT organization_id FROM organization_members "
+        "WHERE account_id = ?1 AND customer_id IN "
+        "(SELECT value FROM json_each(?2))) " ORG_EXTENT_SQL,
+    [Q_ORGS_EXTENT] = "WITH mine(org) AS (SELECT id FROM organizations WHERE account_id = ?1 "
+                      "AND id IN (SELECT value FROM json_each(?2))) " ORG_EXTENT_SQL,
     /* Owner -> members edges from ?2. UNION (not UNION ALL) keeps each
      * customer once, so the walk ends even if the data held a cycle. */
     [Q_ORG_REACHES] = "WITH RECURSIVE below(id) AS ("
