@@ -563,6 +563,8 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
         {"", {"line 2:", "customer.address.state is required"}},
         {"", {"line 2:", "customer.contacts[0].email is required"}},
         {"", {"line 2:", "customer.contacts[1].email is not a valid email"}},
+        /* C1: a STANDARD contact receives billing mail, so a PRIMARY must be there */
+        {"", {"line 2:", "customer.contacts: rule C1"}},
     };
     snprintf(cases[2].text, sizeof(cases[2].text), "%s", customer);
     snprintf(cases[4].text, sizeof(cases[4].text), "%s%s", header,
@@ -596,8 +598,11 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
          CONTACT ",{\"id\":\"01900000-0000-7000-8000-0000000000b2\",\"name\":\"Bo\","
                  "\"email\":\"not an address\",\"billingPreference\":\"NONE\","
                  "\"createdAt\":\"2024-07-30T12:00:00Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\"}"},
+        {ADDRESS, "{\"id\":\"01900000-0000-7000-8000-0000000000b3\",\"name\":\"Cy\","
+                  "\"email\":\"cy@example.com\",\"billingPreference\":\"STANDARD\","
+                  "\"createdAt\":\"2024-07-30T12:00:00Z\",\"updatedAt\":\"2024-07-30T12:00:00Z\"}"},
     };
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < 5; i++)
         snprintf(
             cases[10 + i].text, sizeof(cases[10 + i].text),
             "%s{\"kind\":\"customer\",\"id\":\"01900000-0000-7000-8000-000000000001\","
@@ -605,7 +610,7 @@ Test(transfer, what_is_not_an_export_is_refused_with_its_line_and_writes_nothing
             "\"legalName\":\"X\",\"taxStatus\":\"TAXED\",\"status\":\"ACTIVE\","
             "\"address\":%s,\"contacts\":[%s]}\n",
             header, wrong[i][0], wrong[i][1]);
-    char file[400], names[16][96];
+    char file[400], names[20][96];
     snprintf(file, sizeof(file), "%s/input.jsonl", srv.dir);
     size_t n = sizeof(cases) / sizeof(*cases);
     for (size_t i = 0; i < n; i++) {
