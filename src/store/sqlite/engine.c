@@ -23,6 +23,13 @@
  * The writer still runs a short catch-up checkpoint after the thread's
  * passes (see checkpointer_main): without it the WAL would never start
  * over under steady load, and grow without end.
+ *
+ * `memory:` (the test twin, docs/console.md) is the same engine on one
+ * database held in memory: SQLite's memdb VFS under a name unique to the
+ * store, shared by the writer and the readers of this process and gone
+ * when the store closes. It has no WAL and no checkpoints: a reader waits
+ * (the busy handler) while the writer's batch holds its write lock, and
+ * nothing is durable.
  */
 #include "internal.h"
 #include "unwritable.h"
@@ -36,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A queued write: a waiting caller's (on its stack, woken through `cv`) or
  * an asynchronous one (on the heap, ended by calling `end`). */
@@ -156,6 +164,14 @@ static void open_failed(const struct store__sqlite_store *s, const char *what, c
         log_kv(LOG_ERROR, what, "path", s->path, "detail", detail, (const char *)NULL);
 }
 
+/* The memdb URI that `memory:` opens; only engine_open makes such paths. */
+#define MEMORY_URI "file:/kinship-memory-"
+
+static bool in_memory(const struct store__sqlite_store *s)
+{
+    return strncmp(s->path, MEMORY_URI, sizeof(MEMORY_URI) - 1) == 0;
+}
+
 static enum err conn_open(struct store__sqlite_store *s, bool writer,
                           struct store__sqlite_conn **out)
 {
@@ -164,6 +180,8 @@ static enum err conn_open(struct store__sqlite_store *s, bool writer,
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     if (writer)
         flags |= SQLITE_OPEN_CREATE;
+    if (in_memory(s))
+        flags |= SQLITE_OPEN_URI;
     int src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (src != SQLITE_OK) {
         open_failed(s, "cannot open the SQLite database",
@@ -177,7 +195,7 @@ static enum err conn_open(struct store__sqlite_store *s, bool writer,
         open_failed(s, "cannot open the SQLite database for writing", "opened read-only");
         goto out;
     }
-    if (writer) {
+    if (writer && !in_memory(s)) {
         /* WAL lets readers run beside the writer; it is a property of the
          * file, so only the connection that may create the file sets it. */
         char mode[16] = "";
@@ -754,7 +772,14 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
         s->base.opt.checkpoint_pages = 100;
     if (s->base.opt.busy_timeout_ms < 0)
         s->base.opt.busy_timeout_ms = 0;
-    s->path = xstrdup(path);
+    if (strcmp(path, "memory:") == 0) {
+        static atomic_uint serial;
+        char uri[96];
+        snprintf(uri, sizeof(uri), MEMORY_URI "%ld-%u?vfs=memdb", (long)getpid(),
+                 atomic_fetch_add(&serial, 1));
+        s->path = xstrdup(uri);
+    } else
+        s->path = xstrdup(path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_mutex_init(&s->rmu, NULL);
@@ -765,7 +790,7 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
     s->batch = xcalloc((size_t)s->base.opt.batch_max, sizeof(*s->batch));
 
     if ((rc = conn_open(s, true, &s->wconn)) || (rc = store__sqlite_migrate(s, s->wconn)) ||
-        (rc = checkpointer_start(s)))
+        (!in_memory(s) && (rc = checkpointer_start(s))))
         goto fail;
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         log_kv(LOG_ERROR, "cannot start the SQLite writer thread", (const char *)NULL);
