@@ -76,4 +76,10 @@ int admin_backup(const struct cli_command *cmd, struct cli_args *args);
 int admin_export(const struct cli_command *cmd, struct cli_args *args);
 int admin_import(const struct cli_command *cmd, struct cli_args *args);
 
+/* The test twin (seed.c): fills `account` (a name, made when new) with the
+ * demo hierarchy and a new API client, and prints CLIENT_ID:SECRET on
+ * stdout; says on stderr why it could not. */
+enum err seed_demo(struct store *store, const struct config *cfg, const char *account);
+int seed_run(const struct cli_command *cmd, struct cli_args *args);
+
 #endif
