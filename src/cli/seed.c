@@ -8,7 +8,6 @@
 #include "cli.h"
 
 #include "../api/twin.h"
-#include "../core/clock.h"
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/secret.h"
@@ -30,22 +29,8 @@ static enum err seed_tx(struct store_tx *tx, void *arg)
 {
     struct seed_op *op = arg;
     char account[ID_LEN + 1];
-    int64_t now = clock_now_ms();
-    enum err rc = store_account_ensure(tx, op->account_name, now, account);
-    if (rc)
-        return rc;
-    uint8_t hash[SECRET_HASH_LEN];
-    secret_hash(op->secret, strlen(op->secret), hash);
-    if ((rc = store_client_insert(tx, account, op->client, hash, now)))
-        return rc;
-    return twin_demo_fill(tx, op->a, account, &op->lim, &op->n);
-}
-
-static void seed_render(void *arg, int *status, char **body)
-{
-    (void)arg;
-    *status = 0;
-    *body = NULL;
+    enum err rc = admin_client_insert(tx, op->account_name, op->client, op->secret, account);
+    return rc ? rc : twin_demo_fill(tx, op->a, account, &op->lim, &op->n);
 }
 
 enum err seed_demo(struct store *store, const struct config *cfg, const char *account)
@@ -58,7 +43,7 @@ enum err seed_demo(struct store *store, const struct config *cfg, const char *ac
     };
     id_new(op.client);
     secret_new(op.secret);
-    struct store_write w = {.fn = seed_tx, .arg = &op, .render = seed_render};
+    struct store_write w = {.fn = seed_tx, .arg = &op, .render = admin_no_render};
     enum err rc = store_write(store, &w);
     free(w.body);
     arena_destroy(op.a);

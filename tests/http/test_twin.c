@@ -28,13 +28,19 @@ static long status_of(struct resp *r)
     return s;
 }
 
+/* POST `path` with the server's key is refused with status and type. */
+static void post_refused(const char *path, long status, const char *type)
+{
+    struct resp *r = req(&srv, "POST", path, NULL, NULL);
+    cr_assert_eq(r->status, status, "%s", r->body);
+    cr_assert_str_eq(err_type_of(r), type);
+    resp_free(r);
+}
+
 Test(twin_off, reset_is_no_route_unless_turned_on)
 {
     char *id = make_customer(&srv, NULL, "Kept Ltd");
-    struct resp *r = req(&srv, "POST", "/_kinship/reset", NULL, NULL);
-    cr_assert_eq(r->status, 404, "%s", r->body);
-    cr_assert_str_eq(err_type_of(r), "RouteNotFound");
-    resp_free(r);
+    post_refused("/_kinship/reset", 404, "RouteNotFound");
     cr_assert_eq(status_of(req_as(&srv, NULL, "POST", "/_kinship/reset", NULL, NULL)), 401);
     cr_assert_eq(customers_total(NULL), 1, "nothing was deleted");
     free(id);
@@ -87,13 +93,10 @@ Test(twin, reset_empties_only_the_callers_account)
 Test(twin, reset_with_the_demo_refills_and_a_bad_seed_changes_nothing)
 {
     char *id = make_customer(&srv, NULL, "Gone Ltd");
-    struct resp *r = req(&srv, "POST", "/_kinship/reset?seed=forest", NULL, NULL);
-    cr_assert_eq(r->status, 400, "%s", r->body);
-    cr_assert_str_eq(err_type_of(r), "InvalidQueryParameter");
-    resp_free(r);
+    post_refused("/_kinship/reset?seed=forest", 400, "InvalidQueryParameter");
     cr_assert_eq(customers_total(NULL), 1);
 
-    r = req(&srv, "POST", "/_kinship/reset?seed=demo", NULL, NULL);
+    struct resp *r = req(&srv, "POST", "/_kinship/reset?seed=demo", NULL, NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
     json_t *seeded = json_object_get(r->json, "seeded");
     cr_assert_eq(json_integer_value(json_object_get(seeded, "customers")), 400, "%s", r->body);

@@ -24,12 +24,9 @@
  * passes (see checkpointer_main): without it the WAL would never start
  * over under steady load, and grow without end.
  *
- * `memory:` (the test twin, docs/console.md) is the same engine on one
- * database held in memory: SQLite's memdb VFS under a name unique to the
- * store, shared by the writer and the readers of this process and gone
- * when the store closes. It has no WAL and no checkpoints: a reader waits
- * (the busy handler) while the writer's batch holds its write lock, and
- * nothing is durable.
+ * `memory:` (docs/console.md) is this engine on a memdb database of its own,
+ * shared by its writer and readers: no WAL, no checkpoints (a reader waits
+ * out a batch's write lock in the busy handler), nothing durable.
  */
 #include "internal.h"
 #include "unwritable.h"
@@ -43,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* A queued write: a waiting caller's (on its stack, woken through `cv`) or
  * an asynchronous one (on the heap, ended by calling `end`). */
@@ -772,14 +768,10 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
         s->base.opt.checkpoint_pages = 100;
     if (s->base.opt.busy_timeout_ms < 0)
         s->base.opt.busy_timeout_ms = 0;
-    if (strcmp(path, "memory:") == 0) {
-        static atomic_uint serial;
-        char uri[96];
-        snprintf(uri, sizeof(uri), MEMORY_URI "%ld-%u?vfs=memdb", (long)getpid(),
-                 atomic_fetch_add(&serial, 1));
-        s->path = xstrdup(uri);
-    } else
-        s->path = xstrdup(path);
+    static atomic_uint serial; /* memdb names are the process's own */
+    char uri[64];
+    snprintf(uri, sizeof(uri), MEMORY_URI "%u?vfs=memdb", atomic_fetch_add(&serial, 1));
+    s->path = xstrdup(strcmp(path, "memory:") == 0 ? uri : path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_mutex_init(&s->rmu, NULL);
