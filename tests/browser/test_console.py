@@ -240,6 +240,19 @@ def drive(server, name, shots):
         c.text_in("#org-page", "page 2 of 5")
         c.text_in("#org-members", "Contoso Outlet 026")
 
+        # A phone's width: nothing but the drawing (which scrolls in its own
+        # box) is wider than the screen.
+        drv.set_window_size(390, 844)
+        drv.find_element(By.LINK_TEXT, "Contoso Outlet 026").click()
+        c.text_in("#customer-title", "Contoso Outlet 026")
+        c.text_in("#tree-status", "customers drawn")
+        wide = drv.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, "%s: the page is %dpx wider than a phone" % (name, wide)
+        drv.execute_script("window.scrollTo(0, 0)")
+        c.shot("phone")
+        drv.set_window_size(1280, 900)
+
         # Nothing the page did broke its Content-Security-Policy.
         logs = drv.get_log("browser")
         bad = [e["message"] for e in logs if "Content Security Policy" in e["message"]
