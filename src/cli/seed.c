@@ -67,6 +67,12 @@ enum err seed_demo(struct store *store, const struct config *cfg, const char *ac
 
 int seed_run(const struct cli_command *cmd, struct cli_args *args)
 {
-    (void)cmd;
+    if (strcmp(args->cfg.db, "memory:") == 0) {
+        fprintf(stderr,
+                "kinship %s: a memory: database lives and dies with its server: use "
+                "kinship serve --db memory: --seed-demo NAME\n",
+                cmd->name);
+        return 2;
+    }
     return seed_demo(args->store, &args->cfg, args->account) ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -155,4 +156,11 @@ Test(twin, seed_command_fills_an_account_once_and_prints_a_key)
     cr_assert_str_eq(out2, "");
     cr_assert_eq(customers_total(out), 400);
     cr_assert_eq(customers_total(NULL), 0, "the server's own account is untouched");
+}
+
+Test(twin, seed_command_refuses_a_memory_database)
+{
+    /* Its data would die with the command: it says so and exits 2. */
+    int st = system("\"$KINSHIP_BIN\" seed --account lost --db memory: >/dev/null 2>&1");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d", st);
 }
