@@ -7,7 +7,9 @@
 #                            libcurl (the test programs), PostgreSQL, the
 #                            contract check, sqlite3 and chattr (the fault
 #                            tests), valgrind, clang and libFuzzer (the
-#                            fuzzers), clang-format (the formatting check)
+#                            fuzzers), clang-format (the formatting check),
+#                            chromium, its driver and python3-selenium (the
+#                            console in a real browser)
 #   scripts/deps.sh fuzz     build and run, plus clang and libFuzzer (make fuzz)
 #   scripts/deps.sh bench    build and run, plus wrk, nginx, PostgreSQL
 #                            (pgbench), python3, sqlite3 and curl (make bench)
@@ -25,7 +27,8 @@ fuzz=(clang libclang-rt-14-dev)
 # e2fsprogs: chattr, with which tests/http/test_sqlite_faults.c makes
 # database files unwritable.
 test=(libcriterion-dev libcurl4-openssl-dev postgresql python3 python3-jsonschema
-  sqlite3 curl valgrind e2fsprogs clang-format "${fuzz[@]}")
+  sqlite3 curl valgrind e2fsprogs clang-format "${fuzz[@]}"
+  chromium chromium-driver python3-selenium)
 bench=(wrk nginx-light postgresql python3 sqlite3 curl)
 
 pkgs=("${build[@]}")

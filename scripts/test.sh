@@ -105,6 +105,12 @@ if [ -f ../shared/spec/sequence-customers-2024-07-30.json ]; then
   record "schemas, operationIds and parameters of the 19 operations match Sequence's" $?
 fi
 
+# The console (docs/console.md) in Debian's Chromium, driven through
+# chromedriver against the real binary: on a memory: store, and again on the
+# test PostgreSQL when it started. A missing browser fails the step.
+/usr/bin/python3 tests/browser/test_console.py build/kinship
+record "console in a real browser (Chromium: sign in, find, draw, add a member, API errors)" $?
+
 # The unit tests again under valgrind: memory errors and definite leaks
 # fail them (scripts/valgrind.sh reads the report of every process, since
 # Criterion runs each test in a child of its own).

@@ -4,6 +4,8 @@
  * then the operational endpoints.
  */
 #include "api.h"
+#include "console.h"
+#include "twin.h"
 
 #define R(m, p, h, f, n)                                                                           \
     {                                                                                              \
@@ -53,6 +55,11 @@ const struct route api_routes[] = {
     R(GET, "/readyz", api_ops_readyz, EXT, "ops.readyz"),
     R(GET, "/metrics", api_ops_metrics, EXT | ROUTE_NO_STORE, "ops.metrics"),
     R(GET, "/openapi.json", api_ops_openapi, EXT | ROUTE_NO_STORE, "ops.openapi"),
+    /* the console and the test twin (docs/console.md) */
+    R(GET, "/console", api_console_index, EXT | ROUTE_NO_STORE, "console.index"),
+    R(GET, "/console/{file}", api_console_file, EXT | ROUTE_NO_STORE, "console.file"),
+    R(POST, "/_kinship/reset", api_twin_reset, ROUTE_AUTH | ROUTE_WRITE | ROUTE_IDEMPOTENT | EXT,
+      "twin.reset"),
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(*api_routes);

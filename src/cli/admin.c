@@ -27,20 +27,26 @@ struct key_op {
     size_t n;
 };
 
+enum err admin_client_insert(struct store_tx *tx, const char *account_name, const char *client,
+                             const char *secret, char account[ID_LEN + 1])
+{
+    int64_t now = clock_now_ms();
+    enum err rc = store_account_ensure(tx, account_name, now, account);
+    if (rc)
+        return rc;
+    uint8_t hash[SECRET_HASH_LEN];
+    secret_hash(secret, strlen(secret), hash);
+    return store_client_insert(tx, account, client, hash, now);
+}
+
 static enum err key_create_tx(struct store_tx *tx, void *arg)
 {
     struct key_op *op = arg;
     char account[ID_LEN + 1];
-    int64_t now = clock_now_ms();
-    enum err rc = store_account_ensure(tx, op->account_name, now, account);
-    if (rc)
-        return rc;
-    uint8_t hash[SECRET_HASH_LEN];
-    secret_hash(op->secret, strlen(op->secret), hash);
-    return store_client_insert(tx, account, op->client, hash, now);
+    return admin_client_insert(tx, op->account_name, op->client, op->secret, account);
 }
 
-static void no_render(void *arg, int *status, char **body)
+void admin_no_render(void *arg, int *status, char **body)
 {
     (void)arg;
     *status = 0;
@@ -87,7 +93,7 @@ int admin_keys_create(const struct cli_command *cmd, struct cli_args *args)
     struct key_op op = {.account_name = args->account};
     id_new(op.client);
     secret_new(op.secret);
-    struct store_write w = {.fn = key_create_tx, .arg = &op, .render = no_render};
+    struct store_write w = {.fn = key_create_tx, .arg = &op, .render = admin_no_render};
     enum err e = store_write(args->store, &w);
     free(w.body);
     if (e == ERR_OK)
@@ -119,7 +125,7 @@ int admin_keys_revoke(const struct cli_command *cmd, struct cli_args *args)
     if (id_valid(target)) {
         id_normalize(target, id);
         struct key_op op = {.client_id = id};
-        struct store_write w = {.fn = key_revoke_tx, .arg = &op, .render = no_render};
+        struct store_write w = {.fn = key_revoke_tx, .arg = &op, .render = admin_no_render};
         e = store_write(args->store, &w);
         free(w.body);
     }

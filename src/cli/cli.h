@@ -76,4 +76,20 @@ int admin_backup(const struct cli_command *cmd, struct cli_args *args);
 int admin_export(const struct cli_command *cmd, struct cli_args *args);
 int admin_import(const struct cli_command *cmd, struct cli_args *args);
 
+/*
+ * Makes the account `account_name` when it is new (its id into `account`)
+ * and the API client `client` with `secret` in it, inside `tx` (keys create
+ * and seed share it). Errors: the store's.
+ */
+enum err admin_client_insert(struct store_tx *tx, const char *account_name, const char *client,
+                             const char *secret, char account[ID_LEN + 1]);
+/* The render callback of a command's store_write: no answer to render. */
+void admin_no_render(void *arg, int *status, char **body);
+
+/* The test twin (seed.c): fills `account` (a name, made when new) with the
+ * demo hierarchy and a new API client, and prints CLIENT_ID:SECRET on
+ * stdout; says on stderr why it could not. */
+enum err seed_demo(struct store *store, const struct config *cfg, const char *account);
+int seed_run(const struct cli_command *cmd, struct cli_args *args);
+
 #endif

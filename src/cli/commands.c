@@ -62,6 +62,14 @@ static const char help_import[] =
     "(addresses and contacts included) or any row already exists in the\n"
     "account, nothing is written and the line at fault is named.\n";
 
+static const char help_seed[] =
+    "usage: kinship seed --account NAME [--db URL]\n\n"
+    "Test only. Fills the account NAME (created when new) with the demo\n"
+    "hierarchy: about 400 customers with contacts and aliases, five levels\n"
+    "of organizations and one of 120 members, written through the same\n"
+    "rules as the API; then prints a new key, CLIENT_ID:SECRET. A memory:\n"
+    "store lives in its server: use serve --seed-demo NAME there.\n";
+
 const struct cli_command cli_commands[] = {
     {"serve", NULL, "", "run the HTTP server", help_serve, serve_run, CLI_HELP_SETTINGS},
     {"keys", "create", "--account NAME", "create an API client (prints CLIENT_ID:SECRET)",
@@ -78,6 +86,8 @@ const struct cli_command cli_commands[] = {
      admin_export, DB | CLI_NEED_ACCOUNT},
     {"import", NULL, "--account NAME [FILE]", "read an export (FILE or stdin) into an account",
      help_import, admin_import, DB | CLI_NEED_ACCOUNT | CLI_ARG | CLI_INPUT},
+    {"seed", NULL, "--account NAME", "test only: fill an account with the demo hierarchy",
+     help_seed, seed_run, DB | CLI_NEED_ACCOUNT},
 };
 
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(*cli_commands);

@@ -74,6 +74,10 @@ int serve_run(const struct cli_command *cmd, struct cli_args *args)
     struct store *store = NULL;
     if (cli_store_open(cfg, &store))
         return 1;
+    if (*cfg->seed_demo && seed_demo(store, cfg, cfg->seed_demo)) {
+        store_close(store);
+        return 1;
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     /*
      * On PostgreSQL a read is one round trip (src/store/pg/reads.c), and

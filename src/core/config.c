@@ -62,6 +62,12 @@ const struct cfg_setting cfg_settings[] = {
      "access and event log format on stderr"},
     {"log_level", CFG_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),
      "least severe event level logged"},
+    /* The test twin (docs/console.md): for test suites, never production. */
+    {"seed_demo", CFG_STRING, "", 0, 0, NULL, OFF(seed_demo),
+     "test only: at start, fill this account with the demo hierarchy and print a new key "
+     "(CLIENT_ID:SECRET) on stdout (empty: off)"},
+    {"test_reset", CFG_ENUM, "off", 0, 0, "off|on", OFF(test_reset),
+     "test only: POST /_kinship/reset empties the caller's account (off: the route is 404)"},
 };
 
 const size_t cfg_count = sizeof(cfg_settings) / sizeof(*cfg_settings);
@@ -109,7 +115,8 @@ bool cfg_set(struct config *c, const char *name, const char *value, char *err, s
             snprintf(err, cap, "%s must be one of %s", s->name, s->choices);
             return false;
         }
-        if (s->type == CFG_STRING && *value == '\0') {
+        /* Empty only where the default is: such a setting is off when empty. */
+        if (s->type == CFG_STRING && *value == '\0' && *s->def != '\0') {
             snprintf(err, cap, "%s must not be empty", s->name);
             return false;
         }

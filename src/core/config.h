@@ -37,6 +37,9 @@ struct config {
     long auth_window;
     char *log_format;
     char *log_level;
+    /* the test twin */
+    char *seed_demo;
+    char *test_reset;
 };
 
 enum cfg_type { CFG_STRING, CFG_INT, CFG_ENUM };

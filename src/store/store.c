@@ -36,6 +36,8 @@ enum err store_open(const char *url, const struct store_options *o, struct store
     enum err rc;
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
         rc = store__pg_open(url, o, out);
+    else if (strcmp(url, "memory:") == 0)
+        rc = store__sqlite_open(url, o, out); /* SQLite in memory: the test twin */
     else {
         if (strncmp(url, "sqlite:", 7) == 0)
             url += 7;

@@ -88,10 +88,12 @@ static const struct iso_case cases[] = {
      404, "NotFound"},
     {"organizations.member_remove", "DELETE", "/customer-organizations/{oB}/members/{cA2}", NULL,
      404, "NotFound"},
+    /* Last: B empties its own account (test_reset is on here); A's stays. */
+    {"twin.reset", "POST", "/_kinship/reset?seed=demo", NULL, 200, NULL},
 };
 
 static void setup_accounts(void);
-HTTP_SUITE(isolation, 240, .ready = setup_accounts);
+HTTP_SUITE(isolation, 240, .ready = setup_accounts, .extra = HTTP_ARGS("--test-reset", "on"));
 static char key_b[256];
 
 /* Placeholder values. */

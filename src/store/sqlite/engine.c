@@ -23,6 +23,10 @@
  * The writer still runs a short catch-up checkpoint after the thread's
  * passes (see checkpointer_main): without it the WAL would never start
  * over under steady load, and grow without end.
+ *
+ * `memory:` (docs/console.md) is this engine on a memdb database of its own,
+ * shared by its writer and readers: no WAL, no checkpoints (a reader waits
+ * out a batch's write lock in the busy handler), nothing durable.
  */
 #include "internal.h"
 #include "unwritable.h"
@@ -156,6 +160,14 @@ static void open_failed(const struct store__sqlite_store *s, const char *what, c
         log_kv(LOG_ERROR, what, "path", s->path, "detail", detail, (const char *)NULL);
 }
 
+/* The memdb URI that `memory:` opens; only engine_open makes such paths. */
+#define MEMORY_URI "file:/kinship-memory-"
+
+static bool in_memory(const struct store__sqlite_store *s)
+{
+    return strncmp(s->path, MEMORY_URI, sizeof(MEMORY_URI) - 1) == 0;
+}
+
 static enum err conn_open(struct store__sqlite_store *s, bool writer,
                           struct store__sqlite_conn **out)
 {
@@ -164,6 +176,8 @@ static enum err conn_open(struct store__sqlite_store *s, bool writer,
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     if (writer)
         flags |= SQLITE_OPEN_CREATE;
+    if (in_memory(s))
+        flags |= SQLITE_OPEN_URI;
     int src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (src != SQLITE_OK) {
         open_failed(s, "cannot open the SQLite database",
@@ -177,7 +191,7 @@ static enum err conn_open(struct store__sqlite_store *s, bool writer,
         open_failed(s, "cannot open the SQLite database for writing", "opened read-only");
         goto out;
     }
-    if (writer) {
+    if (writer && !in_memory(s)) {
         /* WAL lets readers run beside the writer; it is a property of the
          * file, so only the connection that may create the file sets it. */
         char mode[16] = "";
@@ -754,7 +768,10 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
         s->base.opt.checkpoint_pages = 100;
     if (s->base.opt.busy_timeout_ms < 0)
         s->base.opt.busy_timeout_ms = 0;
-    s->path = xstrdup(path);
+    static atomic_uint serial; /* memdb names are the process's own */
+    char uri[64];
+    snprintf(uri, sizeof(uri), MEMORY_URI "%u?vfs=memdb", atomic_fetch_add(&serial, 1));
+    s->path = xstrdup(strcmp(path, "memory:") == 0 ? uri : path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_mutex_init(&s->rmu, NULL);
@@ -765,7 +782,7 @@ enum err store__sqlite_engine_open(const char *path, const struct store_options 
     s->batch = xcalloc((size_t)s->base.opt.batch_max, sizeof(*s->batch));
 
     if ((rc = conn_open(s, true, &s->wconn)) || (rc = store__sqlite_migrate(s, s->wconn)) ||
-        (rc = checkpointer_start(s)))
+        (!in_memory(s) && (rc = checkpointer_start(s))))
         goto fail;
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         log_kv(LOG_ERROR, "cannot start the SQLite writer thread", (const char *)NULL);
