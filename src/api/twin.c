@@ -9,7 +9,6 @@
 
 #include "../core/id.h"
 #include "../core/clock.h"
-#include "../store/reset.h"
 
 #include <stdio.h>
 #include <string.h>

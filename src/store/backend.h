@@ -65,6 +65,8 @@ struct store_backend {
                                char id[ID_LEN + 1]);
     enum err (*account_list)(struct store_tx *tx, struct arena *a, struct account_row **out,
                              size_t *n);
+    /* store_account_reset: runs store__reset_sql. */
+    enum err (*account_reset)(struct store_tx *tx, const char *account);
     enum err (*client_insert)(struct store_tx *tx, const char *account_id, const char *client_id,
                               const uint8_t hash[SECRET_HASH_LEN], int64_t now);
     enum err (*client_get)(struct store_tx *tx, const char *client_id, char account_id[ID_LEN + 1],
@@ -213,6 +215,11 @@ static inline void store__count_answer(struct store__counters *c, enum err rc)
 /* Copies the counters into `out` and sets out->counted (for a backend's
  * `stats`). */
 void store__counters_read(struct store__counters *c, struct store_stats *out);
+
+/* The statements of store_account_reset, in the order they run (children
+ * before parents); both dialects read `$1` as the account id.
+ * NULL-terminated. */
+extern const char *const store__reset_sql[];
 
 /* The body every backend's write runs inside its transaction: idempotency
  * lookup, w->fn, w->render, idempotency record. On error the backend rolls

@@ -207,6 +207,22 @@ enum err store_account_ensure(struct store_tx *tx, const char *name, int64_t now
     return tx->be->account_ensure(tx, name, now, id);
 }
 
+const char *const store__reset_sql[] = {
+    "DELETE FROM organization_members WHERE account_id = $1",
+    "DELETE FROM organizations WHERE account_id = $1",
+    "DELETE FROM aliases WHERE account_id = $1",
+    "DELETE FROM contacts WHERE account_id = $1",
+    "DELETE FROM customer_properties WHERE account_id = $1",
+    "DELETE FROM idempotency_keys WHERE account_id = $1",
+    "DELETE FROM customers WHERE account_id = $1",
+    NULL,
+};
+
+enum err store_account_reset(struct store_tx *tx, const char *account)
+{
+    return tx->be->account_reset(tx, account);
+}
+
 enum err store_account_list(struct store_tx *tx, struct arena *a, struct account_row **out,
                             size_t *n)
 {

@@ -183,6 +183,15 @@ struct account_row {
 /* Finds the account named `name` or creates it. */
 enum err store_account_ensure(struct store_tx *tx, const char *name, int64_t now,
                               char id[ID_LEN + 1]);
+/*
+ * The test twin's reset (POST /_kinship/reset, docs/console.md; test only:
+ * nothing in the API deletes a customer, and this deletes every one of the
+ * account's). Deletes, inside the write transaction `tx`, every customer of
+ * `account` with its contacts, properties and aliases, every organization
+ * and membership, and every Idempotency-Key record. The account and its API
+ * clients stay. Errors: the store's (ERR_UNAVAILABLE, ERR_INTERNAL).
+ */
+enum err store_account_reset(struct store_tx *tx, const char *account);
 enum err store_account_list(struct store_tx *tx, struct arena *a, struct account_row **out,
                             size_t *n);
 enum err store_client_insert(struct store_tx *tx, const char *account_id, const char *client_id,

@@ -21,6 +21,7 @@ const struct store_backend store__pg_backend = {
     .idem_put = store__pg_idem_put,
     .account_ensure = store__pg_account_ensure,
     .account_list = store__pg_account_list,
+    .account_reset = store__pg_account_reset,
     .client_insert = store__pg_client_insert,
     .client_get = store__pg_client_get,
     .client_revoke = store__pg_client_revoke,

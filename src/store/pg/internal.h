@@ -460,6 +460,7 @@ STORE__PG_PRIMITIVE(idem_get);
 STORE__PG_PRIMITIVE(idem_put);
 STORE__PG_PRIMITIVE(account_ensure);
 STORE__PG_PRIMITIVE(account_list);
+STORE__PG_PRIMITIVE(account_reset);
 STORE__PG_PRIMITIVE(client_insert);
 STORE__PG_PRIMITIVE(client_get);
 STORE__PG_PRIMITIVE(client_revoke);

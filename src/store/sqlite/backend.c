@@ -21,6 +21,7 @@ static const struct store_backend backend = {
     SLOT(idem_put),
     SLOT(account_ensure),
     SLOT(account_list),
+    SLOT(account_reset),
     SLOT(client_insert),
     SLOT(client_get),
     SLOT(client_revoke),

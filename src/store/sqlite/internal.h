@@ -398,6 +398,7 @@ enum err store__sqlite_idem_put(struct store_tx *tx, const char *account, const 
                                 const struct idem_record *r);
 enum err store__sqlite_account_ensure(struct store_tx *tx, const char *name, int64_t now,
                                       char id[ID_LEN + 1]);
+enum err store__sqlite_account_reset(struct store_tx *tx, const char *account);
 enum err store__sqlite_account_list(struct store_tx *tx, struct arena *a, struct account_row **out,
                                     size_t *n);
 enum err store__sqlite_client_insert(struct store_tx *tx, const char *account_id,
