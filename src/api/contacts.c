@@ -100,6 +100,7 @@ static enum err create(struct contact_op *op, struct store_tx *tx)
     op->out.created_at = op->out.updated_at = now;
     if ((rc = billing_rule(op, tx, "billingPreference", "adding this contact")))
         return rc;
+    store_activity_note(tx, "CONTACT", "CREATED", op->out.id, op->customer);
     return store_contact_insert(tx, op->c->account, op->customer, &op->out);
 }
 
@@ -130,6 +131,7 @@ static enum err update(struct contact_op *op, struct store_tx *tx)
     op->out.updated_at = clock_now_ms();
     if ((rc = billing_rule(op, tx, "billingPreference", "this change")))
         return rc;
+    store_activity_note(tx, "CONTACT", "UPDATED", op->out.id, op->customer);
     return store_contact_update(tx, c->account, op->customer, &op->out);
 }
 
@@ -141,6 +143,8 @@ enum err api_contacts_update(struct call *c)
 static enum err archive(struct contact_op *op, struct store_tx *tx)
 {
     enum err rc = load_contact(op, tx);
+    if (rc == ERR_OK)
+        store_activity_note(tx, "CONTACT", "ARCHIVED", op->out.id, op->customer);
     if (rc || op->out.archived_at)
         return rc;
     op->out.archived_at = op->out.updated_at = clock_now_ms();

@@ -98,6 +98,7 @@ static enum err create_tx(struct store_tx *tx, void *arg)
         return rc;
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
+    store_activity_note(tx, "CUSTOMER", "CREATED", cu->id, cu->id);
     return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
 }
 
@@ -132,6 +133,7 @@ static enum err update_tx(struct store_tx *tx, void *arg)
         return rc;
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
+    store_activity_note(tx, "CUSTOMER", "UPDATED", cu->id, cu->id);
     return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
 }
 
@@ -171,6 +173,7 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
     enum err rc = store_customer_archive(tx, op->c->account, op->id, clock_now_ms());
     if (rc == ERR_NOT_FOUND)
         return not_found(op->c);
+    store_activity_note(tx, "CUSTOMER", "ARCHIVED", op->id, op->id);
     return rc ? rc : get_tx(tx, arg);
 }
 

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#define ORG "CUSTOMER_ORGANIZATION" /* the activity log's object type */
+
 struct org_op {
     struct call *c;
     const char *org_id; /* path id, for member operations */
@@ -30,7 +32,10 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     struct rules_verdict v = {0};
     enum err rc =
         rules_org_create(tx, c->a, c->account, &lim, op->owner, op->ids, op->n, &op->org, &v);
-    return rc ? call_fail_verdict(c, rc, &v) : ERR_OK;
+    if (rc)
+        return call_fail_verdict(c, rc, &v);
+    store_activity_note(tx, ORG, "CREATED", op->org.id, op->org.owner.id);
+    return ERR_OK;
 }
 
 static void render_org(void *arg, int *status, char **body)
@@ -94,7 +99,11 @@ static enum err members_tx(struct store_tx *tx, void *arg)
     struct rules_verdict v = {0};
     rc = rules_org_members_change(tx, c->a, c->account, &lim, &cur, op->ids, op->n, op->replace,
                                   &op->org, &v);
-    return rc ? call_fail_verdict(c, rc, &v) : ERR_OK;
+    if (rc)
+        return call_fail_verdict(c, rc, &v);
+    store_activity_note(tx, ORG, op->replace ? "MEMBERS_REPLACED" : "MEMBERS_ADDED", op->org.id,
+                        op->org.owner.id);
+    return ERR_OK;
 }
 
 static enum err members_change(struct call *c, bool replace)
@@ -143,6 +152,7 @@ static enum err delete_tx(struct store_tx *tx, void *arg)
     enum err rc = load_org(op->c, tx, op->org_id, &op->org);
     if (rc)
         return rc;
+    store_activity_note(tx, ORG, "DELETED", op->org.id, op->org.owner.id);
     return store_org_delete(tx, op->c->account, op->org.id);
 }
 
@@ -168,7 +178,10 @@ static enum err remove_tx(struct store_tx *tx, void *arg)
         return call_fail(c, rc, NULL, "the customer is not a member of this organization");
     if (rc)
         return rc;
-    return store_org_get(tx, c->a, c->account, cur.id, &op->org);
+    rc = store_org_get(tx, c->a, c->account, cur.id, &op->org);
+    if (rc == ERR_OK)
+        store_activity_note(tx, ORG, "MEMBER_REMOVED", op->org.id, op->org.owner.id);
+    return rc;
 }
 
 enum err api_orgs_member_remove(struct call *c)

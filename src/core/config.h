@@ -34,6 +34,7 @@ struct config {
     long rate_limit;
     long auth_failures;
     long auth_window;
+    long activity_retention_days;
     char *log_format;
     char *log_level;
 };
