@@ -10,9 +10,10 @@
       the body must validate against the documented schema. Exits 1 on any
       mismatch, and when the log is empty.
 
-  validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON
-      Compares kinship's document with Sequence's for each of Sequence's
-      operations: the operationId, the parameters (kinship's list starts with
+  validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON...
+      Compares kinship's document with Sequence's (one file or several, as
+      Sequence's document is cut into parts: customers, notifications and
+      activity logs) for each of Sequence's operations: the operationId, the parameters (kinship's list starts with
       Sequence's, in Sequence's order, each with the same name spelled the
       same way, `in`, `required` and schema; anything kinship adds comes after
       and is optional), so that clients generated from either document are
@@ -374,11 +375,22 @@ def compare_params(ours, oop, theirs, top, where, out):
                        "%s parameter %s (%s)" % (where, tp["name"], tp.get("in")), out)
 
 
-def check_spec(doc_path, seq_path):
+def check_spec(doc_path, seq_paths):
     ours = load_json(doc_path)
-    theirs = load_json(seq_path)
     diffs = []
     seq_ops = set()
+    for seq_path in seq_paths:
+        compare_operations(ours, load_json(seq_path), seq_ops, diffs)
+    check_own_operations(ours, seq_ops, diffs)
+    for d in diffs:
+        print("DIFF " + d)
+    print("check-spec: %d Sequence operations compared, %d differences" % (len(seq_ops), len(diffs)))
+    return 1 if diffs or not seq_ops else 0
+
+
+def compare_operations(ours, theirs, seq_ops, diffs):
+    """Compares each operation of Sequence's document `theirs` with
+    kinship's, adding it to seq_ops and what differs to diffs."""
     for template, item in theirs.get("paths", {}).items():
         for method, top in item.items():
             if method not in METHODS:
@@ -424,6 +436,10 @@ def check_spec(doc_path, seq_path):
                     compare_schema(ours, json_schema_of(ours, ores[s]), theirs,
                                    json_schema_of(theirs, tres[s]), "%s %s" % (where, s), diffs)
 
+
+def check_own_operations(ours, seq_ops, diffs):
+    """Unique operationIds; every operation not in seq_ops an extension;
+    every schema a valid JSON Schema."""
     seen_ids = {}
     for template, item in ours.get("paths", {}).items():
         for method, oop in item.items():
@@ -449,19 +465,14 @@ def check_spec(doc_path, seq_path):
         except jsonschema.SchemaError as e:
             diffs.append("components.schemas.%s: not a valid JSON Schema: %s" % (name, e.message))
 
-    for d in diffs:
-        print("DIFF " + d)
-    print("check-spec: %d Sequence operations compared, %d differences" % (len(seq_ops), len(diffs)))
-    return 1 if diffs or not seq_ops else 0
-
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "--check-spec":
-        return check_spec(argv[2], argv[3])
+    if len(argv) >= 4 and argv[1] == "--check-spec":
+        return check_spec(argv[2], argv[3:])
     if len(argv) == 3 and not argv[1].startswith("-"):
         return check_log(argv[1], argv[2])
     sys.stderr.write("usage: validate.py OPENAPI_JSON LOG_JSONL\n"
-                     "       validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON\n")
+                     "       validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON...\n")
     return 2
 
 
