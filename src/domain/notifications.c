@@ -2,7 +2,6 @@
 #include "notifications.h"
 #include "../core/clock.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -39,34 +38,21 @@ const char *notification_type_find(const char *s)
     return NULL;
 }
 
-static enum err fail(struct verr *ve, enum err code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum err fail(struct verr *ve, enum err code, const char *field, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ve->msg, sizeof(ve->msg), fmt, ap);
-    va_end(ap);
-    ve->field = field;
-    return code;
-}
-
 /* The array member `name`: required, 1 to `max` elements, all strings. */
 static enum err string_array(const json_t *body, const char *name, size_t max, const json_t **out,
                              struct verr *ve)
 {
     const json_t *v = json_object_get(body, name);
     if (!v || json_is_null(v))
-        return fail(ve, ERR_FIELD_MISSING, name, "%s is required", name);
+        return verr_fail(ve, ERR_FIELD_MISSING, name, "%s is required", name);
     if (!json_is_array(v))
-        return fail(ve, ERR_FIELD_INVALID, name, "%s must be an array", name);
+        return verr_fail(ve, ERR_FIELD_INVALID, name, "%s must be an array", name);
     size_t n = json_array_size(v);
     if (n == 0 || n > max)
-        return fail(ve, ERR_FIELD_INVALID, name, "%s must hold 1 to %zu items", name, max);
+        return verr_fail(ve, ERR_FIELD_INVALID, name, "%s must hold 1 to %zu items", name, max);
     for (size_t i = 0; i < n; i++)
         if (!json_is_string(json_array_get(v, i)))
-            return fail(ve, ERR_FIELD_INVALID, name, "%s[%zu] must be a string", name, i);
+            return verr_fail(ve, ERR_FIELD_INVALID, name, "%s[%zu] must be a string", name, i);
     *out = v;
     return ERR_OK;
 }
@@ -93,8 +79,8 @@ enum err policy_types_parse(const json_t *body, struct arena *a, const char ***o
     for (size_t i = 0; i < json_array_size(v); i++) {
         const char *t = notification_type_find(json_string_value(json_array_get(v, i)));
         if (!t)
-            return fail(ve, ERR_FIELD_INVALID, "notificationTypes",
-                        "notificationTypes[%zu] is not a NotificationType", i);
+            return verr_fail(ve, ERR_FIELD_INVALID, "notificationTypes",
+                             "notificationTypes[%zu] is not a NotificationType", i);
         add_distinct(items, n, t);
     }
     *out = items;
@@ -198,7 +184,7 @@ enum err policy_recipients_parse(const json_t *body, const char *channel, struct
         const char *why = strlen(s) == json_string_length(e) ? policy_recipient_check(channel, s)
                                                              : "must not hold a NUL character";
         if (why)
-            return fail(ve, ERR_FIELD_INVALID, "recipients", "recipients[%zu] %s", i, why);
+            return verr_fail(ve, ERR_FIELD_INVALID, "recipients", "recipients[%zu] %s", i, why);
         add_distinct(items, n, arena_strdup(a, s));
     }
     *out = items;
@@ -219,7 +205,7 @@ enum err policy_create_parse(const json_t *body, struct arena *a, struct notific
     else if (strcmp(channel, "WEBHOOK") == 0)
         out->channel = "WEBHOOK";
     else
-        return fail(ve, ERR_FIELD_INVALID, "channel", "channel must be WEBHOOK or EMAIL");
+        return verr_fail(ve, ERR_FIELD_INVALID, "channel", "channel must be WEBHOOK or EMAIL");
     if ((rc = policy_recipients_parse(body, out->channel, a, &out->recipients, &out->n_recipients,
                                       ve)))
         return rc;
@@ -230,14 +216,14 @@ enum err policy_create_parse(const json_t *body, struct arena *a, struct notific
     const json_t *sv = json_object_get(body, "webhookSecret");
     if (sv && !json_is_null(sv)) {
         if (out->channel[0] != 'W')
-            return fail(ve, ERR_FIELD_INVALID, "webhookSecret",
-                        "webhookSecret is only for WEBHOOK policies");
+            return verr_fail(ve, ERR_FIELD_INVALID, "webhookSecret",
+                             "webhookSecret is only for WEBHOOK policies");
         const char *s = json_is_string(sv) ? json_string_value(sv) : NULL;
         size_t len = s ? json_string_length(sv) : 0;
         if (!s || len < POLICY_SECRET_MIN || len > POLICY_SECRET_MAX || !printable_ascii(s, len))
-            return fail(ve, ERR_FIELD_INVALID, "webhookSecret",
-                        "webhookSecret must be %d to %d printable ASCII characters",
-                        POLICY_SECRET_MIN, POLICY_SECRET_MAX);
+            return verr_fail(ve, ERR_FIELD_INVALID, "webhookSecret",
+                             "webhookSecret must be %d to %d printable ASCII characters",
+                             POLICY_SECRET_MIN, POLICY_SECRET_MAX);
         out->secret = arena_strndup(a, s, len);
     }
     return ERR_OK;
