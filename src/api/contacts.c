@@ -37,6 +37,9 @@ static enum err customer_tx(struct store_tx *tx, void *arg)
 {
     struct contact_op *op = arg;
     enum err rc = call_customer_exists(op->c, tx, op->customer);
+    /* A contact is part of its customer's shape (event table:
+     * docs/notifications.md); a read records nothing. */
+    store_event_note(tx, "CUSTOMER_UPDATED", "CUSTOMER", op->customer, NULL);
     return rc ? rc : op->run(op, tx);
 }
 

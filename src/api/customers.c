@@ -99,6 +99,7 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
     store_activity_note(tx, "CUSTOMER", "CREATED", cu->id, cu->id);
+    store_event_note(tx, "CUSTOMER_CREATED", "CUSTOMER", cu->id, NULL);
     return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
 }
 
@@ -134,6 +135,7 @@ static enum err update_tx(struct store_tx *tx, void *arg)
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
     store_activity_note(tx, "CUSTOMER", "UPDATED", cu->id, cu->id);
+    store_event_note(tx, "CUSTOMER_UPDATED", "CUSTOMER", cu->id, NULL);
     return store_customer_get(tx, c->a, c->account, cu->id, &op->out);
 }
 
@@ -174,6 +176,7 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
     if (rc == ERR_NOT_FOUND)
         return not_found(op->c);
     store_activity_note(tx, "CUSTOMER", "ARCHIVED", op->id, op->id);
+    store_event_note(tx, "CUSTOMER_ARCHIVED", "CUSTOMER", op->id, NULL);
     return rc ? rc : get_tx(tx, arg);
 }
 

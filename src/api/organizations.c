@@ -35,6 +35,8 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     if (rc)
         return call_fail_verdict(c, rc, &v);
     store_activity_note(tx, ORG, "CREATED", op->org.id, op->org.owner.id);
+    store_event_note(tx, "ORGANIZATION_CREATED", ORG, op->org.id,
+                     event_members_detail(c->a, NULL, &op->org));
     return ERR_OK;
 }
 
@@ -103,6 +105,9 @@ static enum err members_tx(struct store_tx *tx, void *arg)
         return call_fail_verdict(c, rc, &v);
     store_activity_note(tx, ORG, op->replace ? "MEMBERS_REPLACED" : "MEMBERS_ADDED", op->org.id,
                         op->org.owner.id);
+    store_event_note(tx,
+                     op->replace ? "ORGANIZATION_MEMBERS_REPLACED" : "ORGANIZATION_MEMBERS_ADDED",
+                     ORG, op->org.id, event_members_detail(c->a, &cur, &op->org));
     return ERR_OK;
 }
 
@@ -153,6 +158,8 @@ static enum err delete_tx(struct store_tx *tx, void *arg)
     if (rc)
         return rc;
     store_activity_note(tx, ORG, "DELETED", op->org.id, op->org.owner.id);
+    store_event_note(tx, "ORGANIZATION_DELETED", ORG, op->org.id,
+                     event_members_detail(op->c->a, &op->org, NULL));
     return store_org_delete(tx, op->c->account, op->org.id);
 }
 
@@ -179,8 +186,11 @@ static enum err remove_tx(struct store_tx *tx, void *arg)
     if (rc)
         return rc;
     rc = store_org_get(tx, c->a, c->account, cur.id, &op->org);
-    if (rc == ERR_OK)
+    if (rc == ERR_OK) {
         store_activity_note(tx, ORG, "MEMBER_REMOVED", op->org.id, op->org.owner.id);
+        store_event_note(tx, "ORGANIZATION_MEMBER_REMOVED", ORG, op->org.id,
+                         event_members_detail(c->a, &cur, &op->org));
+    }
     return rc;
 }
 

@@ -3,6 +3,7 @@
 #include "../core/clock.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -30,12 +31,56 @@ static const char *const types[] = {
     "WATCHTOWER_TASK_ASSIGNED",
 };
 
+/* kinship's organization types: a receiver written for Sequence's types
+ * never sees them unless its policy lists them. */
+static const char *const kinship_types[] = {
+    "ORGANIZATION_CREATED",          "ORGANIZATION_DELETED",        "ORGANIZATION_MEMBERS_ADDED",
+    "ORGANIZATION_MEMBERS_REPLACED", "ORGANIZATION_MEMBER_REMOVED",
+};
+
+static const char *find_in(const char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return list[i];
+    return NULL;
+}
+
 const char *notification_type_find(const char *s)
 {
-    for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
-        if (strcmp(types[i], s) == 0)
-            return types[i];
-    return NULL;
+    const char *t = find_in(types, sizeof(types) / sizeof(*types), s);
+    return t ? t : find_in(kinship_types, sizeof(kinship_types) / sizeof(*kinship_types), s);
+}
+
+bool notification_type_is_kinship(const char *type)
+{
+    return find_in(kinship_types, sizeof(kinship_types) / sizeof(*kinship_types), type) != NULL;
+}
+
+/* The ids of a's members that b does not have, as a JSON array. */
+static json_t *members_missing(const struct organization *a, const struct organization *b)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; a && i < a->n_members; i++) {
+        bool found = false;
+        for (size_t j = 0; b && j < b->n_members && !found; j++)
+            found = strcmp(a->members[i].id, b->members[j].id) == 0;
+        if (!found)
+            json_array_append_new(out, json_string(a->members[i].id));
+    }
+    return out;
+}
+
+const char *event_members_detail(struct arena *a, const struct organization *before,
+                                 const struct organization *after)
+{
+    json_t *j = json_pack("{s:o,s:o}", "added", members_missing(after, before), "removed",
+                          members_missing(before, after));
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    const char *out = arena_strdup(a, text);
+    free(text);
+    return out;
 }
 
 /* The array member `name`: required, 1 to `max` elements, all strings. */
@@ -70,7 +115,7 @@ enum err policy_types_parse(const json_t *body, struct arena *a, const char ***o
                             struct verr *ve)
 {
     const json_t *v;
-    size_t max = sizeof(types) / sizeof(*types);
+    size_t max = sizeof(types) / sizeof(*types) + sizeof(kinship_types) / sizeof(*kinship_types);
     enum err rc = string_array(body, "notificationTypes", 4 * max, &v, ve);
     if (rc)
         return rc;

@@ -37,8 +37,13 @@ struct notification_policy {
     int64_t created_at;
 };
 
-/* The NotificationType value equal to `s` (a static string), or NULL. */
+/* The NotificationType value equal to `s` (a static string), or NULL:
+ * one of Sequence's enum, or of kinship's organization types
+ * (ORGANIZATION_CREATED, ..._DELETED, ..._MEMBERS_ADDED, ..._MEMBERS_REPLACED,
+ * ..._MEMBER_REMOVED), which go only to policies that list them. */
 const char *notification_type_find(const char *s);
+/* True for one of kinship's own types (not Sequence's). */
+bool notification_type_is_kinship(const char *type);
 
 /*
  * CreateNotificationPolicyRequest into `out` (id, account and created_at
@@ -73,6 +78,25 @@ json_t *policy_render(const struct notification_policy *p, bool with_secret);
  * leading `sep` ("" for no items); and back. Items never hold `sep`. */
 const char *policy_list_join(struct arena *a, const char *const *items, size_t n, char sep);
 void policy_list_split(struct arena *a, const char *text, char sep, const char ***out, size_t *n);
+
+/* ---- the outbox ---- */
+
+/* An event a write emits, recorded in its transaction when a policy of the
+ * account matches its type (docs/notifications.md, "The outbox"). */
+struct outbox_event {
+    char id[ID_LEN + 1];
+    const char *type;          /* a NotificationType */
+    const char *resource_type; /* "CUSTOMER", "CUSTOMER_ORGANIZATION" */
+    const char *resource_id;
+    const char *detail; /* JSON text: the ids that changed; NULL: none */
+    int64_t created_at;
+};
+
+/* {"added":[...],"removed":[...]} of the members in `after` and not in
+ * `before`, and the other way round, for an organization event's detail
+ * (in the arena; either may be NULL: no members). */
+const char *event_members_detail(struct arena *a, const struct organization *before,
+                                 const struct organization *after);
 
 /* ---- the activity log ---- */
 

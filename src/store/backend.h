@@ -25,9 +25,16 @@ struct store {
 struct store_tx {
     const struct store_backend *be;
     struct store *s;
-    /* The activity entry the running write noted (store_activity_note);
-     * NULL outside store__write_body. */
-    struct activity_entry *note;
+    /* What the running write noted (store_activity_note,
+     * store_event_note); NULL outside store__write_body. */
+    struct store__notes *note;
+};
+
+/* What a write's function noted for store__write_body to record. */
+struct store__notes {
+    struct activity_entry activity; /* verb NULL: none */
+    struct outbox_event events[STORE_EVENTS_MAX];
+    size_t n_events;
 };
 
 /* An Idempotency-Key record. */
@@ -206,6 +213,10 @@ struct store_backend {
     enum err (*activity_list)(struct store_tx *tx, struct arena *a, const char *account,
                               const struct activity_query *q, struct activity_entry **out,
                               size_t *n, struct page_result *pr);
+    /* Inserts the event when a policy of the account matches its type
+     * (store_event_note); may hold it back until the commit. */
+    enum err (*event_insert)(struct store_tx *tx, const char *account,
+                             const struct outbox_event *e);
 };
 
 /*

@@ -187,12 +187,18 @@ static enum err write_body(struct store_tx *tx, struct store_write *w, struct ar
         if (rc != ERR_OK && rc != ERR_NOT_FOUND)
             return rc;
     }
-    struct activity_entry note = {0};
-    tx->note = &note;
+    struct store__notes notes = {0};
+    tx->note = &notes;
     rc = w->fn(tx, w->arg);
     tx->note = NULL;
-    if (rc == ERR_OK && note.verb)
-        rc = activity_record(tx, w, &note, now);
+    if (rc == ERR_OK && notes.activity.verb)
+        rc = activity_record(tx, w, &notes.activity, now);
+    for (size_t i = 0; rc == ERR_OK && i < notes.n_events; i++) {
+        struct outbox_event *e = &notes.events[i];
+        id_new(e->id);
+        e->created_at = now;
+        rc = tx->be->event_insert(tx, w->account_id, e);
+    }
     if (rc)
         return rc;
     w->render(w->arg, &w->status, &w->body);
@@ -687,10 +693,21 @@ void store_activity_note(struct store_tx *tx, const char *object_type, const cha
 {
     if (!tx->note)
         return;
-    tx->note->object_type = object_type;
-    tx->note->verb = verb;
-    tx->note->object_id = object_id;
-    tx->note->entity_id = entity_id;
+    struct activity_entry *e = &tx->note->activity;
+    e->object_type = object_type;
+    e->verb = verb;
+    e->object_id = object_id;
+    e->entity_id = entity_id;
+}
+
+void store_event_note(struct store_tx *tx, const char *type, const char *resource_type,
+                      const char *resource_id, const char *detail)
+{
+    struct store__notes *n = tx->note;
+    if (!n || n->n_events == STORE_EVENTS_MAX)
+        return;
+    n->events[n->n_events++] = (struct outbox_event){
+        .type = type, .resource_type = resource_type, .resource_id = resource_id, .detail = detail};
 }
 
 enum err store_activity_get(struct store_tx *tx, struct arena *a, const char *account,

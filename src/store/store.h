@@ -422,6 +422,24 @@ enum err store_policy_list(struct store_tx *tx, struct arena *a, const char *acc
 void store_activity_note(struct store_tx *tx, const char *object_type, const char *verb,
                          const char *object_id, const char *entity_id);
 
+/* ---- the outbox ---------------------------------------------------------- */
+
+/* Most events one write emits. */
+#define STORE_EVENTS_MAX 4
+
+/*
+ * Inside a store_write's function: the write emits the event `type` about
+ * `resource_type` `resource_id` (with `detail`, JSON text, or NULL). As with
+ * store_activity_note, the store records it in the same transaction when
+ * the function succeeds, and only when a policy of the account matches the
+ * type then (one that lists it, or for Sequence's types one that lists
+ * none); nothing when it fails. Events past STORE_EVENTS_MAX are dropped
+ * (a programming error: the caller's table in docs/notifications.md says
+ * how many it emits). Strings borrowed until the function returns.
+ */
+void store_event_note(struct store_tx *tx, const char *type, const char *resource_type,
+                      const char *resource_id, const char *detail);
+
 struct activity_query {
     const char *object_id, *entity_id; /* filters; NULL: none */
     struct page_query page;            /* keys are ids (newest first by default) */

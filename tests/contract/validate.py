@@ -13,12 +13,14 @@
   validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON...
       Compares kinship's document with Sequence's (one file or several, as
       Sequence's document is cut into parts: customers, notifications and
-      activity logs) for each of Sequence's operations: the operationId, the parameters (kinship's list starts with
-      Sequence's, in Sequence's order, each with the same name spelled the
-      same way, `in`, `required` and schema; anything kinship adds comes after
-      and is optional), so that clients generated from either document are
-      interchangeable; request body schema, success status and schema
-      (property names, types, required lists, enums, formats), and the error
+      activity logs) for each of Sequence's operations: the operationId, the
+      parameters (kinship's list starts with Sequence's, in Sequence's order,
+      each with the same name spelled the same way, `in`, `required` and
+      schema; anything kinship adds comes after and is optional), so that
+      clients generated from either document are interchangeable; request
+      body schema, success status and schema (property names, types,
+      required lists, enums (less the values a schema of kinship's lists in
+      x-kinship-extension-values), formats), and the error
       statuses Sequence lists. Also checks that every other operation of
       kinship's document is marked x-kinship-extension and that operationIds
       are unique. Exits 1 on any difference.
@@ -296,6 +298,11 @@ def compare_schema(ours_doc, ours, theirs_doc, theirs, where, out, depth=0):
         out.append("%s: type %r, Sequence has %r" % (where, schema_type(o), schema_type(t)))
     if "enum" in t or "enum" in o:
         oe, te = o.get("enum"), t.get("enum")
+        # Values kinship adds, declared as such: a client of Sequence's
+        # document never receives them unless it asked for them.
+        own = o.get("x-kinship-extension-values") or []
+        if oe is not None:
+            oe = [v for v in oe if v not in own]
         if oe is None or te is None:
             out.append("%s: enum only in %s" % (where, "Sequence" if oe is None else "kinship"))
         elif set(map(json.dumps, oe)) != set(map(json.dumps, te)):

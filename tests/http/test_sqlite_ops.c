@@ -349,15 +349,18 @@ static void sqlite_ok(const char *sql)
     free(out);
 }
 
-/* Takes a database back to before migration 7 as far as these tests need:
- * its column and the triggers that name it (7 makes the two counting
- * triggers again). */
 /* The schema version a store has once every migration ran. */
 #define LATEST_MIGRATION "8"
 
-/* Migration 8 (notification policies, the activity log) comes after 7:
+/* Migration 8 (notification policies, the activity log, the outbox) comes after 7:
  * undoing 7 undoes it too. */
-#define UNDO_MIGRATION_8 "DROP TABLE notification_policies; DROP TABLE activity_logs;"
+#define UNDO_MIGRATION_8                                                                           \
+    "DROP TABLE notification_policies; DROP TABLE activity_logs;"                                  \
+    "DROP TABLE outbox_events;"
+
+/* Takes a database back to before migration 7 as far as these tests need:
+ * its column and the triggers that name it (7 makes the two counting
+ * triggers again). */
 #define UNDO_MIGRATION_7                                                                           \
     UNDO_MIGRATION_8                                                                               \
     "DROP TRIGGER customer_counts_insert; DROP TRIGGER customer_counts_delete;"                    \

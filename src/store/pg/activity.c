@@ -1,8 +1,8 @@
 /*
- * The PostgreSQL backend's activity log (the SQL is notify_sql.h's, the
- * pages lists.c's). The entry of a write and the occasional purge are
- * queued (store__pg_exec_later): they ride with the write's COMMIT and
- * cost no round trip of their own.
+ * The PostgreSQL backend's activity log and outbox (the SQL is
+ * notify_sql.h's, the pages lists.c's). A write's entry, its events and the
+ * occasional purge are queued (store__pg_exec_later): they ride with the
+ * write's COMMIT and cost no round trip of their own.
  */
 #include "internal.h"
 
@@ -41,6 +41,17 @@ enum err store__pg_activity_purge(struct store_tx *tx, int64_t before)
     struct store__pg_params p = {0};
     store__pg_i64(&p, before);
     return store__pg_exec_later(tx, PG_ST_ACTIVITY_PURGE, &p);
+}
+
+enum err store__pg_event_insert(struct store_tx *tx, const char *account,
+                                const struct outbox_event *e)
+{
+    struct store__pg_params p = {0};
+    store__pg_texts(&p, account, e->id, e->type, e->resource_type, e->resource_id, e->detail);
+    store__pg_text(&p, arena_printf(store__pg_scratch(store__pg_tx_of(tx)), ",%s,", e->type));
+    store__pg_bool(&p, !notification_type_is_kinship(e->type));
+    store__pg_i64(&p, e->created_at);
+    return store__pg_exec_later(tx, PG_ST_EVENT_INSERT, &p);
 }
 
 enum err store__pg_activity_get(struct store_tx *tx, struct arena *a, const char *account,

@@ -72,6 +72,7 @@ const struct store_backend store__pg_backend = {
     .activity_purge = store__pg_activity_purge,
     .activity_get = store__pg_activity_get,
     .activity_list = store__pg_activity_list,
+    .event_insert = store__pg_event_insert,
 };
 
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out)

@@ -289,6 +289,7 @@ enum store__pg_st {
     PG_ST_ACTIVITY_INSERT,
     PG_ST_ACTIVITY_PURGE,
     PG_ST_ACTIVITY_GET,
+    PG_ST_EVENT_INSERT,
     PG_ST__COUNT
 };
 
@@ -478,6 +479,7 @@ STORE__PG_PRIMITIVE(activity_insert);
 STORE__PG_PRIMITIVE(activity_purge);
 STORE__PG_PRIMITIVE(activity_get);
 STORE__PG_PRIMITIVE(activity_list);
+STORE__PG_PRIMITIVE(event_insert);
 store__pg_reader store__pg_policy_row, store__pg_activity_row;
 
 /* customers.c */

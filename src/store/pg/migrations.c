@@ -233,7 +233,8 @@ static const char *const v3[] = {
 };
 
 /* Notification policies (types: ",A,B," or NULL for every type;
- * recipients: one a line) and the activity log, one entry a write. */
+ * recipients: one a line), the activity log (one entry a write) and the
+ * outbox. */
 static const char *const v4[] = {
     "CREATE TABLE notification_policies ("
     " account_id text COLLATE \"C\" NOT NULL,"
@@ -260,6 +261,17 @@ static const char *const v4[] = {
     "CREATE INDEX activity_logs_object ON activity_logs (account_id, object_id, id)",
     "CREATE INDEX activity_logs_entity ON activity_logs (account_id, entity_id, id)",
     "CREATE INDEX activity_logs_age ON activity_logs (created_at)",
+    /* the outbox: events to deliver, in order (seq) */
+    "CREATE TABLE outbox_events ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL UNIQUE,"
+    " type text COLLATE \"C\" NOT NULL,"
+    " resource_type text COLLATE \"C\" NOT NULL,"
+    " resource_id text COLLATE \"C\" NOT NULL,"
+    " detail text COLLATE \"C\","
+    " created_at bigint NOT NULL,"
+    " status text COLLATE \"C\" NOT NULL DEFAULT 'PENDING')",
     NULL,
 };
 

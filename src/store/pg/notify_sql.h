@@ -30,6 +30,12 @@
                       " (SELECT account_id, id FROM activity_logs WHERE created_at < $1"           \
                       " ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED)")                    \
     X(ACTIVITY_GET, "SELECT " STORE__PG_ACTIVITY_COLS " FROM activity_logs"                        \
-                    " WHERE account_id = $1 AND id = $2")
+                    " WHERE account_id = $1 AND id = $2")                                          \
+    /* only when a policy lists the type ($7: ",TYPE,"), or lists none and                         \
+     * the type is Sequence's ($8) */                                                              \
+    X(EVENT_INSERT, "INSERT INTO outbox_events (account_id, id, type, resource_type, resource_id," \
+                    " detail, created_at) SELECT $1, $2, $3, $4, $5, $6, $9"                       \
+                    " WHERE EXISTS (SELECT 1 FROM notification_policies WHERE account_id = $1"     \
+                    " AND ((types IS NULL AND $8::boolean) OR strpos(types, $7) > 0))")
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * The SQLite backend's activity log: one row an entry, written inside the
- * write it records (store.c's write body), purged by age a batch at a time.
- * Its keyset list is lists.c's.
+ * The SQLite backend's activity log and outbox: one row an entry or event,
+ * written inside the write it records (store.c's write body); entries are
+ * purged by age a batch at a time. The log's keyset list is lists.c's.
  */
 #include "internal.h"
 
@@ -42,6 +42,19 @@ enum err store__sqlite_activity_insert(struct store_tx *tx, const struct activit
 enum err store__sqlite_activity_purge(struct store_tx *tx, int64_t before)
 {
     return store__sqlite_exec(TX_CONN(tx), Q_ACTIVITY_PURGE, SQ_ARGS(SQ_INT(before)), NULL);
+}
+
+enum err store__sqlite_event_insert(struct store_tx *tx, const char *account,
+                                    const struct outbox_event *e)
+{
+    char like[96];
+    snprintf(like, sizeof(like), ",%s,", e->type);
+    return store__sqlite_exec(
+        TX_CONN(tx), Q_EVENT_INSERT,
+        SQ_ARGS(SQ_TEXT(account), SQ_TEXT(e->id), SQ_TEXT(e->type), SQ_TEXT(e->resource_type),
+                SQ_TEXT(e->resource_id), SQ_TEXT(e->detail), SQ_TEXT(like),
+                SQ_INT(!notification_type_is_kinship(e->type)), SQ_INT(e->created_at)),
+        NULL);
 }
 
 enum err store__sqlite_activity_get(struct store_tx *tx, struct arena *a, const char *account,

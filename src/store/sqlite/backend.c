@@ -67,6 +67,7 @@ static const struct store_backend backend = {
     SLOT(activity_purge),
     SLOT(activity_get),
     SLOT(activity_list),
+    SLOT(event_insert),
 };
 
 enum err store__sqlite_open(const char *path, const struct store_options *o, struct store **out)

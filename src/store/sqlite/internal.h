@@ -242,6 +242,7 @@ enum store__sqlite_stmt {
     Q_ACTIVITY_INSERT,
     Q_ACTIVITY_PURGE,
     Q_ACTIVITY_GET,
+    Q_EVENT_INSERT,
     Q__COUNT
 };
 
@@ -512,6 +513,8 @@ enum err store__sqlite_activity_insert(struct store_tx *tx, const struct activit
 enum err store__sqlite_activity_purge(struct store_tx *tx, int64_t before);
 enum err store__sqlite_activity_get(struct store_tx *tx, struct arena *a, const char *account,
                                     const char *id, struct activity_entry *out);
+enum err store__sqlite_event_insert(struct store_tx *tx, const char *account,
+                                    const struct outbox_event *e);
 
 /* lists.c: the keyset lists */
 enum err store__sqlite_customer_list_rows(struct store_tx *tx, struct arena *a, const char *account,

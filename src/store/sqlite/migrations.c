@@ -342,7 +342,8 @@ static const char v7[] =
                                               "END;";
 
 /* Notification policies (types: ",A,B," or NULL for every type;
- * recipients: one a line) and the activity log, one entry a write. */
+ * recipients: one a line), the activity log (one entry a write) and the
+ * outbox. */
 static const char v8[] =
     "CREATE TABLE notification_policies ("
     "  account_id TEXT NOT NULL REFERENCES accounts(id),"
@@ -370,7 +371,19 @@ static const char v8[] =
     ");"
     "CREATE INDEX activity_logs_object ON activity_logs(account_id, object_id, id);"
     "CREATE INDEX activity_logs_entity ON activity_logs(account_id, entity_id, id);"
-    "CREATE INDEX activity_logs_age ON activity_logs(created_at);";
+    "CREATE INDEX activity_logs_age ON activity_logs(created_at);"
+    /* the outbox: events to deliver, in order (seq) */
+    "CREATE TABLE outbox_events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  type TEXT NOT NULL,"
+    "  resource_type TEXT NOT NULL,"
+    "  resource_id TEXT NOT NULL,"
+    "  detail TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'PENDING'"
+    ");";
 
 static const struct migration migrations[] = {
     {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8},

@@ -250,6 +250,12 @@ static const char *const sql[Q__COUNT] = {
                          "activity_logs WHERE created_at < ?1 ORDER BY created_at LIMIT 200)",
     [Q_ACTIVITY_GET] = "SELECT " ACTIVITY_COLS " FROM activity_logs "
                        "WHERE account_id = ?1 AND id = ?2",
+    /* Only when a policy matches: one listing the type (?7: ",TYPE,"), or
+     * listing none when the type is Sequence's (?8 = 1). */
+    [Q_EVENT_INSERT] = "INSERT INTO outbox_events (account_id, id, type, resource_type, "
+                       "resource_id, detail, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?9 "
+                       "WHERE EXISTS (SELECT 1 FROM notification_policies WHERE account_id = ?1 "
+                       "AND ((types IS NULL AND ?8) OR instr(types, ?7) > 0))",
 };
 
 /* ---- preparing ---- */
