@@ -137,9 +137,13 @@ Test(outbox, organization_types_go_only_to_policies_that_list_them)
              org, a, org, b, org, a, org, b);
     expect_events(want, "the listed organization types, with the ids that changed");
 
-    /* A policy of every type does not get them. */
+    /* A policy of every type does not get them, and the list says so. */
+    free(policy("{\"name\":\"all\",\"channel\":\"EMAIL\",\"recipients\":[\"a@b.com\"]}"));
     struct resp *p = req(
         &srv, "GET", "/notifications/policies?notificationType=ORGANIZATION_CREATED", NULL, NULL);
+    cr_assert_eq(page_total(p), 1, "%s", p->body);
+    resp_free(p);
+    p = req(&srv, "GET", "/notifications/policies?notificationType=CUSTOMER_CREATED", NULL, NULL);
     cr_assert_eq(page_total(p), 1, "%s", p->body);
     resp_free(p);
     free(o);

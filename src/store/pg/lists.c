@@ -405,9 +405,9 @@ enum err store__pg_policy_list(struct store_tx *tx, struct arena *a, const char 
     struct store__pg_params p = {0};
     char where[160];
     int len = snprintf(where, sizeof(where), "account_id = $%d", store__pg_text(&p, account));
-    if (type)
-        snprintf(where + len, sizeof(where) - (size_t)len,
-                 " AND (types IS NULL OR strpos(types, $%d) > 0)",
+    if (type) /* kinship's types go to no policy of every type */
+        snprintf(where + len, sizeof(where) - (size_t)len, " AND (%sstrpos(types, $%d) > 0)",
+                 notification_type_is_kinship(type) ? "" : "types IS NULL OR ",
                  store__pg_text(&p, arena_printf(a, ",%s,", type)));
     struct page_spec sp = {.from = "notification_policies",
                            .where = where,

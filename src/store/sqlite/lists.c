@@ -390,13 +390,17 @@ enum err store__sqlite_org_list_ids(struct store_tx *tx, struct arena *a, const 
 
 /* ---- notification policies ---- */
 
-enum { PF_TYPE = 1 };
+/* PF_TYPE: policies that list the type or none; PF_LISTED: only those that
+ * list it (kinship's types go to no policy of every type). */
+enum { PF_TYPE = 1, PF_LISTED = 2 };
 
 static void policies_sql(struct buf *b, uint32_t shape)
 {
     char fw[256];
-    snprintf(fw, sizeof(fw), "FROM notification_policies WHERE account_id = ?%d%s", P_ACCOUNT,
-             SHAPE_FILTERS(shape) & PF_TYPE ? " AND (types IS NULL OR instr(types, ?2) > 0)" : "");
+    uint32_t f = SHAPE_FILTERS(shape);
+    snprintf(fw, sizeof(fw), "FROM notification_policies WHERE account_id = ?%d%s%s", P_ACCOUNT,
+             f & PF_LISTED ? " AND instr(types, ?2) > 0" : "",
+             f & PF_TYPE ? " AND (types IS NULL OR instr(types, ?2) > 0)" : "");
     list_sql(b, shape, POLICY_COLS, fw, NULL, "id");
 }
 
@@ -407,7 +411,9 @@ enum err store__sqlite_policy_list(struct store_tx *tx, struct arena *a, const c
 {
     struct list_spec ls = {
         .family = FAM_POLICIES,
-        .filters = type ? PF_TYPE : 0,
+        .filters = !type                                ? 0
+                   : notification_type_is_kinship(type) ? PF_LISTED
+                                                        : PF_TYPE,
         .build = policies_sql,
         .f = {type ? arena_printf(a, ",%s,", type) : NULL},
         .rows = {.size = sizeof(**out),
