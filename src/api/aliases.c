@@ -50,6 +50,7 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     memcpy(op->al.account_id, c->account, ID_LEN + 1);
     memcpy(op->al.customer_id, op->customer, ID_LEN + 1);
     op->al.created_at = clock_now_ms();
+    store_activity_note(tx, "CUSTOMER_ALIAS", "CREATED", op->al.id, op->al.customer_id);
     rc = store_alias_insert(tx, c->account, &op->al);
     if (rc == ERR_ALIAS_EXISTS)
         return call_fail(c, rc, "value", "this alias value is already in use in this account");
@@ -89,6 +90,7 @@ static enum err update_tx(struct store_tx *tx, void *arg)
     if (rc)
         return rc;
     op->al.label = label;
+    store_activity_note(tx, "CUSTOMER_ALIAS", "UPDATED", op->al.id, op->al.customer_id);
     return store_alias_update(tx, op->c->account, &op->al);
 }
 
@@ -110,6 +112,7 @@ static enum err delete_tx(struct store_tx *tx, void *arg)
     if (rc)
         return rc;
     op->al.deleted_at = clock_now_ms();
+    store_activity_note(tx, "CUSTOMER_ALIAS", "DELETED", op->al.id, op->al.customer_id);
     return store_alias_update(tx, op->c->account, &op->al);
 }
 

@@ -184,6 +184,11 @@ struct buf;
 void call_page_begin(struct call *c, struct buf *b);
 enum err call_page_end(struct call *c, struct buf *b, int page_limit, const char *after,
                        const char *before, int64_t total);
+/* Answers 200 with {"items": items, "pagination"} (takes the reference)
+ * for a list keyed by id alone in `desc` order whose page runs from the
+ * id `first` to `last` (NULL: an empty page). */
+void call_page_json(struct call *c, json_t *items, const char *first, const char *last, bool desc,
+                    const struct page_result *pr);
 /* Renders `j` into status/body for call_write's render callbacks. */
 void render_json(json_t *j, int status, int *out_status, char **out_body);
 
@@ -234,6 +239,18 @@ enum err api_orgs_delete(struct call *c);
 enum err api_orgs_members_add(struct call *c);
 enum err api_orgs_members_replace(struct call *c);
 enum err api_orgs_member_remove(struct call *c);
+
+/* notifications.c, activity.c */
+enum err api_policies_list(struct call *c);
+enum err api_policies_create(struct call *c);
+enum err api_policies_get(struct call *c);
+enum err api_policies_delete(struct call *c);
+enum err api_policies_types_add(struct call *c);
+enum err api_policies_type_remove(struct call *c);
+enum err api_policies_recipients_add(struct call *c);
+enum err api_policies_recipient_remove(struct call *c);
+enum err api_activity_list(struct call *c);
+enum err api_activity_get(struct call *c);
 
 enum err api_ops_healthz(struct call *c);
 enum err api_ops_readyz(struct call *c);

@@ -149,6 +149,16 @@ void call_json(struct call *c, int status, json_t *body)
     req_respond(c->req, status, s, len);
 }
 
+void call_page_json(struct call *c, json_t *items, const char *first, const char *last, bool desc,
+                    const struct page_result *pr)
+{
+    const char *after = last ? page_cursor(c, "id", desc, NULL, last, pr->has_next) : NULL;
+    const char *before = first ? page_cursor(c, "id", desc, NULL, first, pr->has_prev) : NULL;
+    call_json(c, 200,
+              json_pack("{s:o,s:o}", "items", items, "pagination",
+                        pagination_render(after, before, pr->total)));
+}
+
 void render_json(json_t *j, int status, int *out_status, char **out_body)
 {
     size_t len;
@@ -204,7 +214,12 @@ enum err call_write(struct call *c, store_fn fn,
                     void (*render)(void *arg, int *status, char **body), void *arg)
 {
     struct store_write *w = arena_zalloc(c->a, sizeof(*w));
-    *w = (struct store_write){.fn = fn, .arg = arg, .render = render, .account_id = c->account};
+    *w = (struct store_write){.fn = fn,
+                              .arg = arg,
+                              .render = render,
+                              .account_id = c->account,
+                              .actor_id = c->client_id,
+                              .trace_id = c->req->request_id};
     if (c->client_unconfirmed && !c->tx) {
         /* The write itself confirms the client (auth_check). */
         w->client_id = c->client_id;

@@ -37,6 +37,9 @@ static enum err customer_tx(struct store_tx *tx, void *arg)
 {
     struct contact_op *op = arg;
     enum err rc = call_customer_exists(op->c, tx, op->customer);
+    /* A contact is part of its customer's shape (event table:
+     * docs/notifications.md); a read records nothing. */
+    store_event_note(tx, "CUSTOMER_UPDATED", "CUSTOMER", op->customer, NULL);
     return rc ? rc : op->run(op, tx);
 }
 
@@ -100,6 +103,7 @@ static enum err create(struct contact_op *op, struct store_tx *tx)
     op->out.created_at = op->out.updated_at = now;
     if ((rc = billing_rule(op, tx, "billingPreference", "adding this contact")))
         return rc;
+    store_activity_note(tx, "CONTACT", "CREATED", op->out.id, op->customer);
     return store_contact_insert(tx, op->c->account, op->customer, &op->out);
 }
 
@@ -130,6 +134,7 @@ static enum err update(struct contact_op *op, struct store_tx *tx)
     op->out.updated_at = clock_now_ms();
     if ((rc = billing_rule(op, tx, "billingPreference", "this change")))
         return rc;
+    store_activity_note(tx, "CONTACT", "UPDATED", op->out.id, op->customer);
     return store_contact_update(tx, c->account, op->customer, &op->out);
 }
 
@@ -141,6 +146,8 @@ enum err api_contacts_update(struct call *c)
 static enum err archive(struct contact_op *op, struct store_tx *tx)
 {
     enum err rc = load_contact(op, tx);
+    if (rc == ERR_OK)
+        store_activity_note(tx, "CONTACT", "ARCHIVED", op->out.id, op->customer);
     if (rc || op->out.archived_at)
         return rc;
     op->out.archived_at = op->out.updated_at = clock_now_ms();

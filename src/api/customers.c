@@ -126,6 +126,8 @@ static enum err create_tx(struct store_tx *tx, void *arg)
         return rc;
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
+    store_activity_note(tx, "CUSTOMER", "CREATED", cu->id, cu->id);
+    store_event_note(tx, "CUSTOMER_CREATED", "CUSTOMER", cu->id, NULL);
     return customer_answer(op, tx, cu->id);
 }
 
@@ -160,6 +162,8 @@ static enum err update_tx(struct store_tx *tx, void *arg)
         return rc;
     if (op->in.parent_id && (rc = attach_to_parent(c, tx, op->in.parent_id, cu->id)))
         return rc;
+    store_activity_note(tx, "CUSTOMER", "UPDATED", cu->id, cu->id);
+    store_event_note(tx, "CUSTOMER_UPDATED", "CUSTOMER", cu->id, NULL);
     return customer_answer(op, tx, cu->id);
 }
 
@@ -198,6 +202,8 @@ static enum err archive_tx(struct store_tx *tx, void *arg)
     enum err rc = store_customer_archive(tx, op->c->account, op->id, clock_now_ms());
     if (rc == ERR_NOT_FOUND)
         return not_found(op->c);
+    store_activity_note(tx, "CUSTOMER", "ARCHIVED", op->id, op->id);
+    store_event_note(tx, "CUSTOMER_ARCHIVED", "CUSTOMER", op->id, NULL);
     return rc ? rc : customer_answer(op, tx, op->id);
 }
 

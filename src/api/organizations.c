@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ORG "CUSTOMER_ORGANIZATION" /* the activity log's object type */
+
 struct org_op {
     struct call *c;
     const char *org_id; /* path id, for member operations */
@@ -43,7 +45,12 @@ static enum err create_tx(struct store_tx *tx, void *arg)
     struct rules_verdict v = {0};
     enum err rc =
         rules_org_create(tx, c->a, c->account, &lim, op->owner, op->ids, op->n, &op->org, &v);
-    return rc ? call_fail_verdict(c, rc, &v) : org_answer(op);
+    if (rc)
+        return call_fail_verdict(c, rc, &v);
+    store_activity_note(tx, ORG, "CREATED", op->org.id, op->org.owner.id);
+    store_event_note(tx, "ORGANIZATION_CREATED", ORG, op->org.id,
+                     event_members_detail(c->a, NULL, &op->org));
+    return org_answer(op);
 }
 
 /* A write's answer, rendered by org_answer: the store takes it over. */
@@ -108,7 +115,14 @@ static enum err members_tx(struct store_tx *tx, void *arg)
     struct rules_verdict v = {0};
     rc = rules_org_members_change(tx, c->a, c->account, &lim, &cur, op->ids, op->n, op->replace,
                                   &op->org, &v);
-    return rc ? call_fail_verdict(c, rc, &v) : org_answer(op);
+    if (rc)
+        return call_fail_verdict(c, rc, &v);
+    store_activity_note(tx, ORG, op->replace ? "MEMBERS_REPLACED" : "MEMBERS_ADDED", op->org.id,
+                        op->org.owner.id);
+    store_event_note(tx,
+                     op->replace ? "ORGANIZATION_MEMBERS_REPLACED" : "ORGANIZATION_MEMBERS_ADDED",
+                     ORG, op->org.id, event_members_detail(c->a, &cur, &op->org));
+    return org_answer(op);
 }
 
 static enum err members_change(struct call *c, bool replace)
@@ -162,6 +176,9 @@ static enum err delete_tx(struct store_tx *tx, void *arg)
     enum err rc = load_org(op->c, tx, op->org_id, &op->org);
     if (rc || (rc = store_org_delete(tx, op->c->account, op->org.id)))
         return rc;
+    store_activity_note(tx, ORG, "DELETED", op->org.id, op->org.owner.id);
+    store_event_note(tx, "ORGANIZATION_DELETED", ORG, op->org.id,
+                     event_members_detail(op->c->a, &op->org, NULL));
     return org_answer(op);
 }
 
@@ -187,6 +204,9 @@ static enum err remove_tx(struct store_tx *tx, void *arg)
         return call_fail(c, rc, NULL, "the customer is not a member of this organization");
     if (rc || (rc = store_org_get(tx, c->a, c->account, cur.id, &op->org)))
         return rc;
+    store_activity_note(tx, ORG, "MEMBER_REMOVED", op->org.id, op->org.owner.id);
+    store_event_note(tx, "ORGANIZATION_MEMBER_REMOVED", ORG, op->org.id,
+                     event_members_detail(c->a, &cur, &op->org));
     return org_answer(op);
 }
 

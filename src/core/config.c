@@ -58,6 +58,9 @@ const struct cfg_setting cfg_settings[] = {
      "which its tries are answered 429 until the window ends (0: off)"},
     {"auth_window", CFG_INT, "60", 1, 86400, NULL, OFF(auth_window),
      "seconds, from the first failure, over which auth_failures counts"},
+    {"activity_retention_days", CFG_INT, "90", 0, 36500, NULL, OFF(activity_retention_days),
+     "days the activity log keeps an entry (GET /activity-logs); older ones are purged a few at "
+     "a time by later writes (0: kept for ever)"},
     {"log_format", CFG_ENUM, "logfmt", 0, 0, "logfmt|json", OFF(log_format),
      "access and event log format on stderr"},
     {"log_level", CFG_ENUM, "info", 0, 0, "debug|info|warn|error", OFF(log_level),

@@ -35,6 +35,7 @@ struct config {
     long rate_limit;
     long auth_failures;
     long auth_window;
+    long activity_retention_days;
     char *log_format;
     char *log_level;
     /* the test twin */

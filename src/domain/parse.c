@@ -8,10 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum err fail(struct verr *ve, enum err code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum err fail(struct verr *ve, enum err code, const char *field, const char *fmt, ...)
+enum err verr_fail(struct verr *ve, enum err code, const char *field, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -37,9 +34,9 @@ static enum err member(const json_t *body, const char *name, bool required, json
     const json_t *v = json_object_get(body, name);
     *out = NULL;
     if (!v || json_is_null(v))
-        return required ? fail(ve, ERR_FIELD_MISSING, name, "%s is required", name) : ERR_OK;
+        return required ? verr_fail(ve, ERR_FIELD_MISSING, name, "%s is required", name) : ERR_OK;
     if (json_typeof(v) != type)
-        return fail(ve, ERR_FIELD_INVALID, name, "%s must be %s", name, kind);
+        return verr_fail(ve, ERR_FIELD_INVALID, name, "%s must be %s", name, kind);
     *out = v;
     return ERR_OK;
 }
@@ -63,21 +60,21 @@ static enum err text(const json_t *obj, const char *prefix, const char *name, bo
     *out = NULL;
     if (!v || json_is_null(v)) {
         if (required)
-            return fail(ve, ERR_FIELD_MISSING, join(a, prefix, name), "%s is required",
-                        join(a, prefix, name));
+            return verr_fail(ve, ERR_FIELD_MISSING, join(a, prefix, name), "%s is required",
+                             join(a, prefix, name));
         return ERR_OK;
     }
     if (!json_is_string(v))
-        return fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s must be a string",
-                    join(a, prefix, name));
+        return verr_fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s must be a string",
+                         join(a, prefix, name));
     size_t len = json_string_length(v);
     const char *s = json_string_value(v);
     if (len > TEXT_MAX)
-        return fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s is longer than %d bytes",
-                    join(a, prefix, name), TEXT_MAX);
+        return verr_fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s is longer than %d bytes",
+                         join(a, prefix, name), TEXT_MAX);
     if (blank(s))
-        return fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s must not be empty",
-                    join(a, prefix, name));
+        return verr_fail(ve, ERR_FIELD_INVALID, join(a, prefix, name), "%s must not be empty",
+                         join(a, prefix, name));
     *out = arena_strndup(a, s, len);
     return ERR_OK;
 }
@@ -154,21 +151,21 @@ enum err address_parse(const json_t *v, struct arena *a, struct address *ad, str
         (rc = text(v, "address", "state", false, a, &ad->state, ve)))
         return rc;
     if (!codes_country_valid(ad->country))
-        return fail(ve, ERR_FIELD_INVALID, "address.country",
-                    "address.country must be an ISO 3166-1 alpha-2 code");
+        return verr_fail(ve, ERR_FIELD_INVALID, "address.country",
+                         "address.country must be an ISO 3166-1 alpha-2 code");
     if (ad->state && !codes_state_valid(ad->state))
-        return fail(ve, ERR_FIELD_INVALID, "address.state",
-                    "address.state must be a US state or Canadian province code");
+        return verr_fail(ve, ERR_FIELD_INVALID, "address.state",
+                         "address.state must be a US state or Canadian province code");
     if (codes_state_required(ad->country)) {
         if (!ad->state)
-            return fail(ve, ERR_FIELD_MISSING, "address.state",
-                        "address.state is required for US and Canadian addresses");
+            return verr_fail(ve, ERR_FIELD_MISSING, "address.state",
+                             "address.state is required for US and Canadian addresses");
         if (!codes_state_in_country(ad->state, ad->country))
-            return fail(ve, ERR_FIELD_INVALID, "address.state",
-                        "address.state is not a subdivision of address.country");
+            return verr_fail(ve, ERR_FIELD_INVALID, "address.state",
+                             "address.state is not a subdivision of address.country");
     } else if (ad->state) {
-        return fail(ve, ERR_FIELD_INVALID, "address.state",
-                    "address.state applies to US and Canadian addresses only");
+        return verr_fail(ve, ERR_FIELD_INVALID, "address.state",
+                         "address.state applies to US and Canadian addresses only");
     }
     return ERR_OK;
 }
@@ -184,12 +181,12 @@ static enum err parse_contact_obj(const json_t *obj, const char *prefix, struct 
         (rc = text(obj, prefix, "billingPreference", true, a, &pref, ve)))
         return rc;
     if (!email_valid(c->email))
-        return fail(ve, ERR_FIELD_INVALID, join(a, prefix, "email"),
-                    "%s is not a valid email address", join(a, prefix, "email"));
+        return verr_fail(ve, ERR_FIELD_INVALID, join(a, prefix, "email"),
+                         "%s is not a valid email address", join(a, prefix, "email"));
     if (!billing_pref_parse(pref, &c->pref))
-        return fail(ve, ERR_FIELD_INVALID, join(a, prefix, "billingPreference"),
-                    "%s must be one of PRIMARY, STANDARD, NONE",
-                    join(a, prefix, "billingPreference"));
+        return verr_fail(ve, ERR_FIELD_INVALID, join(a, prefix, "billingPreference"),
+                         "%s must be one of PRIMARY, STANDARD, NONE",
+                         join(a, prefix, "billingPreference"));
     return ERR_OK;
 }
 
@@ -208,14 +205,14 @@ static enum err parse_contacts(const json_t *body, struct arena *a, struct custo
         return rc;
     size_t n = json_array_size(v);
     if (n > CONTACTS_MAX)
-        return fail(ve, ERR_LIMIT_EXCEEDED, "contacts", "at most %d contacts", CONTACTS_MAX);
+        return verr_fail(ve, ERR_LIMIT_EXCEEDED, "contacts", "at most %d contacts", CONTACTS_MAX);
     c->contacts = arena_zalloc(a, sizeof(*c->contacts) * (n ? n : 1));
     size_t primaries = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(v, i);
         const char *prefix = arena_printf(a, "contacts[%zu]", i);
         if (!json_is_object(e))
-            return fail(ve, ERR_FIELD_INVALID, prefix, "%s must be an object", prefix);
+            return verr_fail(ve, ERR_FIELD_INVALID, prefix, "%s must be an object", prefix);
         if ((rc = parse_contact_obj(e, prefix, a, &c->contacts[i], ve)))
             return rc;
         primaries += c->contacts[i].pref == BILLING_PRIMARY;
@@ -224,8 +221,9 @@ static enum err parse_contacts(const json_t *body, struct arena *a, struct custo
     /* Sequence on this field: "Needs atleast one Contact with a billing
      * preference of 'PRIMARY'"; several are fine. */
     if (primaries == 0)
-        return fail(ve, ERR_FIELD_INVALID, "contacts",
-                    "contacts must include at least one contact with billingPreference PRIMARY");
+        return verr_fail(
+            ve, ERR_FIELD_INVALID, "contacts",
+            "contacts must include at least one contact with billingPreference PRIMARY");
     return ERR_OK;
 }
 
@@ -238,24 +236,24 @@ static enum err parse_integrations(const json_t *body, struct arena *a, struct c
         return rc;
     size_t n = json_array_size(v);
     if (n > 32)
-        return fail(ve, ERR_LIMIT_EXCEEDED, "integrationIds", "at most 32 integrationIds");
+        return verr_fail(ve, ERR_LIMIT_EXCEEDED, "integrationIds", "at most 32 integrationIds");
     c->integrations = arena_zalloc(a, sizeof(*c->integrations) * (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(v, i);
         const char *prefix = arena_printf(a, "integrationIds[%zu]", i);
         if (!json_is_object(e))
-            return fail(ve, ERR_FIELD_INVALID, prefix, "%s must be an object", prefix);
+            return verr_fail(ve, ERR_FIELD_INVALID, prefix, "%s must be an object", prefix);
         struct integration_id *ii = &c->integrations[i];
         if ((rc = text(e, prefix, "service", true, a, &ii->service, ve)) ||
             (rc = text(e, prefix, "id", true, a, &ii->id, ve)))
             return rc;
         if (!integration_service_valid(ii->service))
-            return fail(ve, ERR_FIELD_INVALID, join(a, prefix, "service"),
-                        "%s is not a known integration service", join(a, prefix, "service"));
+            return verr_fail(ve, ERR_FIELD_INVALID, join(a, prefix, "service"),
+                             "%s is not a known integration service", join(a, prefix, "service"));
         for (size_t j = 0; j < i; j++)
             if (strcmp(c->integrations[j].service, ii->service) == 0)
-                return fail(ve, ERR_FIELD_INVALID, join(a, prefix, "service"), "%s appears twice",
-                            join(a, prefix, "service"));
+                return verr_fail(ve, ERR_FIELD_INVALID, join(a, prefix, "service"),
+                                 "%s appears twice", join(a, prefix, "service"));
     }
     c->n_integrations = n;
     return ERR_OK;
@@ -276,8 +274,8 @@ static enum err parse_props(const json_t *body, struct arena *a, struct customer
         return rc;
     size_t n = json_object_size(v);
     if (n > PROPERTIES_MAX)
-        return fail(ve, ERR_LIMIT_EXCEEDED, "customProperties", "at most %d custom properties",
-                    PROPERTIES_MAX);
+        return verr_fail(ve, ERR_LIMIT_EXCEEDED, "customProperties", "at most %d custom properties",
+                         PROPERTIES_MAX);
     struct customer *c = &in->c;
     c->props = arena_zalloc(a, sizeof(*c->props) * (n ? n : 1));
     const char *key;
@@ -288,14 +286,15 @@ static enum err parse_props(const json_t *body, struct arena *a, struct customer
         const char *field = arena_printf(a, "customProperties.%s", key);
         size_t klen = strlen(key);
         if (klen == 0 || klen > 128 || blank(key))
-            return fail(ve, ERR_FIELD_INVALID, "customProperties",
-                        "custom property keys must be 1 to 128 bytes");
+            return verr_fail(ve, ERR_FIELD_INVALID, "customProperties",
+                             "custom property keys must be 1 to 128 bytes");
         if (!json_is_string(val))
-            return fail(ve, ERR_FIELD_INVALID, field, "custom property values must be strings");
+            return verr_fail(ve, ERR_FIELD_INVALID, field,
+                             "custom property values must be strings");
         if (json_string_length(val) > TEXT_MAX ||
             strlen(json_string_value(val)) != json_string_length(val))
-            return fail(ve, ERR_FIELD_INVALID, field,
-                        "custom property values must be at most %d bytes", TEXT_MAX);
+            return verr_fail(ve, ERR_FIELD_INVALID, field,
+                             "custom property values must be at most %d bytes", TEXT_MAX);
         c->props[i].key = arena_strdup(a, key);
         c->props[i].value = arena_strdup(a, json_string_value(val));
         i++;
@@ -317,17 +316,17 @@ static enum err parse_string_array(const json_t *body, const char *field, size_t
         return rc;
     size_t len = json_array_size(v);
     if (len > max)
-        return fail(ve, ERR_LIMIT_EXCEEDED, field, "%s has more than %zu items", field, max);
+        return verr_fail(ve, ERR_LIMIT_EXCEEDED, field, "%s has more than %zu items", field, max);
     const char **arr = arena_alloc(a, sizeof(*arr) * (len ? len : 1));
     for (size_t i = 0; i < len; i++) {
         const json_t *e = json_array_get(v, i);
         const char *item = arena_printf(a, "%s[%zu]", field, i);
         if (!json_is_string(e))
-            return fail(ve, ERR_FIELD_INVALID, item, "%s must be a string", item);
+            return verr_fail(ve, ERR_FIELD_INVALID, item, "%s must be a string", item);
         size_t sl = json_string_length(e);
         if (sl == 0 || sl > 255 || blank(json_string_value(e)) ||
             strlen(json_string_value(e)) != sl)
-            return fail(ve, ERR_FIELD_INVALID, item, "%s must be 1 to 255 bytes", item);
+            return verr_fail(ve, ERR_FIELD_INVALID, item, "%s must be 1 to 255 bytes", item);
         arr[i] = arena_strndup(a, json_string_value(e), sl);
     }
     *out = arr;
@@ -349,8 +348,8 @@ enum err customer_input_parse(const json_t *body, struct arena *a, struct custom
         (rc = text(body, NULL, "taxStatus", true, a, &s, ve)))
         return rc;
     if (!tax_status_parse(s, &c->tax_status))
-        return fail(ve, ERR_FIELD_INVALID, "taxStatus",
-                    "taxStatus must be one of TAXED, TAX_EXEMPT, REVERSE_CHARGED");
+        return verr_fail(ve, ERR_FIELD_INVALID, "taxStatus",
+                         "taxStatus must be one of TAXED, TAX_EXEMPT, REVERSE_CHARGED");
     if ((rc = parse_contacts(body, a, c, ve)) ||
         (rc = text(body, NULL, "url", false, a, &c->url, ve)) ||
         (rc = text(body, NULL, "label", false, a, &c->label, ve)) ||
@@ -358,36 +357,36 @@ enum err customer_input_parse(const json_t *body, struct arena *a, struct custom
         return rc;
     c->status = CUSTOMER_ACTIVE;
     if (s && !customer_status_parse(s, &c->status))
-        return fail(ve, ERR_FIELD_INVALID, "status", "status must be one of DRAFT, ACTIVE");
+        return verr_fail(ve, ERR_FIELD_INVALID, "status", "status must be one of DRAFT, ACTIVE");
     if ((rc = parse_integrations(body, a, c, ve)) || (rc = parse_props(body, a, out, ve)) ||
         (rc = parse_string_array(body, "customerAliases", 32, a, &out->aliases, &out->n_aliases,
                                  ve)))
         return rc;
     for (size_t i = 0; i < out->n_aliases; i++) {
         if (strchr(out->aliases[i], '/'))
-            return fail(ve, ERR_FIELD_INVALID, arena_printf(a, "customerAliases[%zu]", i),
-                        "alias values must not contain '/'");
+            return verr_fail(ve, ERR_FIELD_INVALID, arena_printf(a, "customerAliases[%zu]", i),
+                             "alias values must not contain '/'");
     }
     for (size_t i = 0; i < out->n_aliases; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(out->aliases[i], out->aliases[j]) == 0)
-                return fail(ve, ERR_FIELD_INVALID, "customerAliases",
-                            "customerAliases lists a value twice");
+                return verr_fail(ve, ERR_FIELD_INVALID, "customerAliases",
+                                 "customerAliases lists a value twice");
     const char **push = NULL;
     size_t n_push = 0;
     if ((rc = parse_string_array(body, "pushToIntegrations", 8, a, &push, &n_push, ve)))
         return rc;
     for (size_t i = 0; i < n_push; i++)
         if (strcmp(push[i], "Xero") != 0)
-            return fail(ve, ERR_FIELD_INVALID, "pushToIntegrations",
-                        "pushToIntegrations may only contain Xero");
+            return verr_fail(ve, ERR_FIELD_INVALID, "pushToIntegrations",
+                             "pushToIntegrations may only contain Xero");
     const json_t *pid;
     if ((rc = member(body, "parentId", false, JSON_STRING, "a string", &pid, ve)))
         return rc;
     if (pid) {
         if (!id_valid(json_string_value(pid)))
-            return fail(ve, ERR_CUSTOMER_NOT_FOUND, "parentId",
-                        "parentId does not name a customer");
+            return verr_fail(ve, ERR_CUSTOMER_NOT_FOUND, "parentId",
+                             "parentId does not name a customer");
         char norm[ID_LEN + 1];
         id_normalize(json_string_value(pid), norm);
         out->parent_id = arena_strdup(a, norm);
@@ -408,7 +407,7 @@ enum err id_list_parse(const json_t *body, const char *field, struct arena *a, c
         const json_t *e = json_array_get(v, i);
         if (!json_is_string(e)) {
             const char *item = arena_printf(a, "%s[%zu]", field, i);
-            return fail(ve, ERR_FIELD_INVALID, item, "%s must be a string", item);
+            return verr_fail(ve, ERR_FIELD_INVALID, item, "%s must be a string", item);
         }
         const char *s = json_string_value(e);
         if (id_valid(s)) {
@@ -418,7 +417,7 @@ enum err id_list_parse(const json_t *body, const char *field, struct arena *a, c
         } else {
             if (json_string_length(e) > 64 || strlen(s) != json_string_length(e)) {
                 const char *item = arena_printf(a, "%s[%zu]", field, i);
-                return fail(ve, ERR_FIELD_INVALID, item, "%s is not a customer id", item);
+                return verr_fail(ve, ERR_FIELD_INVALID, item, "%s is not a customer id", item);
             }
             arr[i] = arena_strdup(a, s);
         }

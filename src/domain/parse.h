@@ -24,6 +24,11 @@ struct verr {
     char msg[256];
 };
 
+/* Fills `ve` (field and a printf message) and returns `code`: how a parser
+ * fails. */
+enum err verr_fail(struct verr *ve, enum err code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* CreateOrUpdateCustomerRequest. Requires at least one PRIMARY contact
  * (any number of them). */
 enum err customer_input_parse(const json_t *body, struct arena *a, struct customer_input *out,

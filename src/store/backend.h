@@ -18,12 +18,23 @@ struct org_cache;
 struct store {
     const struct store_backend *be;
     struct store_options opt;
-    struct org_cache *orgs; /* store.c's; NULL when off or without org_rev */
+    struct org_cache *orgs;      /* store.c's; NULL when off or without org_rev */
+    atomic_uint activity_writes; /* entries recorded, to purge every so many */
 };
 
 struct store_tx {
     const struct store_backend *be;
     struct store *s;
+    /* What the running write noted (store_activity_note,
+     * store_event_note); NULL outside store__write_body. */
+    struct store__notes *note;
+};
+
+/* What a write's function noted for store__write_body to record. */
+struct store__notes {
+    struct activity_entry activity; /* verb NULL: none */
+    struct outbox_event events[STORE_EVENTS_MAX];
+    size_t n_events;
 };
 
 /* An Idempotency-Key record. */
@@ -186,6 +197,32 @@ struct store_backend {
     enum err (*client_confirm)(struct store_tx *tx);
     /* store_flush. NULL: the backend holds nothing back. */
     enum err (*flush)(struct store_tx *tx);
+
+    /* ---- notification policies and the activity log ---- */
+    enum err (*policy_insert)(struct store_tx *tx, const char *account,
+                              const struct notification_policy *p);
+    enum err (*policy_get)(struct store_tx *tx, struct arena *a, const char *account,
+                           const char *id, struct notification_policy *out);
+    enum err (*policy_update)(struct store_tx *tx, const char *account,
+                              const struct notification_policy *p);
+    enum err (*policy_delete)(struct store_tx *tx, const char *account, const char *id);
+    enum err (*policy_list)(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *type, const struct page_query *pq,
+                            struct notification_policy **out, size_t *n, struct page_result *pr);
+    /* Records the entry; may hold it back until the commit (store_flush). */
+    enum err (*activity_insert)(struct store_tx *tx, const struct activity_entry *e);
+    /* Deletes up to a batch of entries (of every account) older than
+     * `before`; may hold it back until the commit. */
+    enum err (*activity_purge)(struct store_tx *tx, int64_t before);
+    enum err (*activity_get)(struct store_tx *tx, struct arena *a, const char *account,
+                             const char *id, struct activity_entry *out);
+    enum err (*activity_list)(struct store_tx *tx, struct arena *a, const char *account,
+                              const struct activity_query *q, struct activity_entry **out,
+                              size_t *n, struct page_result *pr);
+    /* Inserts the event when a policy of the account matches its type
+     * (store_event_note); may hold it back until the commit. */
+    enum err (*event_insert)(struct store_tx *tx, const char *account,
+                             const struct outbox_event *e);
 };
 
 /*

@@ -10,6 +10,7 @@
 #include "../core/config.h"
 #include "../core/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ void store_options_from_config(const struct config *c, struct store_options *o)
     o->checkpoint_pages = (int)c->checkpoint_pages;
     o->connect_timeout_s = STORE_CONNECT_TIMEOUT_S;
     o->org_cache_bytes = (size_t)c->org_cache << 20;
+    o->activity_retention_ms = (int64_t)c->activity_retention_days * 24 * 3600 * 1000;
 }
 
 void store_options_default(struct store_options *o)
@@ -145,6 +147,29 @@ void store_write_async(struct store *s, struct store_write *w, store_write_done 
     s->be->write_async(s, w, done, arg);
 }
 
+/* Entries recorded between two purges of those past retention. */
+#define ACTIVITY_PURGE_EVERY 64
+
+/* Records the entry the write noted, and now and then purges old ones. */
+static enum err activity_record(struct store_tx *tx, const struct store_write *w,
+                                struct activity_entry *e, int64_t now)
+{
+    id_new(e->id);
+    id_new(e->item_id);
+    snprintf(e->account_id, sizeof(e->account_id), "%s", w->account_id ? w->account_id : "");
+    e->created_at = now;
+    e->actor_id = w->actor_id;
+    e->trace_id = w->trace_id;
+    enum err rc = tx->be->activity_insert(tx, e);
+    int64_t keep = tx->s->opt.activity_retention_ms;
+    if (rc == ERR_OK && keep > 0 &&
+        atomic_fetch_add_explicit(&tx->s->activity_writes, 1, memory_order_relaxed) %
+                ACTIVITY_PURGE_EVERY ==
+            ACTIVITY_PURGE_EVERY - 1)
+        rc = tx->be->activity_purge(tx, now - keep);
+    return rc;
+}
+
 static enum err write_body(struct store_tx *tx, struct store_write *w, struct arena *a)
 {
     const struct store_backend *be = tx->be;
@@ -164,7 +189,18 @@ static enum err write_body(struct store_tx *tx, struct store_write *w, struct ar
         if (rc != ERR_OK && rc != ERR_NOT_FOUND)
             return rc;
     }
+    struct store__notes notes = {0};
+    tx->note = &notes;
     rc = w->fn(tx, w->arg);
+    tx->note = NULL;
+    if (rc == ERR_OK && notes.activity.verb)
+        rc = activity_record(tx, w, &notes.activity, now);
+    for (size_t i = 0; rc == ERR_OK && i < notes.n_events; i++) {
+        struct outbox_event *e = &notes.events[i];
+        id_new(e->id);
+        e->created_at = now;
+        rc = tx->be->event_insert(tx, w->account_id, e);
+    }
     if (rc)
         return rc;
     w->render(w->arg, &w->status, &w->body);
@@ -681,4 +717,71 @@ enum err store_org_list_extent(struct store_tx *tx, struct arena *a, const char 
     memset(out, 0, sizeof(*out));
     enum err rc = tx->be->org_list_ids(tx, a, account, owner_id, member_id, pq, &ids, &n, &pr);
     return rc ? rc : store_orgs_extent(tx, account, ids, n, out);
+}
+
+/* ---- notification policies and the activity log ---- */
+
+enum err store_policy_insert(struct store_tx *tx, const char *account,
+                             const struct notification_policy *p)
+{
+    return tx->be->policy_insert(tx, account, p);
+}
+
+enum err store_policy_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                          struct notification_policy *out)
+{
+    return tx->be->policy_get(tx, a, account, id, out);
+}
+
+enum err store_policy_update(struct store_tx *tx, const char *account,
+                             const struct notification_policy *p)
+{
+    return tx->be->policy_update(tx, account, p);
+}
+
+enum err store_policy_delete(struct store_tx *tx, const char *account, const char *id)
+{
+    return tx->be->policy_delete(tx, account, id);
+}
+
+enum err store_policy_list(struct store_tx *tx, struct arena *a, const char *account,
+                           const char *type, const struct page_query *pq,
+                           struct notification_policy **out, size_t *n, struct page_result *pr)
+{
+    return tx->be->policy_list(tx, a, account, type, pq, out, n, pr);
+}
+
+void store_activity_note(struct store_tx *tx, const char *object_type, const char *verb,
+                         const char *object_id, const char *entity_id)
+{
+    if (!tx->note)
+        return;
+    struct activity_entry *e = &tx->note->activity;
+    e->object_type = object_type;
+    e->verb = verb;
+    e->object_id = object_id;
+    e->entity_id = entity_id;
+}
+
+void store_event_note(struct store_tx *tx, const char *type, const char *resource_type,
+                      const char *resource_id, const char *detail)
+{
+    struct store__notes *n = tx->note;
+    if (!n || n->n_events == STORE_EVENTS_MAX)
+        return;
+    n->events[n->n_events++] = (struct outbox_event){
+        .type = type, .resource_type = resource_type, .resource_id = resource_id, .detail = detail};
+}
+
+enum err store_activity_get(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *id, struct activity_entry *out)
+{
+    return tx->be->activity_get(tx, a, account, id, out);
+}
+
+enum err store_activity_list(struct store_tx *tx, struct arena *a, const char *account,
+                             const struct activity_query *q, struct activity_entry **out, size_t *n,
+                             struct page_result *pr)
+{
+    return tx->be->activity_list(tx, a, account, q, out, n, pr);
 }

@@ -30,6 +30,7 @@
 #include "../core/mem.h"
 #include "../core/secret.h"
 #include "../domain/model.h"
+#include "../domain/notifications.h"
 
 struct store;
 struct store_tx;
@@ -40,7 +41,8 @@ struct store_options {
     int batch_max;        /* SQLite: most writes that share one commit */
     int checkpoint_pages; /* SQLite: WAL pages after which the WAL starts over */
     int connect_timeout_s;
-    size_t org_cache_bytes; /* memory for whole organizations between requests; 0: none */
+    size_t org_cache_bytes;        /* memory for whole organizations between requests; 0: none */
+    int64_t activity_retention_ms; /* activity log entries older than this are purged; 0: kept */
 };
 
 /* Seconds libpq may take to open a connection; 0 would wait for ever. */
@@ -138,6 +140,9 @@ struct store_write {
      * when it is not; whatever the write itself would have answered. */
     const char *client_id;
     const char *idem_key; /* NULL: no idempotency record */
+    /* The activity log entry's actor (the API client) and trace id (the
+     * request id); NULL: none. See store_activity_note. */
+    const char *actor_id, *trace_id;
     uint8_t idem_hash[IDEM_HASH_LEN];
     /* out, when store_write returns ERR_OK */
     bool replayed; /* the answer is the one remembered for idem_key */
@@ -420,5 +425,69 @@ enum err store_customer_list_extent(struct store_tx *tx, struct arena *a, const 
 enum err store_org_list_extent(struct store_tx *tx, struct arena *a, const char *account,
                                const char *owner_id, const char *member_id,
                                const struct page_query *pq, struct org_extent *out);
+/* ---- notification policies ----------------------------------------- */
+
+/* ERR_CONFLICT when the account has a policy with p->id already. */
+enum err store_policy_insert(struct store_tx *tx, const char *account,
+                             const struct notification_policy *p);
+/* The policy; in a write its row stays locked until the transaction ends
+ * (PostgreSQL), so a read-change-write of it is atomic. ERR_NOT_FOUND. */
+enum err store_policy_get(struct store_tx *tx, struct arena *a, const char *account, const char *id,
+                          struct notification_policy *out);
+/* Writes the types (all_types, types) and recipients of policy p->id.
+ * ERR_NOT_FOUND when there is none. */
+enum err store_policy_update(struct store_tx *tx, const char *account,
+                             const struct notification_policy *p);
+/* ERR_NOT_FOUND when there is none. */
+enum err store_policy_delete(struct store_tx *tx, const char *account, const char *id);
+/* Policies, newest first unless page.desc is false; with `type`, only
+ * those that list it or list none (every type). Keys are ids. */
+enum err store_policy_list(struct store_tx *tx, struct arena *a, const char *account,
+                           const char *type, const struct page_query *pq,
+                           struct notification_policy **out, size_t *n, struct page_result *pr);
+
+/* ---- the activity log -------------------------------------------------- */
+
+/*
+ * Inside a store_write's function: the write did `verb` to the object
+ * `object_id` of `object_type`, which belongs to the customer `entity_id`
+ * (NULL: none). When the function succeeds, the store records the entry in
+ * the same transaction (actor and trace id from the write; a replayed
+ * Idempotency-Key records nothing); when it fails, nothing is recorded. A
+ * later call replaces an earlier one of the same run. Strings are borrowed
+ * until the function returns. Ignored outside a write.
+ */
+void store_activity_note(struct store_tx *tx, const char *object_type, const char *verb,
+                         const char *object_id, const char *entity_id);
+
+/* ---- the outbox ---------------------------------------------------------- */
+
+/* Most events one write emits. */
+#define STORE_EVENTS_MAX 4
+
+/*
+ * Inside a store_write's function: the write emits the event `type` about
+ * `resource_type` `resource_id` (with `detail`, JSON text, or NULL). As with
+ * store_activity_note, the store records it in the same transaction when
+ * the function succeeds, and only when a policy of the account matches the
+ * type then (one that lists it, or for Sequence's types one that lists
+ * none); nothing when it fails. Events past STORE_EVENTS_MAX are dropped
+ * (a programming error: the caller's table in docs/notifications.md says
+ * how many it emits). Strings borrowed until the function returns.
+ */
+void store_event_note(struct store_tx *tx, const char *type, const char *resource_type,
+                      const char *resource_id, const char *detail);
+
+struct activity_query {
+    const char *object_id, *entity_id; /* filters; NULL: none */
+    struct page_query page;            /* keys are ids (newest first by default) */
+};
+
+/* ERR_NOT_FOUND for an unknown (or purged) entry. */
+enum err store_activity_get(struct store_tx *tx, struct arena *a, const char *account,
+                            const char *id, struct activity_entry *out);
+enum err store_activity_list(struct store_tx *tx, struct arena *a, const char *account,
+                             const struct activity_query *q, struct activity_entry **out, size_t *n,
+                             struct page_result *pr);
 
 #endif

@@ -10,14 +10,17 @@
       the body must validate against the documented schema. Exits 1 on any
       mismatch, and when the log is empty.
 
-  validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON
-      Compares kinship's document with Sequence's for each of Sequence's
-      operations: the operationId, the parameters (kinship's list starts with
-      Sequence's, in Sequence's order, each with the same name spelled the
-      same way, `in`, `required` and schema; anything kinship adds comes after
-      and is optional), so that clients generated from either document are
-      interchangeable; request body schema, success status and schema
-      (property names, types, required lists, enums, formats), and the error
+  validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON...
+      Compares kinship's document with Sequence's (one file or several, as
+      Sequence's document is cut into parts: customers, notifications and
+      activity logs) for each of Sequence's operations: the operationId, the
+      parameters (kinship's list starts with Sequence's, in Sequence's order,
+      each with the same name spelled the same way, `in`, `required` and
+      schema; anything kinship adds comes after and is optional), so that
+      clients generated from either document are interchangeable; request
+      body schema, success status and schema (property names, types,
+      required lists, enums (less the values a schema of kinship's lists in
+      x-kinship-extension-values), formats), and the error
       statuses Sequence lists. Also checks that every other operation of
       kinship's document is marked x-kinship-extension and that operationIds
       are unique. Exits 1 on any difference.
@@ -295,6 +298,11 @@ def compare_schema(ours_doc, ours, theirs_doc, theirs, where, out, depth=0):
         out.append("%s: type %r, Sequence has %r" % (where, schema_type(o), schema_type(t)))
     if "enum" in t or "enum" in o:
         oe, te = o.get("enum"), t.get("enum")
+        # Values kinship adds, declared as such: a client of Sequence's
+        # document never receives them unless it asked for them.
+        own = o.get("x-kinship-extension-values") or []
+        if oe is not None:
+            oe = [v for v in oe if v not in own]
         if oe is None or te is None:
             out.append("%s: enum only in %s" % (where, "Sequence" if oe is None else "kinship"))
         elif set(map(json.dumps, oe)) != set(map(json.dumps, te)):
@@ -374,11 +382,22 @@ def compare_params(ours, oop, theirs, top, where, out):
                        "%s parameter %s (%s)" % (where, tp["name"], tp.get("in")), out)
 
 
-def check_spec(doc_path, seq_path):
+def check_spec(doc_path, seq_paths):
     ours = load_json(doc_path)
-    theirs = load_json(seq_path)
     diffs = []
     seq_ops = set()
+    for seq_path in seq_paths:
+        compare_operations(ours, load_json(seq_path), seq_ops, diffs)
+    check_own_operations(ours, seq_ops, diffs)
+    for d in diffs:
+        print("DIFF " + d)
+    print("check-spec: %d Sequence operations compared, %d differences" % (len(seq_ops), len(diffs)))
+    return 1 if diffs or not seq_ops else 0
+
+
+def compare_operations(ours, theirs, seq_ops, diffs):
+    """Compares each operation of Sequence's document `theirs` with
+    kinship's, adding it to seq_ops and what differs to diffs."""
     for template, item in theirs.get("paths", {}).items():
         for method, top in item.items():
             if method not in METHODS:
@@ -424,6 +443,10 @@ def check_spec(doc_path, seq_path):
                     compare_schema(ours, json_schema_of(ours, ores[s]), theirs,
                                    json_schema_of(theirs, tres[s]), "%s %s" % (where, s), diffs)
 
+
+def check_own_operations(ours, seq_ops, diffs):
+    """Unique operationIds; every operation not in seq_ops an extension;
+    every schema a valid JSON Schema."""
     seen_ids = {}
     for template, item in ours.get("paths", {}).items():
         for method, oop in item.items():
@@ -449,19 +472,14 @@ def check_spec(doc_path, seq_path):
         except jsonschema.SchemaError as e:
             diffs.append("components.schemas.%s: not a valid JSON Schema: %s" % (name, e.message))
 
-    for d in diffs:
-        print("DIFF " + d)
-    print("check-spec: %d Sequence operations compared, %d differences" % (len(seq_ops), len(diffs)))
-    return 1 if diffs or not seq_ops else 0
-
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "--check-spec":
-        return check_spec(argv[2], argv[3])
+    if len(argv) >= 4 and argv[1] == "--check-spec":
+        return check_spec(argv[2], argv[3:])
     if len(argv) == 3 and not argv[1].startswith("-"):
         return check_log(argv[1], argv[2])
     sys.stderr.write("usage: validate.py OPENAPI_JSON LOG_JSONL\n"
-                     "       validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON\n")
+                     "       validate.py --check-spec OPENAPI_JSON SEQUENCE_SPEC_JSON...\n")
     return 2
 
 

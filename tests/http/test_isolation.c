@@ -88,6 +88,26 @@ static const struct iso_case cases[] = {
      404, "NotFound"},
     {"organizations.member_remove", "DELETE", "/customer-organizations/{oB}/members/{cA2}", NULL,
      404, "NotFound"},
+    /* notification policies and the activity log */
+    {"notifications.list", "GET", "/notifications/policies", NULL, 200, NULL},
+    {"notifications.list", "GET", "/notifications/policies?notificationType=CUSTOMER_CREATED", NULL,
+     200, NULL},
+    {"notifications.create", "POST", "/notifications/policies",
+     "{\"name\":\"B mail\",\"channel\":\"EMAIL\",\"recipients\":[\"bee@b.test\"]}", 201, NULL},
+    {"notifications.get", "GET", "/notifications/policies/{pA}", NULL, 404, "NotFound"},
+    {"notifications.delete", "DELETE", "/notifications/policies/{pA}", NULL, 404, "NotFound"},
+    {"notifications.types_add", "POST", "/notifications/policies/{pA}/notification-types",
+     "{\"notificationTypes\":[\"CUSTOMER_UPDATED\"]}", 404, "NotFound"},
+    {"notifications.type_remove", "DELETE",
+     "/notifications/policies/{pA}/notification-types/CUSTOMER_CREATED", NULL, 404, "NotFound"},
+    {"notifications.recipients_add", "POST", "/notifications/policies/{pA}/recipients",
+     "{\"recipients\":[\"bee@b.test\"]}", 404, "NotFound"},
+    {"notifications.recipient_remove", "DELETE",
+     "/notifications/policies/{pA}/recipients/ops@a.test", NULL, 404, "NotFound"},
+    {"activity.list", "GET", "/activity-logs", NULL, 200, NULL},
+    {"activity.list", "GET", "/activity-logs?activityLogObjectId={cA1}", NULL, 200, NULL},
+    {"activity.list", "GET", "/activity-logs?activityLogObjectEntityId={cA1}", NULL, 200, NULL},
+    {"activity.get", "GET", "/activity-logs/{logA}", NULL, 404, "NotFound"},
     /* Last: B empties its own account (test_reset is on here); A's stays. */
     {"twin.reset", "POST", "/_kinship/reset?seed=demo", NULL, 200, NULL},
 };
@@ -97,9 +117,10 @@ HTTP_SUITE(isolation, 240, .ready = setup_accounts, .extra = HTTP_ARGS("--test-r
 static char key_b[256];
 
 /* Placeholder values. */
-enum { CA1, CA1_UPPER, CA2, CA3, CONA, AA, OA, ALIASA, CURSORA, CB1, CB2, OB, N_VARS };
-static const char *const var_names[N_VARS] = {"cA1", "CA1",    "cA2",     "cA3", "conA", "aA",
-                                              "oA",  "aliasA", "cursorA", "cB1", "cB2",  "oB"};
+enum { CA1, CA1_UPPER, CA2, CA3, CONA, AA, OA, ALIASA, PA, LOGA, CURSORA, CB1, CB2, OB, N_VARS };
+static const char *const var_names[N_VARS] = {"cA1",     "CA1", "cA2",    "cA3", "conA",
+                                              "aA",      "oA",  "aliasA", "pA",  "logA",
+                                              "cursorA", "cB1", "cB2",    "oB"};
 static char vars[N_VARS][512];
 
 /* Strings of A that B must never be shown (unless B sent them). */
@@ -181,6 +202,17 @@ static void setup_accounts(void)
     cr_assert(vars[CONA][0], "A's STANDARD contact: %s", r->body);
     resp_free(r);
 
+    id = create(srv.key, "/notifications/policies",
+                "{\"name\":\"IsoA mail\",\"channel\":\"EMAIL\",\"recipients\":[\"ops@a.test\"]}",
+                201);
+    snprintf(vars[PA], sizeof(vars[PA]), "%s", id);
+    free(id);
+    r = req(&srv, "GET", "/activity-logs?limit=1", NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    snprintf(vars[LOGA], sizeof(vars[LOGA]), "%s",
+             jstr(json_array_get(json_object_get(r->json, "items"), 0), "id"));
+    resp_free(r);
+
     r = req(&srv, "GET", "/customers?limit=1", NULL, NULL);
     const char *after = jstr(json_object_get(r->json, "pagination"), "after");
     cr_assert(after, "A's list has a next page: %s", r->body);
@@ -217,6 +249,8 @@ static json_t *snapshot_a(void)
         "/customer-aliases?limit=100",
         "/customer-organizations?limit=100",
         "/customer-custom-property-keys",
+        "/notifications/policies/{pA}",
+        "/activity-logs?limit=100",
     };
     json_t *snap = json_object();
     for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {

@@ -64,6 +64,17 @@ const struct store_backend store__pg_backend = {
     .client_check = store__pg_client_check,
     .client_confirm = store__pg_client_confirm,
     .flush = store__pg_flush,
+    /* notification policies and the activity log */
+    .policy_insert = store__pg_policy_insert,
+    .policy_get = store__pg_policy_get,
+    .policy_update = store__pg_policy_update,
+    .policy_delete = store__pg_policy_delete,
+    .policy_list = store__pg_policy_list,
+    .activity_insert = store__pg_activity_insert,
+    .activity_purge = store__pg_activity_purge,
+    .activity_get = store__pg_activity_get,
+    .activity_list = store__pg_activity_list,
+    .event_insert = store__pg_event_insert,
 };
 
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out)

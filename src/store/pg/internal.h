@@ -284,6 +284,16 @@ enum store__pg_st {
     PG_ST_HIERARCHY_LOCK,
     PG_ST_CUSTOMER_LOCK,
     PG_ST_ORG_LOCK,
+    /* notification policies and the activity log (notify_sql.h) */
+    PG_ST_POLICY_INSERT,
+    PG_ST_POLICY_GET,
+    PG_ST_POLICY_LOCK,
+    PG_ST_POLICY_UPDATE,
+    PG_ST_POLICY_DELETE,
+    PG_ST_ACTIVITY_INSERT,
+    PG_ST_ACTIVITY_PURGE,
+    PG_ST_ACTIVITY_GET,
+    PG_ST_EVENT_INSERT,
     PG_ST__COUNT
 };
 
@@ -468,6 +478,21 @@ STORE__PG_PRIMITIVE(client_list);
 /* Deletes a bounded batch of expired Idempotency-Key records, outside any
  * transaction; failures are ignored. */
 void store__pg_idem_purge(struct store__pg_tx *t);
+
+/* notifications.c and activity.c; their row readers read the columns of
+ * STORE__PG_POLICY_COLS and STORE__PG_ACTIVITY_COLS (notify_sql.h) of the
+ * account ctx (lists.c reads pages with them too). */
+STORE__PG_PRIMITIVE(policy_insert);
+STORE__PG_PRIMITIVE(policy_get);
+STORE__PG_PRIMITIVE(policy_update);
+STORE__PG_PRIMITIVE(policy_delete);
+STORE__PG_PRIMITIVE(policy_list);
+STORE__PG_PRIMITIVE(activity_insert);
+STORE__PG_PRIMITIVE(activity_purge);
+STORE__PG_PRIMITIVE(activity_get);
+STORE__PG_PRIMITIVE(activity_list);
+STORE__PG_PRIMITIVE(event_insert);
+store__pg_reader store__pg_policy_row, store__pg_activity_row;
 
 /* customers.c */
 STORE__PG_PRIMITIVE(customer_row_get);

@@ -6,6 +6,7 @@
  * the page's rows.
  */
 #include "internal.h"
+#include "notify_sql.h"
 #include "../paging.h"
 #include "../../core/buf.h"
 
@@ -392,4 +393,52 @@ enum err store__pg_org_list_ids(struct store_tx *tx, struct arena *a, const char
                            .ahead = orgs_ahead,
                            .account = account};
     return page_run(tx, a, &p, &sp, pq, pr, ids, n, NULL);
+}
+
+/* ---- notification policies and the activity log ---- */
+
+enum err store__pg_policy_list(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *type, const struct page_query *pq,
+                               struct notification_policy **out, size_t *n, struct page_result *pr)
+{
+    whole_read(tx);
+    struct store__pg_params p = {0};
+    char where[160];
+    int len = snprintf(where, sizeof(where), "account_id = $%d", store__pg_text(&p, account));
+    if (type) /* kinship's types go to no policy of every type */
+        snprintf(where + len, sizeof(where) - (size_t)len, " AND (%sstrpos(types, $%d) > 0)",
+                 notification_type_is_kinship(type) ? "" : "types IS NULL OR ",
+                 store__pg_text(&p, arena_printf(a, ",%s,", type)));
+    struct page_spec sp = {.from = "notification_policies",
+                           .where = where,
+                           .cols = STORE__PG_POLICY_COLS,
+                           .id = "id",
+                           .read = store__pg_policy_row,
+                           .ctx = account,
+                           .size = sizeof(**out)};
+    return page_run(tx, a, &p, &sp, pq, pr, out, n, NULL);
+}
+
+enum err store__pg_activity_list(struct store_tx *tx, struct arena *a, const char *account,
+                                 const struct activity_query *q, struct activity_entry **out,
+                                 size_t *n, struct page_result *pr)
+{
+    whole_read(tx);
+    struct store__pg_params p = {0};
+    char where[160];
+    int len = snprintf(where, sizeof(where), "account_id = $%d", store__pg_text(&p, account));
+    if (q->object_id)
+        len += snprintf(where + len, sizeof(where) - (size_t)len, " AND object_id = $%d",
+                        store__pg_text(&p, q->object_id));
+    if (q->entity_id)
+        snprintf(where + len, sizeof(where) - (size_t)len, " AND entity_id = $%d",
+                 store__pg_text(&p, q->entity_id));
+    struct page_spec sp = {.from = "activity_logs",
+                           .where = where,
+                           .cols = STORE__PG_ACTIVITY_COLS,
+                           .id = "id",
+                           .read = store__pg_activity_row,
+                           .ctx = account,
+                           .size = sizeof(**out)};
+    return page_run(tx, a, &p, &sp, &q->page, pr, out, n, NULL);
 }

@@ -232,6 +232,49 @@ static const char *const v3[] = {
     NULL,
 };
 
+/* Notification policies (types: ",A,B," or NULL for every type;
+ * recipients: one a line), the activity log (one entry a write) and the
+ * outbox. */
+static const char *const v4[] = {
+    "CREATE TABLE notification_policies ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL,"
+    " name text COLLATE \"C\" NOT NULL,"
+    " channel text COLLATE \"C\" NOT NULL,"
+    " webhook_secret text COLLATE \"C\","
+    " types text COLLATE \"C\","
+    " recipients text COLLATE \"C\" NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " PRIMARY KEY (account_id, id))",
+    "CREATE TABLE activity_logs ("
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL,"
+    " item_id text COLLATE \"C\" NOT NULL,"
+    " created_at bigint NOT NULL,"
+    " trace_id text COLLATE \"C\","
+    " actor_id text COLLATE \"C\","
+    " object_type text COLLATE \"C\" NOT NULL,"
+    " object_id text COLLATE \"C\" NOT NULL,"
+    " entity_id text COLLATE \"C\","
+    " verb text COLLATE \"C\" NOT NULL,"
+    " PRIMARY KEY (account_id, id))",
+    "CREATE INDEX activity_logs_object ON activity_logs (account_id, object_id, id)",
+    "CREATE INDEX activity_logs_entity ON activity_logs (account_id, entity_id, id)",
+    "CREATE INDEX activity_logs_age ON activity_logs (created_at)",
+    /* the outbox: events to deliver, in order (seq) */
+    "CREATE TABLE outbox_events ("
+    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " account_id text COLLATE \"C\" NOT NULL,"
+    " id text COLLATE \"C\" NOT NULL UNIQUE,"
+    " type text COLLATE \"C\" NOT NULL,"
+    " resource_type text COLLATE \"C\" NOT NULL,"
+    " resource_id text COLLATE \"C\" NOT NULL,"
+    " detail text COLLATE \"C\","
+    " created_at bigint NOT NULL,"
+    " status text COLLATE \"C\" NOT NULL DEFAULT 'PENDING')",
+    NULL,
+};
+
 static const struct migration {
     int version;
     const char *const *sql;
@@ -239,6 +282,7 @@ static const struct migration {
     {1, v1},
     {2, v2},
     {3, v3},
+    {4, v4},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))

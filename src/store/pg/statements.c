@@ -14,6 +14,7 @@
  * committed yet waits for it, then does nothing if it committed.
  */
 #include "internal.h"
+#include "notify_sql.h"
 #include "../../domain/integrations.h"
 #include "../../core/buf.h"
 
@@ -290,13 +291,14 @@
  */
 static const struct store__pg_stmt stmts[] = {
 #define X(name, sql) [PG_ST_##name] = {PG_ST_##name, "kinship_" #name, sql},
-    STMTS(X)
+    STMTS(X) STORE__PG_NOTIFY_STMTS(X)
 #undef X
 };
 
 /* Every statement of the enum has its SQL here, once. */
 #define ONE(name, sql) +1
-_Static_assert((0 STMTS(ONE)) == PG_ST__COUNT, "a statement without SQL");
+_Static_assert((0 STMTS(ONE) STORE__PG_NOTIFY_STMTS(ONE)) == PG_ST__COUNT,
+               "a statement without SQL");
 #undef ONE
 _Static_assert(PG_ST__COUNT <= STORE__PG_STMT_MAX, "prepared statements do not fit the bit set");
 

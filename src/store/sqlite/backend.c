@@ -59,6 +59,17 @@ static const struct store_backend backend = {
     SLOT(org_delete),
     SLOT(org_reaches),
     SLOT(org_list_ids),
+    /* notification policies and the activity log */
+    SLOT(policy_insert),
+    SLOT(policy_get),
+    SLOT(policy_update),
+    SLOT(policy_delete),
+    SLOT(policy_list),
+    SLOT(activity_insert),
+    SLOT(activity_purge),
+    SLOT(activity_get),
+    SLOT(activity_list),
+    SLOT(event_insert),
 };
 
 enum err store__sqlite_open(const char *path, const struct store_options *o, struct store **out)

@@ -236,6 +236,15 @@ enum store__sqlite_stmt {
     Q_ORG_BUMP,
     Q_CUSTOMERS_ORG_EXTENT,
     Q_ORGS_EXTENT,
+    /* notification policies and the activity log */
+    Q_POLICY_INSERT,
+    Q_POLICY_GET,
+    Q_POLICY_UPDATE,
+    Q_POLICY_DELETE,
+    Q_ACTIVITY_INSERT,
+    Q_ACTIVITY_PURGE,
+    Q_ACTIVITY_GET,
+    Q_EVENT_INSERT,
     Q__COUNT
 };
 
@@ -246,6 +255,9 @@ enum store__sqlite_stmt {
 #define CUSTOMER_NCOLS 16
 #define CONTACT_COLS "id, name, email, billing_preference, created_at, updated_at, archived_at"
 #define ALIAS_COLS "id, customer_id, value, label, created_at, deleted_at"
+#define POLICY_COLS "id, name, channel, webhook_secret, types, recipients, created_at"
+#define ACTIVITY_COLS                                                                              \
+    "id, item_id, created_at, trace_id, actor_id, object_type, object_id, entity_id, verb"
 
 /*
  * The values a statement binds to ?1, ?2, ... in order: SQ_ARGS(SQ_TEXT(a),
@@ -488,6 +500,27 @@ enum err store__sqlite_org_extent(struct store_tx *tx, const char *account, cons
 enum err store__sqlite_org_reaches(struct store_tx *tx, const char *account, const char *ancestor,
                                    const char *descendant, bool *out);
 
+/* notifications.c and activity.c; the row readers read POLICY_COLS into
+ * a struct notification_policy and ACTIVITY_COLS into a struct
+ * activity_entry (elem) of the account `ctx`, as lists.c does too. */
+enum err store__sqlite_policy_from_row(void *ctx, struct arena *a, sqlite3_stmt *st, void *elem,
+                                       size_t i);
+enum err store__sqlite_policy_insert(struct store_tx *tx, const char *account,
+                                     const struct notification_policy *p);
+enum err store__sqlite_policy_get(struct store_tx *tx, struct arena *a, const char *account,
+                                  const char *id, struct notification_policy *out);
+enum err store__sqlite_policy_update(struct store_tx *tx, const char *account,
+                                     const struct notification_policy *p);
+enum err store__sqlite_policy_delete(struct store_tx *tx, const char *account, const char *id);
+enum err store__sqlite_activity_from_row(void *ctx, struct arena *a, sqlite3_stmt *st, void *elem,
+                                         size_t i);
+enum err store__sqlite_activity_insert(struct store_tx *tx, const struct activity_entry *e);
+enum err store__sqlite_activity_purge(struct store_tx *tx, int64_t before);
+enum err store__sqlite_activity_get(struct store_tx *tx, struct arena *a, const char *account,
+                                    const char *id, struct activity_entry *out);
+enum err store__sqlite_event_insert(struct store_tx *tx, const char *account,
+                                    const struct outbox_event *e);
+
 /* lists.c: the keyset lists */
 enum err store__sqlite_customer_list_rows(struct store_tx *tx, struct arena *a, const char *account,
                                           const struct customer_query *q, struct customer **items,
@@ -499,5 +532,12 @@ enum err store__sqlite_org_list_ids(struct store_tx *tx, struct arena *a, const 
                                     const char *owner_id, const char *member_id,
                                     const struct page_query *pq, const char ***ids, size_t *n,
                                     struct page_result *pr);
+enum err store__sqlite_policy_list(struct store_tx *tx, struct arena *a, const char *account,
+                                   const char *type, const struct page_query *pq,
+                                   struct notification_policy **out, size_t *n,
+                                   struct page_result *pr);
+enum err store__sqlite_activity_list(struct store_tx *tx, struct arena *a, const char *account,
+                                     const struct activity_query *q, struct activity_entry **out,
+                                     size_t *n, struct page_result *pr);
 
 #endif

@@ -20,7 +20,7 @@
  * which list, which statement of it, the cursor comparison, the scan
  * direction, the sort and the filters in use.
  */
-enum list_family { FAM_CUSTOMERS = 1, FAM_ALIASES, FAM_ORGS };
+enum list_family { FAM_CUSTOMERS = 1, FAM_ALIASES, FAM_ORGS, FAM_POLICIES, FAM_ACTIVITY };
 enum list_kind { KIND_PAGE, KIND_PROBE, KIND_COUNT };
 
 #define SHAPE(fam, kind, cmp, desc, sort, filters)                                                 \
@@ -385,5 +385,76 @@ enum err store__sqlite_org_list_ids(struct store_tx *tx, struct arena *a, const 
     enum err rc = list_run(TX_CONN(tx), a, account, &ls, pq, n, pr);
     if (!rc)
         *ids = ls.rows.items;
+    return rc;
+}
+
+/* ---- notification policies ---- */
+
+/* PF_TYPE: policies that list the type or none; PF_LISTED: only those that
+ * list it (kinship's types go to no policy of every type). */
+enum { PF_TYPE = 1, PF_LISTED = 2 };
+
+static void policies_sql(struct buf *b, uint32_t shape)
+{
+    char fw[256];
+    uint32_t f = SHAPE_FILTERS(shape);
+    snprintf(fw, sizeof(fw), "FROM notification_policies WHERE account_id = ?%d%s%s", P_ACCOUNT,
+             f & PF_LISTED ? " AND instr(types, ?2) > 0" : "",
+             f & PF_TYPE ? " AND (types IS NULL OR instr(types, ?2) > 0)" : "");
+    list_sql(b, shape, POLICY_COLS, fw, NULL, "id");
+}
+
+enum err store__sqlite_policy_list(struct store_tx *tx, struct arena *a, const char *account,
+                                   const char *type, const struct page_query *pq,
+                                   struct notification_policy **out, size_t *n,
+                                   struct page_result *pr)
+{
+    struct list_spec ls = {
+        .family = FAM_POLICIES,
+        .filters = !type                                ? 0
+                   : notification_type_is_kinship(type) ? PF_LISTED
+                                                        : PF_TYPE,
+        .build = policies_sql,
+        .f = {type ? arena_printf(a, ",%s,", type) : NULL},
+        .rows = {.size = sizeof(**out),
+                 .row = store__sqlite_policy_from_row,
+                 .ctx = (void *)account},
+    };
+    enum err rc = list_run(TX_CONN(tx), a, account, &ls, pq, n, pr);
+    if (!rc)
+        *out = ls.rows.items;
+    return rc;
+}
+
+/* ---- the activity log ---- */
+
+enum { LF_OBJECT = 1, LF_ENTITY = 2 };
+
+static void activity_sql(struct buf *b, uint32_t shape)
+{
+    uint32_t f = SHAPE_FILTERS(shape);
+    char fw[256];
+    snprintf(fw, sizeof(fw), "FROM activity_logs WHERE account_id = ?%d%s%s", P_ACCOUNT,
+             f & LF_OBJECT ? " AND object_id = ?2" : "",
+             f & LF_ENTITY ? " AND entity_id = ?3" : "");
+    list_sql(b, shape, ACTIVITY_COLS, fw, NULL, "id");
+}
+
+enum err store__sqlite_activity_list(struct store_tx *tx, struct arena *a, const char *account,
+                                     const struct activity_query *q, struct activity_entry **out,
+                                     size_t *n, struct page_result *pr)
+{
+    struct list_spec ls = {
+        .family = FAM_ACTIVITY,
+        .filters = (q->object_id ? LF_OBJECT : 0) | (q->entity_id ? LF_ENTITY : 0),
+        .build = activity_sql,
+        .f = {q->object_id, q->entity_id},
+        .rows = {.size = sizeof(**out),
+                 .row = store__sqlite_activity_from_row,
+                 .ctx = (void *)account},
+    };
+    enum err rc = list_run(TX_CONN(tx), a, account, &ls, &q->page, n, pr);
+    if (!rc)
+        *out = ls.rows.items;
     return rc;
 }

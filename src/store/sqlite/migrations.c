@@ -341,8 +341,52 @@ static const char v7[] =
                                        "NEW") "    WHERE account_id = NEW.account_id;"
                                               "END;";
 
+/* Notification policies (types: ",A,B," or NULL for every type;
+ * recipients: one a line), the activity log (one entry a write) and the
+ * outbox. */
+static const char v8[] =
+    "CREATE TABLE notification_policies ("
+    "  account_id TEXT NOT NULL REFERENCES accounts(id),"
+    "  id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  webhook_secret TEXT,"
+    "  types TEXT,"
+    "  recipients TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE activity_logs ("
+    "  account_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  item_id TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  trace_id TEXT,"
+    "  actor_id TEXT,"
+    "  object_type TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL,"
+    "  entity_id TEXT,"
+    "  verb TEXT NOT NULL,"
+    "  UNIQUE (account_id, id)"
+    ");"
+    "CREATE INDEX activity_logs_object ON activity_logs(account_id, object_id, id);"
+    "CREATE INDEX activity_logs_entity ON activity_logs(account_id, entity_id, id);"
+    "CREATE INDEX activity_logs_age ON activity_logs(created_at);"
+    /* the outbox: events to deliver, in order (seq) */
+    "CREATE TABLE outbox_events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  account_id TEXT NOT NULL,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  type TEXT NOT NULL,"
+    "  resource_type TEXT NOT NULL,"
+    "  resource_id TEXT NOT NULL,"
+    "  detail TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'PENDING'"
+    ");";
+
 static const struct migration migrations[] = {
-    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7},
+    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7}, {8, v8},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

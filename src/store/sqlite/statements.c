@@ -257,6 +257,26 @@ static const char *const sql[Q__COUNT] = {
                       "  JOIN organization_members m"
                       "    ON m.account_id = ?1 AND m.organization_id = o.id"
                       ") SELECT EXISTS (SELECT 1 FROM below WHERE id = ?3)",
+    /* notification policies and the activity log */
+    [Q_POLICY_INSERT] = "INSERT INTO notification_policies (account_id, " POLICY_COLS
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_POLICY_GET] = "SELECT " POLICY_COLS " FROM notification_policies "
+                     "WHERE account_id = ?1 AND id = ?2",
+    [Q_POLICY_UPDATE] = "UPDATE notification_policies SET types = ?3, recipients = ?4 "
+                        "WHERE account_id = ?1 AND id = ?2",
+    [Q_POLICY_DELETE] = "DELETE FROM notification_policies WHERE account_id = ?1 AND id = ?2",
+    [Q_ACTIVITY_INSERT] = "INSERT INTO activity_logs (account_id, " ACTIVITY_COLS
+                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [Q_ACTIVITY_PURGE] = "DELETE FROM activity_logs WHERE rowid IN (SELECT rowid FROM "
+                         "activity_logs WHERE created_at < ?1 ORDER BY created_at LIMIT 200)",
+    [Q_ACTIVITY_GET] = "SELECT " ACTIVITY_COLS " FROM activity_logs "
+                       "WHERE account_id = ?1 AND id = ?2",
+    /* Only when a policy matches: one listing the type (?7: ",TYPE,"), or
+     * listing none when the type is Sequence's (?8 = 1). */
+    [Q_EVENT_INSERT] = "INSERT INTO outbox_events (account_id, id, type, resource_type, "
+                       "resource_id, detail, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?9 "
+                       "WHERE EXISTS (SELECT 1 FROM notification_policies WHERE account_id = ?1 "
+                       "AND ((types IS NULL AND ?8) OR instr(types, ?7) > 0))",
 };
 
 /* ---- preparing ---- */
