@@ -167,9 +167,17 @@ size_t call_answer_limit(const struct call *c);
 /* 422 AnswerTooLarge, with answerLimit and (when at_least > 0)
  * answerSizeAtLeast in the error object. Returns the error. */
 enum err call_answer_too_large(struct call *c, int page_limit, int64_t at_least);
-/* ERR_OK when answers embedding `e` may fit, else call_answer_too_large. */
+/* ERR_OK when answers embedding `e` may fit, else call_answer_too_large.
+ * call_extent_start readies `e` for the store's store_*_extent calls (the
+ * limit they hold the answer to). */
 struct org_extent;
+void call_extent_start(struct call *c, struct org_extent *e);
 enum err call_answer_fits(struct call *c, const struct org_extent *e, int page_limit);
+/* `rc` of the read that followed a store_*_extent call: when the store
+ * refused it there (ERR_ANSWER_TOO_LARGE, store_extent_refused), the same
+ * refusal as call_answer_fits'; else rc. */
+struct store_tx;
+enum err call_answer_read(struct call *c, struct store_tx *tx, enum err rc, int page_limit);
 /* Answers `body` (a renderer's text, taken over), or AnswerTooLarge when
  * the renderer returned NULL for passing the limit. */
 enum err call_answer_text(struct call *c, int status, char *body, size_t len);

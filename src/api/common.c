@@ -99,11 +99,27 @@ enum err call_answer_too_large(struct call *c, int page_limit, int64_t at_least)
                      limit);
 }
 
+void call_extent_start(struct call *c, struct org_extent *e)
+{
+    *e = (struct org_extent){.limit = c->api->cfg->answer_limit};
+}
+
 enum err call_answer_fits(struct call *c, const struct org_extent *e, int page_limit)
 {
     int64_t floor = organization_text_floor(e->orgs, e->entries, e->name_bytes);
     return floor <= c->api->cfg->answer_limit ? ERR_OK
                                               : call_answer_too_large(c, page_limit, floor);
+}
+
+enum err call_answer_read(struct call *c, struct store_tx *tx, enum err rc, int page_limit)
+{
+    struct org_extent e;
+    call_extent_start(c, &e);
+    if (rc != ERR_ANSWER_TOO_LARGE || !store_extent_refused(tx, &e))
+        return rc;
+    /* the store's guard counted e past the limit: refused as counted here */
+    enum err fits = call_answer_fits(c, &e, page_limit);
+    return fits ? fits : call_answer_too_large(c, page_limit, 0);
 }
 
 enum err call_answer_text(struct call *c, int status, char *body, size_t len)

@@ -34,10 +34,11 @@ static enum err customer_load(struct cust_op *op, struct store_tx *tx, const cha
 {
     struct call *c = op->c;
     struct org_extent e;
+    call_extent_start(c, &e);
     enum err rc = store_customers_extent(tx, c->account, &id, 1, &e);
     if (rc || (rc = call_answer_fits(c, &e, 0)))
         return rc;
-    return store_customer_get(tx, c->a, c->account, id, &op->out);
+    return call_answer_read(c, tx, store_customer_get(tx, c->a, c->account, id, &op->out), 0);
 }
 
 /* A write's last step: the customer `id` read and rendered in the write's
@@ -278,18 +279,20 @@ struct list_op {
     struct page_result pr;
 };
 
-/* The page, when its answer may fit: counted first from the page's rows,
- * so that a page too large is refused before any organization is read. */
+/* The page, when its answer may fit: counted first from the page's keyset
+ * (or, on PostgreSQL, guarded in the page's round trip), so that a page
+ * too large is refused before any organization is read. */
 static enum err list_tx(struct store_tx *tx, void *arg)
 {
     struct list_op *op = arg;
     struct call *c = op->c;
     struct org_extent e;
+    call_extent_start(c, &e);
     enum err rc = store_customer_list_extent(tx, c->a, c->account, &op->q, &e);
     if (rc || (rc = call_answer_fits(c, &e, op->q.page.limit)))
         return rc;
-    return store_customer_list(tx, c->a, c->account, &op->q, &op->items, &op->keys, &op->n,
-                               &op->pr);
+    rc = store_customer_list(tx, c->a, c->account, &op->q, &op->items, &op->keys, &op->n, &op->pr);
+    return call_answer_read(c, tx, rc, op->q.page.limit);
 }
 
 /* sortBy: createdAt (default), legalName, label, or customProperties.<key>. */

@@ -153,10 +153,11 @@ static enum err get_tx(struct store_tx *tx, void *arg)
     struct org_op *op = arg;
     struct call *c = op->c;
     struct org_extent e;
+    call_extent_start(c, &e);
     enum err rc = op->org_id ? store_orgs_extent(tx, c->account, &op->org_id, 1, &e) : ERR_OK;
     if (rc || (op->org_id && (rc = call_answer_fits(c, &e, 0))))
         return rc;
-    return load_org(c, tx, op->org_id, &op->org);
+    return call_answer_read(c, tx, load_org(c, tx, op->org_id, &op->org), 0);
 }
 
 enum err api_orgs_get(struct call *c)
@@ -227,18 +228,21 @@ struct list_op {
     struct page_result pr;
 };
 
-/* The page, when its answer may fit: counted first from the page's ids,
- * so that a page too large is refused before any organization is read. */
+/* The page, when its answer may fit: counted first from the page's keyset
+ * (or, on PostgreSQL, guarded in the page's round trip), so that a page
+ * too large is refused before any organization is read. */
 static enum err list_tx(struct store_tx *tx, void *arg)
 {
     struct list_op *op = arg;
     struct call *c = op->c;
     struct org_extent e;
+    call_extent_start(c, &e);
     enum err rc = store_org_list_extent(tx, c->a, c->account, op->owner, op->member, &op->pq, &e);
     if (rc || (rc = call_answer_fits(c, &e, op->pq.limit)))
         return rc;
-    return store_org_list(tx, c->a, c->account, op->owner, op->member, &op->pq, &op->items, &op->n,
-                          &op->pr);
+    rc = store_org_list(tx, c->a, c->account, op->owner, op->member, &op->pq, &op->items, &op->n,
+                        &op->pr);
+    return call_answer_read(c, tx, rc, op->pq.limit);
 }
 
 static enum err id_filter(struct call *c, const char *name, const char **out)

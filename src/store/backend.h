@@ -175,9 +175,19 @@ struct store_backend {
     enum err (*hierarchy_lock)(struct store_tx *tx, const char *account, const char *owner,
                                const char *const *ids, size_t n, bool *closes);
     /* store_customers_extent (of_customers) or store_orgs_extent: `out`
-     * starts zeroed, n is at least 1. */
+     * starts zeroed but for its limit, n is at least 1. */
     enum err (*org_extent)(struct store_tx *tx, const char *account, const char *const *ids,
                            size_t n, bool of_customers, struct org_extent *out);
+    /* store_customer_list_extent and store_org_list_extent when the
+     * caller set a limit (NULL, or no limit: store.c counts from the
+     * page's rows, customer_list_rows and org_list_ids), and
+     * store_extent_refused (NULL: nothing is ever refused later). */
+    enum err (*customer_list_extent)(struct store_tx *tx, const char *account,
+                                     const struct customer_query *q, struct org_extent *out);
+    enum err (*org_list_extent)(struct store_tx *tx, const char *account, const char *owner_id,
+                                const char *member_id, const struct page_query *pq,
+                                struct org_extent *out);
+    bool (*extent_refused)(struct store_tx *tx, struct org_extent *out);
     /* Rows with ids only (owner and members are filled by store.c). */
     enum err (*org_list_ids)(struct store_tx *tx, struct arena *a, const char *account,
                              const char *owner_id, const char *member_id,

@@ -405,9 +405,18 @@ enum err store_org_list(struct store_tx *tx, struct arena *a, const char *accoun
  * `name_bytes`, a floor of the bytes of their names (owners' names may be
  * left out). An organization embedded twice (two customers of a page in
  * it) counts twice, as it is rendered twice. See organization_text_floor.
+ *
+ * `limit` is the caller's: the answer limit (0: none) that the counts are
+ * for. A backend where a count is a round trip of its own (PostgreSQL) may
+ * instead guard the read that follows in the same transaction: the
+ * store_*_extent call then answers counts that fit, and that read fails
+ * with ERR_ANSWER_TOO_LARGE, before anything of it is loaded, when the
+ * answer's floor passes `limit`; store_extent_refused then tells the
+ * counts. Only the next read of the transaction is guarded.
  */
 struct org_extent {
     int64_t orgs, entries, name_bytes;
+    int64_t limit; /* in: set by the caller, kept by the calls below */
 };
 
 /* The organizations the answers for customers ids[0..n) embed (each of
@@ -418,7 +427,7 @@ enum err store_customers_extent(struct store_tx *tx, const char *account, const 
 enum err store_orgs_extent(struct store_tx *tx, const char *account, const char *const *ids,
                            size_t n, struct org_extent *out);
 /* What the page store_customer_list(q) answers embeds, found from the
- * page's rows alone (one more keyset read, no organization loaded). */
+ * page's keyset alone (no organization loaded). */
 enum err store_customer_list_extent(struct store_tx *tx, struct arena *a, const char *account,
                                     const struct customer_query *q, struct org_extent *out);
 /* The same for the page store_org_list answers. */
@@ -489,5 +498,10 @@ enum err store_activity_get(struct store_tx *tx, struct arena *a, const char *ac
 enum err store_activity_list(struct store_tx *tx, struct arena *a, const char *account,
                              const struct activity_query *q, struct activity_entry **out, size_t *n,
                              struct page_result *pr);
+/* After a read failed with ERR_ANSWER_TOO_LARGE: true, and the counts
+ * that refused it in *out (its limit kept), when a guard of the extent
+ * calls above refused it; false otherwise (and always on SQLite, which
+ * counts in the extent calls themselves). */
+bool store_extent_refused(struct store_tx *tx, struct org_extent *out);
 
 #endif

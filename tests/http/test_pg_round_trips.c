@@ -11,6 +11,8 @@
 #include <string.h>
 
 HTTP_SUITE(round_trips, 120);
+/* The smallest answer limit: one organization of 300 members is past it. */
+HTTP_SUITE_MORE(round_trips_refused, 120, .extra = HTTP_ARGS("--answer-limit", "65536"));
 
 /* The server's round trips counter. */
 static long long statements(void)
@@ -175,4 +177,77 @@ Test(round_trips, writes_take_the_round_trips_their_answers_need)
     free(a);
     free(b);
     free(c);
+}
+
+/* GET path answers 422 AnswerTooLarge, counted (answerSizeAtLeast), with
+ * `field`, in one round trip. */
+static void refused_in_one(const char *path, const char *field)
+{
+    long long before = statements();
+    struct resp *r = req(&srv, "GET", path, NULL, NULL);
+    cr_assert_eq(r->status, 422, "%s: %ld %.300s", path, r->status, r->body);
+    cr_assert_str_eq(err_type_of(r), "AnswerTooLarge", "%s", path);
+    cr_assert_str_eq(err_field_of(r), field, "%s", path);
+    json_t *e = json_object_get(r->json, "error");
+    cr_assert_eq(json_integer_value(json_object_get(e, "answerLimit")), 65536);
+    cr_assert_gt(json_integer_value(json_object_get(e, "answerSizeAtLeast")), 65536, "%s: %s",
+                 path, r->body);
+    resp_free(r);
+    long long sent = statements() - before;
+    cr_assert_eq(sent, 1, "%s sent %lld statements", path, sent);
+}
+
+/* An answer too large is refused by a guard that rides in the read's
+ * round trip (docs/postgresql.md, "Reads"): still one, with the counts of
+ * the refusal; the connection then serves the next read as usual. */
+Test(round_trips_refused, a_refused_read_is_one_round_trip_too)
+{
+    if (!srv.pg)
+        return;
+    /* two organizations of the same 150 members (200-byte names): each
+     * fits (about 38 KB), a member embeds both (about 77 KB) */
+    enum { MEMBERS = 150 };
+    char name[256], path[256], *owner[2], *org[2];
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    size_t cap = 64 + MEMBERS * 40, len = 0;
+    char *ids = malloc(cap), *body = malloc(cap + 128);
+    char *first = NULL;
+    for (int i = 0; i < MEMBERS; i++) {
+        char *id = make_customer(&srv, NULL, name);
+        len += (size_t)snprintf(ids + len, cap - len, "%s\"%s\"", i ? "," : "", id);
+        if (i == 0)
+            first = id;
+        else
+            free(id);
+    }
+    for (int k = 0; k < 2; k++) {
+        owner[k] = make_customer(&srv, NULL, k ? "Owner B" : "Owner A");
+        snprintf(body, cap + 128, "{\"ownerId\":\"%s\",\"memberIds\":[%s]}", owner[k], ids);
+        struct resp *r = post("/customer-organizations", body);
+        cr_assert_eq(r->status, 201, "%.300s", r->body);
+        org[k] = strdup(jstr(r->json, "id"));
+        resp_free(r);
+    }
+    free(ids);
+    free(body);
+
+    snprintf(path, sizeof(path), "/customers/%s", first);
+    refused_in_one(path, "");
+    refused_in_one("/customers?limit=20&sortBy=legalName&sortOrder=DESC", "limit");
+    refused_in_one("/customer-organizations", "limit");
+    snprintf(path, sizeof(path), "/customer-organizations?memberId=%s", first);
+    refused_in_one(path, "limit");
+    /* what fits is answered, one round trip each */
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof(path), "/customer-organizations/%s", org[k]);
+        one_round_trip(path);
+        snprintf(path, sizeof(path), "/customers/%s", owner[k]);
+        one_round_trip(path);
+        free(owner[k]);
+        free(org[k]);
+    }
+    one_round_trip("/customer-organizations?limit=1");
+    one_round_trip("/customers?limit=2");
+    free(first);
 }

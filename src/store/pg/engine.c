@@ -126,6 +126,17 @@ static enum err tx_fail(struct store__pg_tx *t, const PGresult *r, const char *w
         e = ERR_CONFLICT;
     } else if (strcmp(st, STORE__PG_REVOKED) == 0) {
         e = ERR_UNAUTHORIZED; /* a write's client check (reads.c) */
+    } else if (strcmp(st, STORE__PG_TOO_LARGE) == 0) {
+        /* an answer guard (organizations.c): its DETAIL is the counts */
+        const char *d = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+        long long o, n, b;
+        e = ERR_ANSWER_TOO_LARGE;
+        if (d && sscanf(d, "%lld %lld %lld", &o, &n, &b) == 3) {
+            t->refused = true;
+            t->refused_extent.orgs = o;
+            t->refused_extent.entries = n;
+            t->refused_extent.name_bytes = b;
+        }
     } else if (strcmp(st, "57014") == 0 || strcmp(st, "55P03") == 0) {
         /* statement_timeout or lock_timeout: the server cancelled the
          * statement, the connection itself is fine */
@@ -212,7 +223,7 @@ static void plan_make(struct plan *pl, struct store__pg_tx *t, const struct stor
                  &pl->check);
     }
     for (int i = 0; i < t->n_later; i++)
-        plan_add(pl, t, ROLE_LATER, t->later[i].stmt, NULL, &t->later[i].p);
+        plan_add(pl, t, ROLE_LATER, t->later[i].stmt, t->later[i].sql, &t->later[i].p);
     if (stmt || sql)
         plan_add(pl, t, ROLE_MAIN, stmt, sql, p);
     if (next)
@@ -382,13 +393,11 @@ static void params_keep(struct store__pg_tx *t, const struct store__pg_params *p
     }
 }
 
-enum err store__pg_exec_later(struct store_tx *tx, enum store__pg_st st,
-                              const struct store__pg_params *p)
+/* Queues `stmt` (or `sql`) to go with the next statement. */
+static enum err later_add(struct store_tx *tx, const struct store__pg_stmt *stmt, const char *sql,
+                          const struct store__pg_params *p)
 {
     struct store__pg_tx *t = store__pg_tx_of(tx);
-    if (t->failed)
-        return t->fail_err;
-    store__pg_ahead_forget(t); /* a write: what was read ahead may change */
     enum err rc = ERR_OK;
     /* the queue is full: send it now */
     if (t->n_later == STORE__PG_LATER_MAX && (rc = store__pg_flush(tx)))
@@ -396,12 +405,32 @@ enum err store__pg_exec_later(struct store_tx *tx, enum store__pg_st st,
     if (!t->later)
         t->later = arena_alloc(store__pg_scratch(t), STORE__PG_LATER_MAX * sizeof(*t->later));
     struct store__pg_later *l = &t->later[t->n_later++];
-    l->stmt = store__pg_stmt(st);
+    l->stmt = stmt;
+    l->sql = sql ? arena_strdup(store__pg_scratch(t), sql) : NULL;
     if (p)
         params_keep(t, p, &l->p);
     else
         memset(&l->p, 0, sizeof(l->p));
     return ERR_OK;
+}
+
+enum err store__pg_exec_later(struct store_tx *tx, enum store__pg_st st,
+                              const struct store__pg_params *p)
+{
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    if (t->failed)
+        return t->fail_err;
+    store__pg_ahead_forget(t); /* a write: what was read ahead may change */
+    return later_add(tx, store__pg_stmt(st), NULL, p);
+}
+
+enum err store__pg_guard_later(struct store_tx *tx, enum store__pg_st st, const char *sql,
+                               const struct store__pg_params *p)
+{
+    struct store__pg_tx *t = store__pg_tx_of(tx);
+    if (t->failed)
+        return t->fail_err;
+    return later_add(tx, st == PG_ST__COUNT ? NULL : store__pg_stmt(st), sql, p);
 }
 
 /* Commits; on success the change is on disk (synchronous_commit = on). */

@@ -74,7 +74,8 @@ struct store__pg_params {
 /* A statement queued by store__pg_exec_later, its parameters copied into
  * the transaction's scratch arena. */
 struct store__pg_later {
-    const struct store__pg_stmt *stmt;
+    const struct store__pg_stmt *stmt; /* NULL: `sql`, run as text */
+    const char *sql;
     struct store__pg_params p;
 };
 
@@ -145,6 +146,10 @@ struct store__pg_tx {
      * round trip reads it again (locks.c), for the rules' read after the
      * lock. "" when none. */
     char reread_org[ID_LEN + 1];
+    /* An answer guard (store__pg_guard_later) failed the transaction
+     * (ERR_ANSWER_TOO_LARGE): what it counted. */
+    bool refused;
+    struct org_extent refused_extent;
 };
 
 static inline struct store__pg_tx *store__pg_tx_of(struct store_tx *tx)
@@ -155,9 +160,8 @@ static inline struct store__pg_tx *store__pg_tx_of(struct store_tx *tx)
 /* ---- connections (pool.c) ---- */
 
 #define STORE__PG_GRACE_MS 2000
-#define STORE__PG_REVOKED                                                                          \
-    "KS401" /* SQLSTATE of kinship_client_must_be_active */ /* the client waits this much past     \
-                                                               statement_timeout */
+#define STORE__PG_REVOKED "KS401"   /* SQLSTATE of kinship_client_must_be_active */
+#define STORE__PG_TOO_LARGE "KS422" /* SQLSTATE of kinship_answer_guard */
 
 enum store__pg_got { PG_GOT_OK, PG_GOT_TIMEOUT, PG_GOT_BROKEN };
 
@@ -294,6 +298,8 @@ enum store__pg_st {
     PG_ST_ACTIVITY_PURGE,
     PG_ST_ACTIVITY_GET,
     PG_ST_EVENT_INSERT,
+    PG_ST_GUARD_CUSTOMERS,
+    PG_ST_GUARD_ORGS,
     PG_ST__COUNT
 };
 
@@ -324,6 +330,39 @@ enum store__pg_st {
     " LEFT JOIN LATERAL (SELECT customer_id, position FROM organization_members"                   \
     " WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m ON true"                        \
     " WHERE x.account_id = $1 AND x.customer_id = " cid
+
+/*
+ * What the answers for the ids of `src` (an SQL FROM item with a column
+ * `id`, u) embed of organizations, as one row (orgs, entries, name_bytes):
+ * see struct org_extent. mine(org) holds an organization once per id that
+ * embeds it (`mine`, correlated with u.id: an organization of a customer,
+ * or the organization itself); ext counts each one's members and their
+ * names' bytes once. Every step is a LATERAL or correlated lookup by key,
+ * so the plan stays an index search per id and per member even when the
+ * planner knows nothing of the account yet (just imported: a join planned
+ * for one row went through every customer for each member and passed the
+ * statement timeout). The account is $1.
+ */
+#define STORE__PG_EXTENT_SQL(src, mine)                                                            \
+    "WITH mine AS MATERIALIZED (SELECT x.org FROM " src " CROSS JOIN LATERAL (" mine ") AS x),"    \
+    " ext AS MATERIALIZED (SELECT d.org, x.n, x.b FROM (SELECT DISTINCT org FROM mine) AS d"       \
+    " CROSS JOIN LATERAL (SELECT count(*) AS n, sum((SELECT octet_length(c.legal_name)"            \
+    " FROM customers c WHERE c.account_id = $1 AND c.id = m.customer_id)) AS b"                    \
+    " FROM organization_members m WHERE m.account_id = $1 AND m.organization_id = d.org) AS x)"    \
+    " SELECT count(*), count(*) + coalesce(sum(ext.n), 0), coalesce(sum(ext.b), 0)"                \
+    " FROM mine LEFT JOIN ext ON ext.org = mine.org"
+#define STORE__PG_MINE_OF_CUSTOMERS                                                                \
+    "SELECT organization_id AS org FROM organization_members"                                      \
+    " WHERE account_id = $1 AND customer_id = u.id"
+#define STORE__PG_MINE_OF_ORGS                                                                     \
+    "SELECT id AS org FROM organizations WHERE account_id = $1 AND id = u.id"
+/* The answer guard over an extent query `extent` (migrations.c, v4):
+ * kinship_answer_guard with the limit and the floor's coefficients as
+ * the parameters $l, $o and $m. */
+#define STORE__PG_GUARD_SQL(extent, l, o, m)                                                       \
+    "SELECT kinship_answer_guard(e.o, e.n::bigint, e.b::bigint, $" l "::bigint, $" o               \
+    "::bigint, $" m "::bigint)"                                                                    \
+    " FROM (" extent ") AS e(o, n, b)"
 
 /* The prepared statement `st`. */
 const struct store__pg_stmt *store__pg_stmt(enum store__pg_st st);
@@ -379,6 +418,14 @@ PGresult *store__pg_run_pair(struct store__pg_tx *t, enum store__pg_st st,
  * (the error as store__pg_run maps it). Returns the transaction's error if
  * it already failed, else ERR_OK.
  */
+/* Queues an answer guard: the statement `st` (PG_ST__COUNT: the text
+ * `sql`) goes in the pipeline ahead of the next statement, like
+ * exec_later's, but it changes nothing, so what was read ahead stays.
+ * A guard that raises STORE__PG_TOO_LARGE fails the transaction with
+ * ERR_ANSWER_TOO_LARGE, the counts of its DETAIL kept in `refused_extent`;
+ * PostgreSQL then skips the statements after it. */
+enum err store__pg_guard_later(struct store_tx *tx, enum store__pg_st st, const char *sql,
+                               const struct store__pg_params *p);
 enum err store__pg_exec_later(struct store_tx *tx, enum store__pg_st st,
                               const struct store__pg_params *p);
 /* Runs `st` and drops its result; *affected gets the rows it changed
@@ -542,6 +589,13 @@ STORE__PG_PRIMITIVE(org_members_clear);
 STORE__PG_PRIMITIVE(org_member_remove);
 STORE__PG_PRIMITIVE(org_member_count);
 STORE__PG_PRIMITIVE(org_extent);
+STORE__PG_PRIMITIVE(extent_refused);
+/* lists.c: the answer guards of a page (see org_extent). */
+STORE__PG_PRIMITIVE(customer_list_extent);
+STORE__PG_PRIMITIVE(org_list_extent);
+/* Appends a guard's last three parameters: `limit` and the coefficients
+ * of organization_text_floor (organizations.c). */
+void store__pg_guard_params(struct store__pg_params *p, int64_t limit);
 STORE__PG_PRIMITIVE(org_delete);
 STORE__PG_PRIMITIVE(org_reaches);
 

@@ -78,6 +78,79 @@ static void *page_items(struct arena *a, const PGresult *r, const int *at, size_
     return items;
 }
 
+/* The parameters of a keyset: the cursor's, when there is one, and the
+ * number of rows, `rows`. */
+struct keyset {
+    int k, i, lim;
+};
+
+static enum err keyset_params(struct store__pg_params *p, const struct page_spec *sp,
+                              const struct page_query *pq, int64_t rows, struct keyset *ks)
+{
+    ks->k = ks->i = 0;
+    if (pq->has_cursor) {
+        int64_t v;
+        /* a NULL key is "" (text) or 0 (numbers) */
+        const char *ck = pq->cursor_key ? pq->cursor_key : sp->key_int ? "0" : "";
+        if (sp->key && sp->key_int && !store__parse_i64(ck, &v))
+            return ERR_CURSOR_INVALID;
+        if (sp->key)
+            ks->k = store__pg_text(p, ck);
+        ks->i = store__pg_text(p, pq->cursor_id);
+    }
+    ks->lim = store__pg_i64(p, rows);
+    return ERR_OK;
+}
+
+/* " FROM ... LIMIT $n": the keyset's rows from the cursor on, in the order
+ * fetched (the page's columns go before it). */
+static void keyset_scan(struct buf *b, const struct page_spec *sp, const struct page_plan *plan,
+                        const struct page_query *pq, const struct keyset *ks)
+{
+    const char *dir = plan->scan_desc ? "DESC" : "ASC";
+    buf_printf(b, " FROM %s WHERE %s", sp->from, sp->where);
+    if (pq->has_cursor) {
+        buf_puts(b, " AND ");
+        cursor_cmp(b, sp, plan->page_cmp, ks->k, ks->i);
+    }
+    buf_puts(b, " ORDER BY ");
+    if (sp->key)
+        buf_printf(b, "%s %s, ", sp->key, dir);
+    buf_printf(b, "%s %s LIMIT $%d", sp->id, dir, ks->lim);
+}
+
+/*
+ * Queues the answer guard of the page `sp` (engine.c, store__pg_guard_later):
+ * the extent of the page's items, the very rows page_run will show (the
+ * same keyset, without its extra row), held to `limit`. `mine` is
+ * STORE__PG_MINE_OF_CUSTOMERS or _ORGS.
+ */
+static enum err page_guard(struct store_tx *tx, struct store__pg_params *p,
+                           const struct page_spec *sp, const struct page_query *pq,
+                           const char *mine, int64_t limit)
+{
+    struct page_plan plan;
+    page_plan_make(pq, &plan);
+    struct keyset ks;
+    enum err rc = keyset_params(p, sp, pq, plan.limit, &ks);
+    if (rc)
+        return rc;
+    int l = p->n + 1;
+    store__pg_guard_params(p, limit);
+    struct buf src, b;
+    buf_init(&src, 1 << 20);
+    buf_printf(&src, "(SELECT %s AS id", sp->id);
+    keyset_scan(&src, sp, &plan, pq, &ks);
+    buf_puts(&src, ") AS u(id)");
+    buf_init(&b, 1 << 20);
+    buf_printf(&b, STORE__PG_GUARD_SQL(STORE__PG_EXTENT_SQL("%s", "%s"), "%d", "%d", "%d"), l,
+               l + 1, l + 2, src.data, mine);
+    rc = store__pg_guard_later(tx, PG_ST__COUNT, b.data, p);
+    buf_fini(&src);
+    buf_fini(&b);
+    return rc;
+}
+
 /* Runs the page and reads its rows into *(T **)out and *n, and with `keys`
  * their sort keys. */
 static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_params *p,
@@ -89,19 +162,10 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
     if (sp->detail)
         whole_read(tx);
     const char *dir = plan.scan_desc ? "DESC" : "ASC";
-    int k = 0, i = 0;
-
-    if (pq->has_cursor) {
-        int64_t v;
-        /* a NULL key is "" (text) or 0 (numbers) */
-        const char *ck = pq->cursor_key ? pq->cursor_key : sp->key_int ? "0" : "";
-        if (sp->key && sp->key_int && !store__parse_i64(ck, &v))
-            return ERR_CURSOR_INVALID;
-        if (sp->key)
-            k = store__pg_text(p, ck);
-        i = store__pg_text(p, pq->cursor_id);
-    }
-    int lim = store__pg_i64(p, plan.limit + 1);
+    struct keyset ks;
+    enum err rc = keyset_params(p, sp, pq, plan.limit + 1, &ks);
+    if (rc)
+        return rc;
 
     struct buf b;
     buf_init(&b, 1 << 20);
@@ -111,7 +175,7 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
                sp->detail ? ", d.*" : "", sp->from, sp->where);
     if (pq->has_cursor) {
         buf_printf(&b, "EXISTS (SELECT 1 FROM %s WHERE %s AND ", sp->from, sp->where);
-        cursor_cmp(&b, sp, plan.probe_cmp, k, i);
+        cursor_cmp(&b, sp, plan.probe_cmp, ks.k, ks.i);
         buf_puts(&b, ")");
     } else {
         buf_puts(&b, "false");
@@ -119,15 +183,8 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
     buf_printf(&b, " AS probe) t LEFT JOIN LATERAL (SELECT %s", sp->cols);
     if (sp->key)
         buf_printf(&b, ", %s AS sort_key", sp->key);
-    buf_printf(&b, " FROM %s WHERE %s", sp->from, sp->where);
-    if (pq->has_cursor) {
-        buf_puts(&b, " AND ");
-        cursor_cmp(&b, sp, plan.page_cmp, k, i);
-    }
-    buf_puts(&b, " ORDER BY ");
-    if (sp->key)
-        buf_printf(&b, "%s %s, ", sp->key, dir);
-    buf_printf(&b, "%s %s LIMIT $%d) p ON true", sp->id, dir, lim);
+    keyset_scan(&b, sp, &plan, pq, &ks);
+    buf_puts(&b, ") p ON true");
     if (sp->detail)
         buf_printf(&b, " LEFT JOIN LATERAL (%s) d ON true", sp->detail);
     buf_puts(&b, " ORDER BY ");
@@ -137,7 +194,6 @@ static enum err page_run(struct store_tx *tx, struct arena *a, struct store__pg_
     if (sp->detail)
         buf_printf(&b, ", %s", sp->detail_order);
 
-    enum err rc;
     PGresult *r = store__pg_run(store__pg_tx_of(tx), NULL, b.data, p, &rc);
     buf_fini(&b);
     if (!r)
@@ -274,6 +330,68 @@ static const char *like(struct store_tx *tx, const char *s)
     return store__like_pattern(store__pg_scratch(store__pg_tx_of(tx)), s);
 }
 
+/* The page of customers q asks for, its filters' parameters in p, its
+ * WHERE clause in w (to free) and its sort key in key. */
+static void customer_spec(struct store_tx *tx, const char *account, const struct customer_query *q,
+                          struct store__pg_params *p, struct buf *w, char key[512],
+                          struct page_spec *sp)
+{
+    buf_init(w, 8192);
+    buf_printf(w, "c.account_id = $%d", store__pg_text(p, account));
+    if (!q->include_archived)
+        buf_puts(w, " AND c.archived_at IS NULL");
+    if (q->legal_name)
+        buf_printf(w, " AND c.legal_name ILIKE $%d", store__pg_text(p, like(tx, q->legal_name)));
+    if (q->label)
+        buf_printf(w, " AND c.label ILIKE $%d", store__pg_text(p, like(tx, q->label)));
+    if (q->email)
+        buf_printf(w,
+                   " AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.account_id = c.account_id"
+                   " AND ct.customer_id = c.id AND ct.archived_at IS NULL"
+                   " AND lower(ct.email) = lower($%d::text COLLATE \"C\"))",
+                   store__pg_text(p, q->email));
+    if (q->alias)
+        buf_printf(w,
+                   " AND EXISTS (SELECT 1 FROM aliases al WHERE al.account_id = c.account_id"
+                   " AND al.customer_id = c.id AND al.deleted_at IS NULL AND al.value = $%d)",
+                   store__pg_text(p, q->alias));
+
+    *sp = (struct page_spec){.from = "customers c",
+                             .where = w->data,
+                             .cols = STORE__PG_CUSTOMER_COLS,
+                             .id = "c.id",
+                             .read = store__pg_customer_row,
+                             .size = sizeof(struct customer),
+                             .detail = CUSTOMER_DETAIL,
+                             .detail_order = "d.dk, d.ds1, d.ds2, d.ds3",
+                             .ahead = customers_ahead,
+                             .account = account};
+    enum customer_sort sort = q->sort;
+    if (sort == SORT_PROPERTY && !q->sort_property)
+        sort = SORT_CREATED_AT;
+    switch (sort) {
+    case SORT_CREATED_AT:
+    default:
+        sp->key = "c.created_at";
+        sp->key_int = true;
+        break;
+    case SORT_LEGAL_NAME:
+        sp->key = "c.legal_name COLLATE \"C\"";
+        break;
+    case SORT_LABEL:
+        sp->key = "coalesce(c.label, '') COLLATE \"C\"";
+        break;
+    case SORT_PROPERTY:
+        snprintf(key, 512,
+                 "coalesce((SELECT cp.value FROM customer_properties cp"
+                 " WHERE cp.account_id = c.account_id AND cp.customer_id = c.id"
+                 " AND cp.key = $%d), '') COLLATE \"C\"",
+                 store__pg_text(p, q->sort_property));
+        sp->key = key;
+        break;
+    }
+}
+
 enum err store__pg_customer_list_rows(struct store_tx *tx, struct arena *a, const char *account,
                                       const struct customer_query *q, struct customer **items,
                                       const char ***keys, size_t *n, struct page_result *pr)
@@ -281,62 +399,22 @@ enum err store__pg_customer_list_rows(struct store_tx *tx, struct arena *a, cons
     struct store__pg_params p = {0};
     struct buf w;
     char key[512];
-    buf_init(&w, 8192);
-    buf_printf(&w, "c.account_id = $%d", store__pg_text(&p, account));
-    if (!q->include_archived)
-        buf_puts(&w, " AND c.archived_at IS NULL");
-    if (q->legal_name)
-        buf_printf(&w, " AND c.legal_name ILIKE $%d", store__pg_text(&p, like(tx, q->legal_name)));
-    if (q->label)
-        buf_printf(&w, " AND c.label ILIKE $%d", store__pg_text(&p, like(tx, q->label)));
-    if (q->email)
-        buf_printf(&w,
-                   " AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.account_id = c.account_id"
-                   " AND ct.customer_id = c.id AND ct.archived_at IS NULL"
-                   " AND lower(ct.email) = lower($%d::text COLLATE \"C\"))",
-                   store__pg_text(&p, q->email));
-    if (q->alias)
-        buf_printf(&w,
-                   " AND EXISTS (SELECT 1 FROM aliases al WHERE al.account_id = c.account_id"
-                   " AND al.customer_id = c.id AND al.deleted_at IS NULL AND al.value = $%d)",
-                   store__pg_text(&p, q->alias));
-
-    struct page_spec sp = {.from = "customers c",
-                           .where = w.data,
-                           .cols = STORE__PG_CUSTOMER_COLS,
-                           .id = "c.id",
-                           .read = store__pg_customer_row,
-                           .size = sizeof(**items),
-                           .detail = CUSTOMER_DETAIL,
-                           .detail_order = "d.dk, d.ds1, d.ds2, d.ds3",
-                           .ahead = customers_ahead,
-                           .account = account};
-    enum customer_sort sort = q->sort;
-    if (sort == SORT_PROPERTY && !q->sort_property)
-        sort = SORT_CREATED_AT;
-    switch (sort) {
-    case SORT_CREATED_AT:
-    default:
-        sp.key = "c.created_at";
-        sp.key_int = true;
-        break;
-    case SORT_LEGAL_NAME:
-        sp.key = "c.legal_name COLLATE \"C\"";
-        break;
-    case SORT_LABEL:
-        sp.key = "coalesce(c.label, '') COLLATE \"C\"";
-        break;
-    case SORT_PROPERTY:
-        snprintf(key, sizeof(key),
-                 "coalesce((SELECT cp.value FROM customer_properties cp"
-                 " WHERE cp.account_id = c.account_id AND cp.customer_id = c.id"
-                 " AND cp.key = $%d), '') COLLATE \"C\"",
-                 store__pg_text(&p, q->sort_property));
-        sp.key = key;
-        break;
-    }
-
+    struct page_spec sp;
+    customer_spec(tx, account, q, &p, &w, key, &sp);
     enum err rc = page_run(tx, a, &p, &sp, &q->page, pr, items, n, keys);
+    buf_fini(&w);
+    return rc;
+}
+
+enum err store__pg_customer_list_extent(struct store_tx *tx, const char *account,
+                                        const struct customer_query *q, struct org_extent *out)
+{
+    struct store__pg_params p = {0};
+    struct buf w;
+    char key[512];
+    struct page_spec sp;
+    customer_spec(tx, account, q, &p, &w, key, &sp);
+    enum err rc = page_guard(tx, &p, &sp, &q->page, STORE__PG_MINE_OF_CUSTOMERS, out->limit);
     buf_fini(&w);
     return rc;
 }
@@ -365,6 +443,33 @@ enum err store__pg_alias_list(struct store_tx *tx, struct arena *a, const char *
     return page_run(tx, a, &p, &sp, pq, pr, out, n, NULL);
 }
 
+/* The page of organizations by owner and member, its parameters in p and
+ * its WHERE clause in `where`. */
+static void org_spec(const char *account, const char *owner_id, const char *member_id,
+                     struct store__pg_params *p, char where[512], struct page_spec *sp)
+{
+    int len = snprintf(where, 512, "o.account_id = $%d", store__pg_text(p, account));
+    if (owner_id)
+        len += snprintf(where + len, 512 - (size_t)len, " AND o.owner_id = $%d",
+                        store__pg_text(p, owner_id));
+    if (member_id)
+        snprintf(where + len, 512 - (size_t)len,
+                 " AND EXISTS (SELECT 1 FROM organization_members m"
+                 " WHERE m.account_id = o.account_id AND m.organization_id = o.id"
+                 " AND m.customer_id = $%d)",
+                 store__pg_text(p, member_id));
+    *sp = (struct page_spec){.from = "organizations o",
+                             .where = where,
+                             .cols = "o.id",
+                             .id = "o.id",
+                             .read = store__pg_string_row,
+                             .size = sizeof(const char *),
+                             .detail = ORG_DETAIL,
+                             .detail_order = "d.dpos",
+                             .ahead = orgs_ahead,
+                             .account = account};
+}
+
 enum err store__pg_org_list_ids(struct store_tx *tx, struct arena *a, const char *account,
                                 const char *owner_id, const char *member_id,
                                 const struct page_query *pq, const char ***ids, size_t *n,
@@ -372,26 +477,8 @@ enum err store__pg_org_list_ids(struct store_tx *tx, struct arena *a, const char
 {
     struct store__pg_params p = {0};
     char where[512];
-    int len = snprintf(where, sizeof(where), "o.account_id = $%d", store__pg_text(&p, account));
-    if (owner_id)
-        len += snprintf(where + len, sizeof(where) - (size_t)len, " AND o.owner_id = $%d",
-                        store__pg_text(&p, owner_id));
-    if (member_id)
-        snprintf(where + len, sizeof(where) - (size_t)len,
-                 " AND EXISTS (SELECT 1 FROM organization_members m"
-                 " WHERE m.account_id = o.account_id AND m.organization_id = o.id"
-                 " AND m.customer_id = $%d)",
-                 store__pg_text(&p, member_id));
-    struct page_spec sp = {.from = "organizations o",
-                           .where = where,
-                           .cols = "o.id",
-                           .id = "o.id",
-                           .read = store__pg_string_row,
-                           .size = sizeof(**ids),
-                           .detail = ORG_DETAIL,
-                           .detail_order = "d.dpos",
-                           .ahead = orgs_ahead,
-                           .account = account};
+    struct page_spec sp;
+    org_spec(account, owner_id, member_id, &p, where, &sp);
     return page_run(tx, a, &p, &sp, pq, pr, ids, n, NULL);
 }
 
@@ -441,4 +528,15 @@ enum err store__pg_activity_list(struct store_tx *tx, struct arena *a, const cha
                            .ctx = account,
                            .size = sizeof(**out)};
     return page_run(tx, a, &p, &sp, &q->page, pr, out, n, NULL);
+}
+
+enum err store__pg_org_list_extent(struct store_tx *tx, const char *account, const char *owner_id,
+                                   const char *member_id, const struct page_query *pq,
+                                   struct org_extent *out)
+{
+    struct store__pg_params p = {0};
+    char where[512];
+    struct page_spec sp;
+    org_spec(account, owner_id, member_id, &p, where, &sp);
+    return page_guard(tx, &p, &sp, pq, STORE__PG_MINE_OF_ORGS, out->limit);
 }

@@ -275,14 +275,35 @@ static const char *const v4[] = {
     NULL,
 };
 
+/*
+ * kinship_answer_guard(orgs, entries, name_bytes, lim, org_min,
+ * member_min): true when answers embedding `orgs` organizations of
+ * `entries` owners and members, whose names take `name_bytes`, may fit in
+ * `lim` bytes (organization_text_floor with the coefficients org_min and
+ * member_min), else an error of SQLSTATE KS422 (STORE__PG_TOO_LARGE) whose
+ * DETAIL is the three counts. A read sends it in the pipeline ahead of its
+ * statement: PostgreSQL skips what follows a failed statement, so an
+ * answer too large is refused before any of its rows is read (reads.c).
+ */
+static const char *const v5[] = {
+    "CREATE FUNCTION kinship_answer_guard(orgs bigint, entries bigint, name_bytes bigint,"
+    " lim bigint, org_min bigint, member_min bigint) RETURNS boolean"
+    " LANGUAGE plpgsql VOLATILE AS $f$"
+    " BEGIN"
+    "  IF orgs * org_min + entries * member_min + name_bytes > lim THEN"
+    "   RAISE EXCEPTION 'kinship: answer larger than the answer limit' USING ERRCODE = 'KS422',"
+    "    DETAIL = orgs || ' ' || entries || ' ' || name_bytes;"
+    "  END IF;"
+    "  RETURN true;"
+    " END $f$",
+    NULL,
+};
+
 static const struct migration {
     int version;
     const char *const *sql;
 } migrations[] = {
-    {1, v1},
-    {2, v2},
-    {3, v3},
-    {4, v4},
+    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))

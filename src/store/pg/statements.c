@@ -179,7 +179,14 @@
     /* The write path's locks (locks.c). */                                                        \
     X(HIERARCHY_LOCK, "SELECT * FROM kinship_hierarchy_lock($1, $2, $3::text[])")                  \
     X(CUSTOMER_LOCK, "SELECT 1 FROM customers WHERE account_id = $1 AND id = $2 FOR UPDATE")       \
-    X(ORG_LOCK, "SELECT 1 FROM organizations WHERE account_id = $1 AND id = $2 FOR UPDATE")
+    X(ORG_LOCK, "SELECT 1 FROM organizations WHERE account_id = $1 AND id = $2 FOR UPDATE")        \
+    /* Answer guards of the customers or organizations $2 (organizations.c) */                     \
+    X(GUARD_CUSTOMERS, STORE__PG_GUARD_SQL(STORE__PG_EXTENT_SQL("unnest($2::text[]) AS u(id)",     \
+                                                                STORE__PG_MINE_OF_CUSTOMERS),      \
+                                           "3", "4", "5"))                                         \
+    X(GUARD_ORGS, STORE__PG_GUARD_SQL(                                                             \
+                      STORE__PG_EXTENT_SQL("unnest($2::text[]) AS u(id)", STORE__PG_MINE_OF_ORGS), \
+                      "3", "4", "5"))
 
 /*
  * The whole customer of store_customer_get in one statement (reads.c): one
