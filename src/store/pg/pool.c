@@ -199,7 +199,8 @@ struct store__pg_conn *store__pg_conn_open(struct store__pg *s, bool loud)
     char sql[512], err[256];
     snprintf(sql, sizeof(sql),
              "SET statement_timeout = %d; SET lock_timeout = %d; "
-             "SET idle_in_transaction_session_timeout = %d; SET synchronous_commit = on",
+             "SET idle_in_transaction_session_timeout = %d; SET synchronous_commit = on; "
+             "SET jit = off",
              t, t, t > IDLE_TX_TIMEOUT_MS ? t : IDLE_TX_TIMEOUT_MS);
     if (!simple(pg, sql, store__pg_deadline_after(t + STORE__PG_GRACE_MS), err, sizeof(err))) {
         if (loud)
