@@ -190,8 +190,8 @@ static void refused_in_one(const char *path, const char *field)
     cr_assert_str_eq(err_field_of(r), field, "%s", path);
     json_t *e = json_object_get(r->json, "error");
     cr_assert_eq(json_integer_value(json_object_get(e, "answerLimit")), 65536);
-    cr_assert_gt(json_integer_value(json_object_get(e, "answerSizeAtLeast")), 65536, "%s: %s",
-                 path, r->body);
+    cr_assert_gt(json_integer_value(json_object_get(e, "answerSizeAtLeast")), 65536, "%s: %s", path,
+                 r->body);
     resp_free(r);
     long long sent = statements() - before;
     cr_assert_eq(sent, 1, "%s sent %lld statements", path, sent);
