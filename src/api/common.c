@@ -56,7 +56,8 @@ enum err call_fail_verdict(struct call *c, enum err rc, const struct rules_verdi
 struct rules_limits call_limits(const struct call *c)
 {
     return (struct rules_limits){.per_request = c->api->cfg->members_per_request,
-                                 .per_organization = c->api->cfg->members_per_organization};
+                                 .per_organization = c->api->cfg->members_per_organization,
+                                 .max_depth = c->api->cfg->max_depth};
 }
 
 void call_detail(struct call *c, const char *key, json_t *value)
@@ -159,7 +160,8 @@ enum err call_write(struct call *c, store_fn fn,
                     void (*render)(void *arg, int *status, char **body), void *arg)
 {
     struct store_write *w = arena_zalloc(c->a, sizeof(*w));
-    *w = (struct store_write){.fn = fn, .arg = arg, .render = render, .account_id = c->account};
+    *w = (struct store_write){
+        .fn = fn, .arg = arg, .render = render, .account_id = c->account, .dry_run = c->dry_run};
     if (c->client_unconfirmed && !c->tx) {
         /* The write itself confirms the client (auth_check). */
         w->client_id = c->client_id;

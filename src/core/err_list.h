@@ -37,4 +37,6 @@
     X(HEADERS_TOO_LARGE, 431, "RequestHeaderFieldsTooLarge", "request headers are too large")      \
     X(INTERNAL, 500, "InternalError", "internal error")                                            \
     X(UNAVAILABLE, 503, "ServiceUnavailable", "the store is unavailable, retry later")             \
-    X(PATH_PARAM_INVALID, 400, "InvalidPathParameter", "a path parameter has an invalid value")
+    X(PATH_PARAM_INVALID, 400, "InvalidPathParameter", "a path parameter has an invalid value")    \
+    X(DEPTH_LIMIT, 409, "HierarchyTooDeep",                                                        \
+      "the change would make the hierarchy deeper than the configured limit")

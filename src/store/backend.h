@@ -180,6 +180,16 @@ struct store_backend {
     enum err (*client_confirm)(struct store_tx *tx);
     /* store_flush. NULL: the backend holds nothing back. */
     enum err (*flush)(struct store_tx *tx);
+
+    /* The tree reads of store.h (tree.c), each one statement. */
+    enum err (*tree_ancestors)(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *id, int max_depth, struct tree_node **out, size_t *n);
+    enum err (*tree_descendants)(struct store_tx *tx, struct arena *a, const char *account,
+                                 const char *root, bool root_is_org, int max_depth,
+                                 const struct page_query *pq, struct tree_node **out, size_t *n,
+                                 struct page_result *pr, char *seed);
+    enum err (*tree_heights)(struct store_tx *tx, const char *account, const char *owner,
+                             const char *const *ids, size_t n, int cap, int *up, int *down);
 };
 
 /*
@@ -209,6 +219,21 @@ static inline void store__count_answer(struct store__counters *c, enum err rc)
 /* Copies the counters into `out` and sets out->counted (for a backend's
  * `stats`). */
 void store__counters_read(struct store__counters *c, struct store_stats *out);
+
+/*
+ * The nodes of a tree read, gathered from rows (both backends' tree.c): one
+ * row per node and link, a node's rows one after the other. store__tree_row
+ * starts a node when `id` differs from the last one's, and adds `link`
+ * (NULL: none) to it. Everything lives in `a`.
+ */
+struct store__tree_rows {
+    struct tree_node *nodes;
+    size_t n, cap;
+    size_t link_cap; /* of the last node's links */
+};
+
+void store__tree_row(struct store__tree_rows *r, struct arena *a, const char *id, int depth,
+                     const char *name, bool archived, const char *org_id, const char *link);
 
 /* The body every backend's write runs inside its transaction: idempotency
  * lookup, w->fn, w->render, idempotency record. On error the backend rolls

@@ -62,6 +62,9 @@ const struct store_backend store__pg_backend = {
     .client_check = store__pg_client_check,
     .client_confirm = store__pg_client_confirm,
     .flush = store__pg_flush,
+    .tree_ancestors = store__pg_tree_ancestors,
+    .tree_descendants = store__pg_tree_descendants,
+    .tree_heights = store__pg_tree_heights,
 };
 
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out)

@@ -56,6 +56,9 @@ static const struct store_backend backend = {
     SLOT(org_member_count),
     SLOT(org_delete),
     SLOT(org_reaches),
+    SLOT(tree_ancestors),
+    SLOT(tree_descendants),
+    SLOT(tree_heights),
     SLOT(org_list_ids),
 };
 
