@@ -634,12 +634,9 @@ static void *grown(struct arena *a, void *p, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
         return p;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *q = arena_alloc(a, nc * size);
-    if (n)
-        memcpy(q, p, n * size);
-    *cap = nc;
-    return q;
+    *cap = *cap ? *cap * 2 : 8;
+    void *q = arena_alloc(a, *cap * size);
+    return n ? memcpy(q, p, n * size) : q;
 }
 
 void store__tree_row(struct store__tree_rows *r, struct arena *a, const char *id, int depth,

@@ -58,14 +58,16 @@ static void *add_run(void *p)
     return NULL;
 }
 
-/* The organization `owner` owns with the one member `member` (its id). */
+/* The organization `owner` owns with the one member `member`; its id. */
 static char *own(const char *owner, const char *member)
 {
-    char body[200];
-    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", owner, member);
-    struct resp *r = req(&srv, "POST", "/customer-organizations", body, NULL);
+    json_t *body = json_pack("{s:s,s:[s]}", "ownerId", owner, "memberIds", member);
+    char *text = json_dumps(body, JSON_COMPACT), *id = NULL;
+    json_decref(body);
+    struct resp *r = req(&srv, "POST", "/customer-organizations", text, NULL);
+    free(text);
     cr_assert_eq(r->status, 201, "%s", r->body);
-    char *id = strdup(jstr(r->json, "id"));
+    id = strdup(jstr(r->json, "id"));
     resp_free(r);
     return id;
 }

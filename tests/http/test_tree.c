@@ -16,23 +16,30 @@ HTTP_SUITE_MORE(tree_model, 600, .extra = HTTP_ARGS("--max-depth", "4"));
 
 static struct resp *create_org(const char *owner, const char *members_csv)
 {
-    char body[8192], list[8000] = "";
-    size_t off = 0;
+    json_t *body = json_pack("{s:s,s:[]}", "ownerId", owner, "memberIds");
     char *copy = strdup(members_csv);
     for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ","))
-        off += (size_t)snprintf(list + off, sizeof(list) - off, "%s\"%s\"", off ? "," : "", tok);
+        json_array_append_new(json_object_get(body, "memberIds"), json_string(tok));
     free(copy);
-    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[%s]}", owner, list);
-    return req(&srv, "POST", "/customer-organizations", body, NULL);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    struct resp *r = req(&srv, "POST", "/customer-organizations", text, NULL);
+    free(text);
+    return r;
 }
 
-static char *org(const char *owner, const char *members_csv)
+/* The id of the organization a 201 answer created (malloc'd); frees r. */
+static char *created_id(struct resp *r)
 {
-    struct resp *r = create_org(owner, members_csv);
     cr_assert_eq(r->status, 201, "%s", r->body);
     char *id = strdup(jstr(r->json, "id"));
     resp_free(r);
     return id;
+}
+
+static char *org(const char *owner, const char *members_csv)
+{
+    return created_id(create_org(owner, members_csv));
 }
 
 /* "id:depth:link|link" of each item, joined by ' ' (malloc'd). */
@@ -219,6 +226,28 @@ Test(tree, unknown_ids_and_bad_parameters)
 
 /* ---- the depth limit (max_depth 2) and the tree's size (tree_nodes 3) ---- */
 
+/* METHOD path (printf-style) with `body` answers `status`, and when `type`
+ * is not NULL the error `type` on `field`. */
+static void answers(const char *method, const char *body, long status, const char *type,
+                    const char *field, const char *fmt, const char *id)
+{
+    struct resp *r = reqf(&srv, method, body, fmt, id);
+    cr_assert_eq(r->status, status, "%s %s: %s", method, fmt, r->body);
+    if (type) {
+        cr_assert_str_eq(err_type_of(r), type);
+        cr_assert_str_eq(err_field_of(r), field);
+    }
+    resp_free(r);
+}
+
+/* {"customerIds":["id"]} in a static buffer. */
+static const char *just(const char *id)
+{
+    static char body[128];
+    snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", id);
+    return body;
+}
+
 Test(tree_shallow, a_write_past_max_depth_is_409_on_every_path)
 {
     char *a = make_customer(&srv, NULL, "A"), *b = make_customer(&srv, NULL, "B");
@@ -236,57 +265,31 @@ Test(tree_shallow, a_write_past_max_depth_is_409_on_every_path)
     cr_assert_eq(json_array_size(ids), 1);
     cr_assert_str_eq(json_string_value(json_array_get(ids, 0)), d);
     resp_free(r);
-    /* members add: a tall subtree below a member (X owns A's chain) */
-    char body[256];
-    snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", a);
+    /* members add and replace: a tall subtree below the member (X -> D
+     * under A's chain) */
     char *ox = org(x, d);
-    r = reqf(&srv, "POST", body, "/customer-organizations/%s/members", ox);
-    cr_assert_eq(r->status, 409, "%s", r->body);
-    cr_assert_str_eq(err_type_of(r), "HierarchyTooDeep");
-    cr_assert_str_eq(err_field_of(r), "customerIds");
-    resp_free(r);
-    r = reqf(&srv, "PUT", body, "/customer-organizations/%s/members", ox);
-    cr_assert_eq(r->status, 409, "%s", r->body);
-    resp_free(r);
+    const char *members = "/customer-organizations/%s/members";
+    answers("POST", just(a), 409, "HierarchyTooDeep", "customerIds", members, ox);
+    answers("PUT", just(a), 409, "HierarchyTooDeep", "customerIds", members, ox);
     /* parentId on create and update */
     char cbody[2048];
     write_customer_body(cbody, sizeof(cbody), "Deep");
     size_t len = strlen(cbody);
     snprintf(cbody + len - 1, sizeof(cbody) - len + 1, ",\"parentId\":\"%s\"}", c);
-    r = req(&srv, "POST", "/customers", cbody, NULL);
-    cr_assert_eq(r->status, 409, "%s", r->body);
-    cr_assert_str_eq(err_type_of(r), "HierarchyTooDeep");
-    cr_assert_str_eq(err_field_of(r), "parentId");
-    resp_free(r);
-    r = reqf(&srv, "PUT", cbody, "/customers/%s", d);
-    cr_assert_eq(r->status, 409, "%s", r->body);
-    resp_free(r);
-    /* within the limit: D joins B's organization (level 2) */
-    snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", d);
-    r = reqf(&srv, "POST", body, "/customer-organizations/%s/members", ob);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    resp_free(r);
-    /* an organization's tree larger than tree_nodes (3): A's holds B, C, D */
-    r = reqf(&srv, "GET", NULL, "/customer-organizations/%s/tree?maxDepth=5", oa);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    resp_free(r);
-    snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", x);
-    r = reqf(&srv, "POST", body, "/customer-organizations/%s/members", ob);
-    cr_assert_eq(r->status, 409, "X owns D: A -> B -> X -> D is 3 levels: %s", r->body);
-    resp_free(r);
+    answers("POST", cbody, 409, "HierarchyTooDeep", "parentId", "/customers%s", "");
+    answers("PUT", cbody, 409, "HierarchyTooDeep", "parentId", "/customers/%s", d);
+    /* within the limit: D joins B's organization (level 2); X does not,
+     * since X owns D: A -> B -> X -> D is 3 levels */
+    answers("POST", just(d), 200, NULL, NULL, members, ob);
+    answers("POST", just(x), 409, "HierarchyTooDeep", "customerIds", members, ob);
+    /* an organization's tree larger than tree_nodes (3): A's holds B, C, D,
+     * then Y too */
+    const char *tree = "/customer-organizations/%s/tree?maxDepth=5";
+    answers("GET", NULL, 200, NULL, NULL, tree, oa);
     char *y = make_customer(&srv, NULL, "Y");
-    snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", y);
-    r = reqf(&srv, "POST", body, "/customer-organizations/%s/members", oa);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    resp_free(r);
-    r = reqf(&srv, "GET", NULL, "/customer-organizations/%s/tree?maxDepth=5", oa);
-    cr_assert_eq(r->status, 400, "%s", r->body);
-    cr_assert_str_eq(err_type_of(r), "LimitExceeded");
-    cr_assert_str_eq(err_field_of(r), "maxDepth");
-    resp_free(r);
-    r = reqf(&srv, "GET", NULL, "/customer-organizations/%s/tree?maxDepth=1", oa);
-    cr_assert_eq(r->status, 200, "%s", r->body);
-    resp_free(r);
+    answers("POST", just(y), 200, NULL, NULL, members, oa);
+    answers("GET", NULL, 400, "LimitExceeded", "maxDepth", tree, oa);
+    answers("GET", NULL, 200, NULL, NULL, "/customer-organizations/%s/tree?maxDepth=1", oa);
     free(a), free(b), free(c), free(d), free(x), free(y), free(oa), free(ob), free(ox);
 }
 
