@@ -393,10 +393,11 @@ enum err store_org_list(struct store_tx *tx, struct arena *a, const char *accoun
 /*
  * One customer of a tree read. Each customer appears once, at its minimum
  * depth (the fewest owner -> member steps from the customer the read starts
- * from); `links` gives every path all the same: for an ancestor, the
- * customers of the answer (the start included) that are members of the
- * organization it owns; for a descendant, the owners within the answer (the
- * start included) of the organizations it is a member of. Sorted by id.
+ * from); `links` gives every path all the same: the customers the walk
+ * reached it from. For an ancestor, the customers of the answer (the start
+ * included) that are members of the organization it owns; for a descendant,
+ * the owners within the answer (the start included) at a depth less than
+ * the walk's max_depth, of organizations it is a member of. Sorted by id.
  */
 struct tree_node {
     char id[ID_LEN + 1];

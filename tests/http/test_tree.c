@@ -466,13 +466,14 @@ static int id_cmp(const void *x, const void *y)
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* The least depth of each customer from `from`, up (ancestors) or down. */
-static void walk(struct model *m, int from, bool up, int *depth)
+/* The least depth of each customer from `from`, up (ancestors) or down,
+ * to `maxd` steps. */
+static void walk(struct model *m, int from, bool up, int maxd, int *depth)
 {
     for (int i = 0; i < NC; i++)
         depth[i] = -1;
     depth[from] = 0;
-    for (int d = 0; d < NC; d++)
+    for (int d = 0; d < maxd; d++)
         for (int i = 0; i < NC; i++)
             if (depth[i] == d)
                 for (int j = 0; j < NC; j++)
@@ -480,11 +481,13 @@ static void walk(struct model *m, int from, bool up, int *depth)
                         depth[j] = d + 1;
 }
 
-/* The expected text of nodes_of for a read from `from`. */
-static char *expect(struct model *m, int from, bool up)
+/* The expected text of nodes_of for a read from `from` to `maxd` steps:
+ * each customer at its least depth, linked to those the walk reached it
+ * from (within the answer, at a depth less than maxd). */
+static char *expect(struct model *m, int from, bool up, int maxd)
 {
     int depth[NC];
-    walk(m, from, up, depth);
+    walk(m, from, up, maxd, depth);
     char *order[NC];
     int n = 0;
     for (int d = 1; d < NC; d++) {
@@ -501,7 +504,7 @@ static char *expect(struct model *m, int from, bool up)
         char *links[NC];
         int nl = 0;
         for (int j = 0; j < NC; j++)
-            if (depth[j] >= 0 && (up ? m->member[i][j] : m->member[j][i]))
+            if (depth[j] >= 0 && depth[j] < maxd && (up ? m->member[i][j] : m->member[j][i]))
                 links[nl++] = m->ids[j];
         qsort(links, (size_t)nl, sizeof(*links), id_cmp);
         off +=
@@ -529,12 +532,16 @@ static void model_check(struct model *m)
     model_read(m);
     for (int i = 0; i < NC; i++) {
         cr_assert_leq(height(m, i), LIMIT, "a chain deeper than max_depth");
-        char *got = ancestors(m->ids[i]), *want = expect(m, i, true);
+        char *got = ancestors(m->ids[i]), *want = expect(m, i, true, NC);
         cr_assert_str_eq(got, want, "ancestors of %d", i);
         free(got), free(want);
         got = descendants(m->ids[i], 3, "");
-        want = expect(m, i, false);
+        want = expect(m, i, false, NC);
         cr_assert_str_eq(got, want, "descendants of %d", i);
+        free(got), free(want);
+        got = descendants(m->ids[i], 2, "&maxDepth=2");
+        want = expect(m, i, false, 2);
+        cr_assert_str_eq(got, want, "descendants of %d to depth 2", i);
         free(got), free(want);
     }
 }

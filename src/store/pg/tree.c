@@ -5,55 +5,62 @@
  * depends on the cursor (as the list pages' does, lists.c), so they are
  * sent as text rather than prepared. Every step of a walk is an index
  * lookup kept apart by OFFSET 0 (statements.c says why); the walks keep
- * (customer, depth) pairs with UNION and stop after `max_depth` steps.
+ * (customer, depth, the customer stepped from) rows with UNION and stop
+ * after `max_depth` steps.
  * docs/hierarchy.md gives the design and the costs.
  */
 #include "internal.h"
 #include "../paging.h"
 #include "../../core/buf.h"
 
-/* One step down from the walk's row `w`, one step up, as LATERAL lookups
- * that yield m.customer_id and o.owner_id. */
-#define PG_DOWN(w)                                                                                 \
+/* One step of the walk `walk(id, d, link)`, down (to the members of the
+ * organization walk.id owns) or up (to the owners of the organizations
+ * walk.id is in), as LATERAL lookups that yield m.customer_id and
+ * o.owner_id. */
+#define PG_STEP_DOWN                                                                               \
     " CROSS JOIN LATERAL (SELECT id FROM organizations"                                            \
-    " WHERE account_id = $1 AND owner_id = " w ".id OFFSET 0) o"                                   \
+    " WHERE account_id = $1 AND owner_id = walk.id OFFSET 0) o"                                    \
     " CROSS JOIN LATERAL (SELECT customer_id FROM organization_members"                            \
     " WHERE account_id = $1 AND organization_id = o.id OFFSET 0) m"
-#define PG_UP(w)                                                                                   \
+#define PG_STEP_UP                                                                                 \
     " CROSS JOIN LATERAL (SELECT organization_id FROM organization_members"                        \
-    " WHERE account_id = $1 AND customer_id = " w ".id OFFSET 0) m"                                \
+    " WHERE account_id = $1 AND customer_id = walk.id OFFSET 0) m"                                 \
     " CROSS JOIN LATERAL (SELECT owner_id FROM organizations"                                      \
     " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o"
+/* Each customer's least depth, and the customers the walk reached it
+ * from. */
+#define PG_BEST_AND_LINKS                                                                          \
+    " best AS MATERIALIZED (SELECT id, min(d) AS d FROM walk GROUP BY id),"                        \
+    " links AS MATERIALIZED (SELECT DISTINCT id, link FROM walk)"
 
 /* Row 0 is the customer itself (none: not found); then one row per
- * ancestor and member of its organization within the answer. */
+ * ancestor and customer it was reached from (`via`). */
 static const char ancestors_sql[] =
-    "WITH RECURSIVE up(id, d) AS (SELECT id, 0 FROM customers WHERE account_id = $1 AND id = $2"
-    " UNION SELECT o.owner_id, up.d + 1 FROM up" PG_UP(
-        "up") " WHERE up.d < $3),"
-              " best AS MATERIALIZED (SELECT id, min(d) AS d FROM up GROUP BY id)"
-              " SELECT b.id, b.d, c.legal_name, c.archived_at IS NOT NULL, bo.id, bm.customer_id"
-              " FROM best b CROSS JOIN LATERAL (SELECT legal_name, archived_at FROM customers"
-              " WHERE account_id = $1 AND id = b.id OFFSET 0) c"
-              " LEFT JOIN LATERAL (SELECT id FROM organizations WHERE b.d > 0 AND account_id = $1"
-              " AND owner_id = b.id OFFSET 0) bo ON true"
-              " LEFT JOIN LATERAL (SELECT customer_id FROM organization_members WHERE account_id = "
-              "$1"
-              " AND organization_id = bo.id AND customer_id IN (SELECT id FROM best) OFFSET 0) bm "
-              "ON true"
-              " ORDER BY b.d, b.id, bm.customer_id";
+    "WITH RECURSIVE walk(id, d, link) AS (SELECT id, 0, NULL::text COLLATE \"C\""
+    " FROM customers WHERE account_id = $1 AND id = $2"
+    " UNION SELECT o.owner_id, walk.d + 1, walk.id FROM walk" PG_STEP_UP
+    " WHERE walk.d < $3)," PG_BEST_AND_LINKS
+    " SELECT b.id, b.d, c.legal_name, c.archived_at IS NOT NULL, bo.id, l.link"
+    " FROM best b CROSS JOIN LATERAL (SELECT legal_name, archived_at FROM customers"
+    " WHERE account_id = $1 AND id = b.id OFFSET 0) c"
+    " LEFT JOIN LATERAL (SELECT id FROM organizations WHERE b.d > 0 AND account_id = $1"
+    " AND owner_id = b.id OFFSET 0) bo ON true JOIN links l ON l.id = b.id"
+    " ORDER BY b.d, b.id, l.link";
 
-/* $2 the owner, $3 the ids, $4 the cap: the owner's row (root NULL), then
- * one row per id below which anything sits. */
+/* $2 the owner, $3 the ids, $4 the cap: the owner's height above (root
+ * NULL), then one row per id, its height below. */
 static const char heights_sql[] =
     "WITH RECURSIVE up(id, d) AS (SELECT $2::text COLLATE \"C\", 0"
-    " UNION SELECT o.owner_id, up.d + 1 FROM up" PG_UP(
-        "up") " WHERE up.d < $4),"
-              " down(root, id, d) AS (SELECT x COLLATE \"C\", x COLLATE \"C\", 0"
-              " FROM unnest($3::text[]) AS x UNION SELECT down.root, m.customer_id, down.d + 1"
-              " FROM down" PG_DOWN("down") " WHERE down.d < $4)"
-                                           " SELECT NULL::text, (SELECT max(d) FROM up)"
-                                           " UNION ALL SELECT root, max(d) FROM down GROUP BY root";
+    " UNION SELECT o.owner_id, up.d + 1 FROM up"
+    " CROSS JOIN LATERAL (SELECT organization_id FROM organization_members"
+    " WHERE account_id = $1 AND customer_id = up.id OFFSET 0) m"
+    " CROSS JOIN LATERAL (SELECT owner_id FROM organizations"
+    " WHERE account_id = $1 AND id = m.organization_id OFFSET 0) o WHERE up.d < $4),"
+    " walk(root, id, d) AS (SELECT x COLLATE \"C\", x COLLATE \"C\", 0"
+    " FROM unnest($3::text[]) AS x UNION SELECT walk.root, m.customer_id, walk.d + 1"
+    " FROM walk" PG_STEP_DOWN " WHERE walk.d < $4)"
+    " SELECT NULL::text, (SELECT max(d) FROM up)"
+    " UNION ALL SELECT root, max(d) FROM walk GROUP BY root";
 
 /* A read whose one statement is this: no BEGIN (and no ROLLBACK). */
 static PGresult *run_whole(struct store_tx *tx, const char *sql, const struct store__pg_params *p,
@@ -120,11 +127,10 @@ enum err store__pg_tree_descendants(struct store_tx *tx, struct arena *a, const 
     buf_init(&b, 1 << 16);
     buf_printf(&b,
                "WITH RECURSIVE seed(id) AS (SELECT %s WHERE account_id = $1 AND id = $2),"
-               " down(id, d) AS (SELECT id, 0 FROM seed UNION SELECT m.customer_id, down.d + 1"
-               " FROM down" PG_DOWN(
-                   "down") " WHERE down.d < $3),"
-                           " best AS MATERIALIZED (SELECT id, min(d) AS d FROM down GROUP BY id),"
-                           " page AS (SELECT id, d FROM best WHERE d > 0",
+               " walk(id, d, link) AS (SELECT id, 0, NULL::text COLLATE \"C\" FROM seed"
+               " UNION SELECT m.customer_id, walk.d + 1, walk.id FROM walk" PG_STEP_DOWN
+               " WHERE walk.d < $3)," PG_BEST_AND_LINKS ","
+               " page AS (SELECT id, d FROM best WHERE d > 0",
                root_is_org ? "owner_id FROM organizations" : "id FROM customers");
     if (pq->has_cursor)
         cursor_cmp(&b, plan.page_cmp, k, i);
@@ -138,15 +144,11 @@ enum err store__pg_tree_descendants(struct store_tx *tx, struct arena *a, const 
         buf_puts(&b, "false");
     }
     buf_printf(&b,
-               ", pg.id, pg.d, c.legal_name, c.archived_at IS NOT NULL, l.owner_id"
+               ", pg.id, pg.d, c.legal_name, c.archived_at IS NOT NULL, l.link"
                " FROM (SELECT 1) one LEFT JOIN page pg ON true"
                " LEFT JOIN LATERAL (SELECT legal_name, archived_at FROM customers"
                " WHERE account_id = $1 AND id = pg.id OFFSET 0) c ON true"
-               " LEFT JOIN LATERAL (SELECT po.owner_id FROM organization_members pm"
-               " JOIN organizations po ON po.account_id = $1 AND po.id = pm.organization_id"
-               " WHERE pm.account_id = $1 AND pm.customer_id = pg.id"
-               " AND po.owner_id IN (SELECT id FROM best) OFFSET 0) l ON true"
-               " ORDER BY pg.d %s, pg.id %s, l.owner_id",
+               " LEFT JOIN links l ON l.id = pg.id ORDER BY pg.d %s, pg.id %s, l.link",
                dir, dir);
 
     enum err rc;

@@ -2,9 +2,10 @@
  * The SQLite backend's tree reads (store.h, "the hierarchy as a tree"):
  * ancestors, a page of descendants, and the heights the depth limit needs,
  * each one recursive statement along owner -> member edges. The walks keep
- * (customer, depth) pairs with UNION, so a customer reached along several
- * paths is walked once per distinct depth and the walk ends within
- * `max_depth` steps; the answer keeps each customer at its least depth.
+ * (customer, depth, the customer stepped from) rows with UNION, so a
+ * customer reached along several paths is walked once per distinct depth
+ * and the walk ends within `max_depth` steps; the answer keeps each
+ * customer at its least depth, and the links the walk took to it.
  * docs/hierarchy.md gives the design and the costs.
  */
 #include "internal.h"
@@ -18,14 +19,27 @@ enum tree_stmt { T_ANCESTORS = 1, T_UP, T_DOWN, T_PAGE };
     (0x40u << 24 | (uint32_t)(kind) << 12 | (uint32_t)(cmp) << 8 | (uint32_t)(probe) << 4 |        \
      (uint32_t)(desc) << 1 | (uint32_t)(org))
 
-/* One step down from `w`: the members of the organization w.id owns. */
-#define STEP_DOWN(w)                                                                               \
-    " JOIN organizations o ON o.account_id = ?1 AND o.owner_id = " w ".id"                         \
-    " JOIN organization_members m ON m.account_id = ?1 AND m.organization_id = o.id"
-/* One step up from `w`: the owners of the organizations w.id is in. */
-#define STEP_UP(w)                                                                                 \
-    " JOIN organization_members m ON m.account_id = ?1 AND m.customer_id = " w ".id"               \
-    " JOIN organizations o ON o.account_id = ?1 AND o.id = m.organization_id"
+/* One step of a walk whose table is `up` or `down`: to the owners of the
+ * organizations up.id is in, or to the members of the one down.id owns.
+ * CROSS JOIN keeps the walk's row the outer loop (SQLite's planner would
+ * otherwise scan the account's memberships once per step). */
+static const char step_up[] =
+    " CROSS JOIN organization_members m ON m.account_id = ?1 AND m.customer_id = up.id"
+    " JOIN organizations o ON o.account_id = ?1 AND o.id = m.organization_id";
+static const char step_down[] =
+    " CROSS JOIN organizations o ON o.account_id = ?1 AND o.owner_id = down.id"
+    " JOIN organization_members m ON m.account_id = ?1 AND m.organization_id = o.id";
+
+/* The walk `w`, whose rows carry the customer they stepped from in its
+ * third column `from`, turned into each customer's least depth (best)
+ * and its links. */
+static void best_and_links(struct buf *b, const char *w, const char *from)
+{
+    buf_printf(b,
+               " best(id, d) AS MATERIALIZED (SELECT id, min(d) FROM %s GROUP BY id),"
+               " links(id, link) AS MATERIALIZED (SELECT DISTINCT id, %s FROM %s)",
+               w, from, w);
+}
 
 static void build(struct buf *b, uint32_t shape)
 {
@@ -34,49 +48,50 @@ static void build(struct buf *b, uint32_t shape)
     const char *dir = (shape >> 1) & 1 ? "DESC" : "ASC";
     switch (kind) {
     case T_ANCESTORS:
-        /* ?2 the customer, ?3 the most steps. Row 0 is the customer
-         * itself (none: it does not exist); then one row per ancestor and
-         * member of its organization on the way. */
-        buf_puts(
-            b, "WITH RECURSIVE up(id, d) AS ("
-               " SELECT id, 0 FROM customers WHERE account_id = ?1 AND id = ?2"
-               " UNION SELECT o.owner_id, up.d + 1 FROM up" STEP_UP(
-                   "up") " WHERE up.d < ?3),"
-                         " best(id, d) AS MATERIALIZED (SELECT id, min(d) FROM up GROUP BY id)"
-                         " SELECT b.id, b.d, c.legal_name, c.archived_at IS NOT NULL, o.id,"
-                         " m.customer_id FROM best b"
-                         " JOIN customers c ON c.account_id = ?1 AND c.id = b.id"
-                         " LEFT JOIN organizations o ON b.d > 0 AND o.account_id = ?1"
-                         " AND o.owner_id = b.id"
-                         " LEFT JOIN organization_members m ON m.account_id = ?1"
-                         " AND m.organization_id = o.id AND m.customer_id IN (SELECT id FROM best)"
-                         " ORDER BY b.d, b.id, m.customer_id");
+        /* ?2 the customer, ?3 the most steps. The walk keeps the customer
+         * it stepped up from (`via`), so each ancestor's links come from
+         * the walk itself. Row 0 is the customer (none: it does not
+         * exist); then one row per ancestor and link. */
+        buf_printf(b,
+                   "WITH RECURSIVE up(id, d, via) AS ("
+                   " SELECT id, 0, NULL FROM customers WHERE account_id = ?1 AND id = ?2"
+                   " UNION SELECT o.owner_id, up.d + 1, up.id FROM up%s WHERE up.d < ?3),",
+                   step_up);
+        best_and_links(b, "up", "via");
+        buf_puts(b, " SELECT b.id, b.d, c.legal_name, c.archived_at IS NOT NULL, o.id, l.link"
+                    " FROM best b JOIN customers c ON c.account_id = ?1 AND c.id = b.id"
+                    " LEFT JOIN organizations o ON b.d > 0 AND o.account_id = ?1"
+                    " AND o.owner_id = b.id JOIN links l ON l.id = b.id"
+                    " ORDER BY b.d, b.id, l.link");
         return;
     case T_UP:
-        buf_puts(b, "WITH RECURSIVE up(id, d) AS (SELECT ?2, 0"
-                    " UNION SELECT o.owner_id, up.d + 1 FROM up" STEP_UP(
-                        "up") " WHERE up.d < ?3) SELECT max(d) FROM up");
+        buf_printf(b,
+                   "WITH RECURSIVE up(id, d) AS (SELECT ?2, 0"
+                   " UNION SELECT o.owner_id, up.d + 1 FROM up%s WHERE up.d < ?3)"
+                   " SELECT max(d) FROM up",
+                   step_up);
         return;
     case T_DOWN:
-        buf_puts(b, "WITH RECURSIVE down(id, d) AS (SELECT ?2, 0"
-                    " UNION SELECT m.customer_id, down.d + 1 FROM down" STEP_DOWN(
-                        "down") " WHERE down.d < ?3) SELECT max(d) FROM down");
+        buf_printf(b,
+                   "WITH RECURSIVE down(id, d) AS (SELECT ?2, 0"
+                   " UNION SELECT m.customer_id, down.d + 1 FROM down%s WHERE down.d < ?3)"
+                   " SELECT max(d) FROM down",
+                   step_down);
         return;
     case T_PAGE:
         break;
     }
     /* ?2 the root (a customer, or an organization for its owner), ?3 the
      * most steps, ?4 and ?5 the cursor's depth and id, ?6 the rows. One
-     * row per node and owner above it within the answer; the first
-     * columns are the root (NULL: not found), the total and the probe. */
+     * row per node and parent it was reached from; the first columns are
+     * the root (NULL: not found), the total and the probe. */
     buf_printf(b,
                "WITH RECURSIVE seed(id) AS (SELECT %s WHERE account_id = ?1 AND id = ?2),"
-               " down(id, d) AS (SELECT id, 0 FROM seed UNION SELECT m.customer_id, down.d + 1"
-               " FROM down" STEP_DOWN(
-                   "down") " WHERE down.d < ?3),"
-                           " best(id, d) AS MATERIALIZED (SELECT id, min(d) FROM down GROUP BY id),"
-                           " page(id, d) AS (SELECT id, d FROM best WHERE d > 0",
-               shape & 1 ? "owner_id FROM organizations" : "id FROM customers");
+               " down(id, d, parent) AS (SELECT id, 0, NULL FROM seed UNION"
+               " SELECT m.customer_id, down.d + 1, down.id FROM down%s WHERE down.d < ?3),",
+               shape & 1 ? "owner_id FROM organizations" : "id FROM customers", step_down);
+    best_and_links(b, "down", "parent");
+    buf_puts(b, ", page(id, d) AS (SELECT id, d FROM best WHERE d > 0");
     if (cmp != PAGE_CMP_NONE)
         buf_printf(b, " AND (d, id) %s (?4, ?5)", page_cmp_sql(cmp));
     buf_printf(b, " ORDER BY d %s, id %s LIMIT ?6)", dir, dir);
@@ -87,13 +102,10 @@ static void build(struct buf *b, uint32_t shape)
     else
         buf_puts(b, "0");
     buf_printf(b,
-               ", p.id, p.d, c.legal_name, c.archived_at IS NOT NULL, po.owner_id"
+               ", p.id, p.d, c.legal_name, c.archived_at IS NOT NULL, l.link"
                " FROM (SELECT 1) LEFT JOIN page p ON 1"
                " LEFT JOIN customers c ON c.account_id = ?1 AND c.id = p.id"
-               " LEFT JOIN organization_members pm ON pm.account_id = ?1 AND pm.customer_id = p.id"
-               " LEFT JOIN organizations po ON po.account_id = ?1 AND po.id = pm.organization_id"
-               " AND po.owner_id IN (SELECT id FROM best)"
-               " ORDER BY p.d %s, p.id %s, po.owner_id",
+               " LEFT JOIN links l ON l.id = p.id ORDER BY p.d %s, p.id %s, l.link",
                dir, dir);
 }
 
