@@ -95,17 +95,21 @@ static void build(struct buf *b, uint32_t shape)
     if (cmp != PAGE_CMP_NONE)
         buf_printf(b, " AND (d, id) %s (?4, ?5)", page_cmp_sql(cmp));
     buf_printf(b, " ORDER BY d %s, id %s LIMIT ?6)", dir, dir);
-    buf_puts(b, " SELECT (SELECT id FROM seed), (SELECT count(*) FROM best WHERE d > 0), ");
+    /* The first row (k = 0) says the root (NULL: not found), the total and
+     * the probe; the page's rows follow (an inner join, so that SQLite
+     * indexes `links` for it rather than scanning it per row). */
+    buf_puts(b, " SELECT 0 AS k, (SELECT id FROM seed), (SELECT count(*) FROM best WHERE d > 0), ");
     if (probe != PAGE_CMP_NONE)
         buf_printf(b, "EXISTS (SELECT 1 FROM best WHERE d > 0 AND (d, id) %s (?4, ?5))",
                    page_cmp_sql(probe));
     else
         buf_puts(b, "0");
     buf_printf(b,
-               ", p.id, p.d, c.legal_name, c.archived_at IS NOT NULL, l.link"
-               " FROM (SELECT 1) LEFT JOIN page p ON 1"
-               " LEFT JOIN customers c ON c.account_id = ?1 AND c.id = p.id"
-               " LEFT JOIN links l ON l.id = p.id ORDER BY p.d %s, p.id %s, l.link",
+               ", NULL AS id, NULL AS d, NULL, NULL, NULL AS link UNION ALL"
+               " SELECT 1, NULL, NULL, NULL, p.id, p.d, c.legal_name,"
+               " c.archived_at IS NOT NULL, l.link FROM page p JOIN links l ON l.id = p.id"
+               " JOIN customers c ON c.account_id = ?1 AND c.id = p.id"
+               " ORDER BY k, d %s, id %s, link",
                dir, dir);
 }
 
@@ -166,16 +170,17 @@ enum err store__sqlite_tree_descendants(struct store_tx *tx, struct arena *a, co
     bool found = false, probe = false;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        found = sqlite3_column_type(st, 0) != SQLITE_NULL;
-        if (found && seed)
-            store__sqlite_col_id(st, 0, seed);
-        pr->total = sqlite3_column_int64(st, 1);
-        probe = sqlite3_column_int(st, 2) != 0;
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            store__tree_row(&r, a, (const char *)sqlite3_column_text(st, 3),
-                            sqlite3_column_int(st, 4), (const char *)sqlite3_column_text(st, 5),
-                            sqlite3_column_int(st, 6) != 0, NULL,
-                            (const char *)sqlite3_column_text(st, 7));
+        if (sqlite3_column_int(st, 0) == 0) {
+            found = sqlite3_column_type(st, 1) != SQLITE_NULL;
+            if (found && seed)
+                store__sqlite_col_id(st, 1, seed);
+            pr->total = sqlite3_column_int64(st, 2);
+            probe = sqlite3_column_int(st, 3) != 0;
+            continue;
+        }
+        store__tree_row(&r, a, (const char *)sqlite3_column_text(st, 4), sqlite3_column_int(st, 5),
+                        (const char *)sqlite3_column_text(st, 6), sqlite3_column_int(st, 7) != 0,
+                        NULL, (const char *)sqlite3_column_text(st, 8));
     }
     if ((rc = store__sqlite_finish(c, st, src)))
         return rc;
