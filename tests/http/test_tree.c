@@ -11,8 +11,8 @@
 #include <string.h>
 
 HTTP_SUITE(tree, 300);
-HTTP_SUITE_MORE(tree_shallow, 120, .extra = HTTP_ARGS("--max-depth", "2", "--tree-nodes", "3"));
-HTTP_SUITE_MORE(tree_model, 600, .extra = HTTP_ARGS("--max-depth", "4"));
+HTTP_SUITE_MORE(tree_shallow, 300, .extra = HTTP_ARGS("--max-depth", "2", "--tree-nodes", "3"));
+HTTP_SUITE_MORE(tree_model, 300, .extra = HTTP_ARGS("--max-depth", "4"));
 
 static struct resp *create_org(const char *owner, const char *members_csv)
 {
@@ -211,7 +211,7 @@ Test(tree, unknown_ids_and_bad_parameters)
     }
     /* a cursor of another list */
     struct resp *r = req(&srv, "GET", "/customers?limit=1", NULL, NULL);
-    make_customer(&srv, NULL, "B");
+    free(make_customer(&srv, NULL, "B"));
     resp_free(r);
     r = req(&srv, "GET", "/customers?limit=1", NULL, NULL);
     const char *other = jstr(json_object_get(r->json, "pagination"), "after");
