@@ -62,6 +62,7 @@ struct call {
     json_t *body; /* the parsed JSON body, with ROUTE_JSON_BODY */
     const char *idem_key;
     uint8_t idem_hash[IDEM_HASH_LEN];
+    bool dry_run; /* ?dryRun=true: call_write rolls the write back */
     /* error detail */
     const char *err_field;
     char err_msg[256];
@@ -94,6 +95,7 @@ enum {
     ROUTE_EXTENSION = 1u << 5,  /* kinship's, not Sequence's */
     ROUTE_NO_STORE = 1u << 6,   /* never touches the store: always answered inline */
     ROUTE_PAGE = 1u << 7,       /* a page of items: runs on a worker, even on SQLite */
+    ROUTE_DRY_RUN = 1u << 8,    /* a write that answers ?dryRun=true (docs/hierarchy.md) */
 };
 
 #define ROUTE_API (ROUTE_AUTH | ROUTE_VERSIONED)
@@ -259,6 +261,10 @@ enum err api_policies_recipients_add(struct call *c);
 enum err api_policies_recipient_remove(struct call *c);
 enum err api_activity_list(struct call *c);
 enum err api_activity_get(struct call *c);
+/* tree.c: the hierarchy as a tree (kinship extensions) */
+enum err api_tree_ancestors(struct call *c);
+enum err api_tree_descendants(struct call *c);
+enum err api_tree_organization(struct call *c);
 
 enum err api_ops_healthz(struct call *c);
 enum err api_ops_readyz(struct call *c);

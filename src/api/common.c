@@ -56,7 +56,8 @@ enum err call_fail_verdict(struct call *c, enum err rc, const struct rules_verdi
 struct rules_limits call_limits(const struct call *c)
 {
     return (struct rules_limits){.per_request = c->api->cfg->members_per_request,
-                                 .per_organization = c->api->cfg->members_per_organization};
+                                 .per_organization = c->api->cfg->members_per_organization,
+                                 .max_depth = c->api->cfg->max_depth};
 }
 
 void call_detail(struct call *c, const char *key, json_t *value)
@@ -235,7 +236,8 @@ enum err call_write(struct call *c, store_fn fn,
                               .render = render,
                               .account_id = c->account,
                               .actor_id = c->client_id,
-                              .trace_id = c->req->request_id};
+                              .trace_id = c->req->request_id,
+                              .dry_run = c->dry_run};
     if (c->client_unconfirmed && !c->tx) {
         /* The write itself confirms the client (auth_check). */
         w->client_id = c->client_id;

@@ -146,6 +146,29 @@ static enum err check_idempotency(struct call *c)
     return ERR_OK;
 }
 
+/*
+ * ?dryRun=true on a write of ROUTE_DRY_RUN: every check and rule runs and
+ * the answer is the write's, but the store rolls the write back. Not with
+ * an Idempotency-Key (a dry run is not remembered, and a key's replay of a
+ * dry run would be mistaken for the write). On any other write, dryRun is
+ * refused, so that no client believes a real write was only tried.
+ */
+static enum err check_dry_run(struct call *c)
+{
+    const struct route *rt = c->req->route;
+    if (!(rt->flags & ROUTE_DRY_RUN))
+        return req_query(c->req, "dryRun")
+                   ? call_fail(c, ERR_PARAM_INVALID, "dryRun", "this operation has no dry run")
+                   : ERR_OK;
+    enum err rc = call_bool_param(c, "dryRun", false, &c->dry_run);
+    if (rc == ERR_OK && c->dry_run && c->idem_key)
+        return call_fail(c, ERR_PARAM_INVALID, "dryRun",
+                         "dryRun=true cannot be combined with Idempotency-Key");
+    if (rc == ERR_OK && c->dry_run)
+        req_add_header(c->req, "Kinship-Dry-Run", "true");
+    return rc;
+}
+
 static bool is_text(const char *s)
 {
     return utf8_valid(s, strlen(s));
@@ -248,6 +271,8 @@ static void run_checks(struct call *c)
     if ((rt->flags & ROUTE_JSON_BODY) && (rc = parse_body(c)))
         goto out;
     if ((rt->flags & ROUTE_IDEMPOTENT) && (rc = check_idempotency(c)))
+        goto out;
+    if ((rt->flags & ROUTE_WRITE) && (rc = check_dry_run(c)))
         goto out;
     rc = ((api_handler)rt->handler)(c);
     /* A deferred write: the call is the writer thread's now (api_call_end). */

@@ -18,13 +18,15 @@
 #define API_DEL (ROUTE_API | ROUTE_WRITE)
 #define API_PAGE (ROUTE_API | ROUTE_PAGE)
 #define EXT ROUTE_EXTENSION
+/* ?dryRun=true: the answer the write would give, nothing changed */
+#define DRY ROUTE_DRY_RUN
 
 const struct route api_routes[] = {
     R(GET, "/customers", api_customers_list, API_PAGE, "customers.list"),
-    R(POST, "/customers", api_customers_create, API_BODY, "customers.create"),
+    R(POST, "/customers", api_customers_create, API_BODY | DRY, "customers.create"),
     R(GET, "/customers/by-alias/{alias}", api_customers_by_alias, API_READ, "customers.by_alias"),
     R(GET, "/customers/{id}", api_customers_get, API_READ, "customers.get"),
-    R(PUT, "/customers/{id}", api_customers_update, API_BODY, "customers.update"),
+    R(PUT, "/customers/{id}", api_customers_update, API_BODY | DRY, "customers.update"),
     R(POST, "/customers/{id}/archive", api_customers_archive, API_POST, "customers.archive"),
     R(GET, "/customers/{id}/aliases", api_aliases_for_customer, API_READ, "customers.aliases"),
     R(GET, "/customer-custom-property-keys", api_customers_property_keys, API_READ,
@@ -38,10 +40,10 @@ const struct route api_routes[] = {
     R(POST, "/customer-aliases", api_aliases_create, API_BODY, "aliases.create"),
     R(PUT, "/customer-aliases/{id}", api_aliases_update, API_BODY, "aliases.update"),
     R(DELETE, "/customer-aliases/{id}", api_aliases_delete, API_DEL, "aliases.delete"),
-    R(POST, "/customer-organizations", api_orgs_create, API_BODY, "organizations.create"),
-    R(POST, "/customer-organizations/{id}/members", api_orgs_members_add, API_BODY,
+    R(POST, "/customer-organizations", api_orgs_create, API_BODY | DRY, "organizations.create"),
+    R(POST, "/customer-organizations/{id}/members", api_orgs_members_add, API_BODY | DRY,
       "organizations.members_add"),
-    R(PUT, "/customer-organizations/{id}/members", api_orgs_members_replace, API_BODY,
+    R(PUT, "/customer-organizations/{id}/members", api_orgs_members_replace, API_BODY | DRY,
       "organizations.members_replace"),
     /* Sequence's notification policies and activity logs */
     R(GET, "/notifications/policies", api_policies_list, API_READ, "notifications.list"),
@@ -61,10 +63,15 @@ const struct route api_routes[] = {
     /* kinship extensions */
     R(GET, "/customer-organizations", api_orgs_list, API_PAGE | EXT, "organizations.list"),
     R(GET, "/customer-organizations/{id}", api_orgs_get, API_READ | EXT, "organizations.get"),
-    R(DELETE, "/customer-organizations/{id}", api_orgs_delete, API_DEL | EXT,
+    R(DELETE, "/customer-organizations/{id}", api_orgs_delete, API_DEL | EXT | DRY,
       "organizations.delete"),
     R(DELETE, "/customer-organizations/{id}/members/{customerId}", api_orgs_member_remove,
-      API_DEL | EXT, "organizations.member_remove"),
+      API_DEL | EXT | DRY, "organizations.member_remove"),
+    /* the hierarchy as a tree (tree.c, docs/hierarchy.md) */
+    R(GET, "/customers/{id}/ancestors", api_tree_ancestors, API_READ | EXT, "tree.ancestors"),
+    R(GET, "/customers/{id}/descendants", api_tree_descendants, API_PAGE | EXT, "tree.descendants"),
+    R(GET, "/customer-organizations/{id}/tree", api_tree_organization, API_PAGE | EXT,
+      "tree.organization"),
     /* operations */
     R(GET, "/healthz", api_ops_healthz, EXT | ROUTE_NO_STORE, "ops.healthz"),
     R(GET, "/readyz", api_ops_readyz, EXT, "ops.readyz"),

@@ -185,8 +185,9 @@ int admin_export(const struct cli_command *cmd, struct cli_args *args)
 int admin_import(const struct cli_command *cmd, struct cli_args *args)
 {
     char msg[512];
-    enum err e = transfer_import(args->store, args->account, args->in,
-                                 args->cfg.members_per_organization, msg, sizeof(msg));
+    struct rules_limits lim = {.per_organization = args->cfg.members_per_organization,
+                               .max_depth = args->cfg.max_depth};
+    enum err e = transfer_import(args->store, args->account, args->in, &lim, msg, sizeof(msg));
     fprintf(stderr, "kinship %s: %s\n", cmd->name, msg);
     return e ? 1 : 0;
 }

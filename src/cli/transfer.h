@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../rules/rules.h"
 #include "../store/store.h"
 
 /*
@@ -50,11 +51,12 @@ enum err transfer_export(struct store *s, const char *account, FILE *out, char *
  * file, as if it were made through the API in the file's order: a broken
  * one fails the import with the rule's error (ERR_HIERARCHY_CYCLE,
  * ERR_CUSTOMER_ARCHIVED, ...), and msg names the line, the organization,
- * the rule and the ids at fault. R8 bounds members per organization by
- * `members_per_organization` (the setting of that name).
+ * the rule and the ids at fault. `lim` holds R8's bound of members per
+ * organization and R11's depth limit (the settings members_per_organization
+ * and max_depth); no per-request bound applies.
  * On success `msg` summarises what was imported.
  */
 enum err transfer_import(struct store *s, const char *account, FILE *in,
-                         long members_per_organization, char *msg, size_t cap);
+                         const struct rules_limits *lim, char *msg, size_t cap);
 
 #endif

@@ -51,6 +51,13 @@ const struct cfg_setting cfg_settings[] = {
      "most customer ids in one organization request (R8)"},
     {"members_per_organization", CFG_INT, "10000", 1, 10000000, NULL, OFF(members_per_organization),
      "most members of one organization (R8)"},
+    /* the hierarchy's depth limit and tree reads (docs/hierarchy.md) */
+    {"max_depth", CFG_INT, "64", 0, 100000, NULL, OFF(max_depth),
+     "most owner -> member steps from a customer at the top of the hierarchy to any customer "
+     "below it; a write that would go deeper is answered 409 HierarchyTooDeep (0: no limit)"},
+    {"tree_nodes", CFG_INT, "10000", 1, 1000000, NULL, OFF(tree_nodes),
+     "most customers one organization tree read answers (more: 400 LimitExceeded; page "
+     "through /customers/{id}/descendants instead)"},
     {"rate_limit", CFG_INT, "0", 0, 1000000, NULL, OFF(rate_limit),
      "requests per minute per API client (0: off)"},
     {"auth_failures", CFG_INT, "20", 0, 1000000, NULL, OFF(auth_failures),

@@ -32,6 +32,8 @@ struct config {
     long org_cache;
     long members_per_request;
     long members_per_organization;
+    long max_depth;  /* 0: no depth limit */
+    long tree_nodes; /* most customers of one tree read */
     long rate_limit;
     long auth_failures;
     long auth_window;

@@ -39,4 +39,6 @@
     X(UNAVAILABLE, 503, "ServiceUnavailable", "the store is unavailable, retry later")             \
     X(PATH_PARAM_INVALID, 400, "InvalidPathParameter", "a path parameter has an invalid value")    \
     X(ANSWER_TOO_LARGE, 422, "AnswerTooLarge",                                                     \
-      "the answer would be larger than the server's answer limit")
+      "the answer would be larger than the server's answer limit")                                 \
+    X(DEPTH_LIMIT, 409, "HierarchyTooDeep",                                                        \
+      "the change would make the hierarchy deeper than the configured limit")

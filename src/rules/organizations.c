@@ -3,7 +3,8 @@
  * caller's transaction, so that what is checked is what is written. A write
  * that adds members takes store_hierarchy_lock before its first check, so
  * that what is checked stays true until it commits, whatever other writes
- * (and other kinship processes) run meanwhile.
+ * (and other kinship processes) run meanwhile. The depth limit (R11) is
+ * checked after the locks and R6, in every operation that adds an edge.
  */
 #include "rules.h"
 #include "../core/clock.h"
@@ -209,6 +210,35 @@ static enum err no_cycle(struct store_tx *tx, struct arena *a, const char *accou
     return ERR_OK;
 }
 
+enum err rules_depth(struct store_tx *tx, struct arena *a, const char *account,
+                     const struct rules_limits *lim, const char *field, const char *owner,
+                     const char *const *ids, size_t n, struct rules_verdict *v)
+{
+    if (lim->max_depth <= 0 || n == 0)
+        return ERR_OK;
+    /* Walks of max_depth + 1 steps tell a chain too long from one that fits. */
+    int cap = lim->max_depth < INT32_MAX ? (int)lim->max_depth + 1 : INT32_MAX, up = 0;
+    int *down = arena_zalloc(a, n * sizeof(*down)), deepest = 0;
+    enum err rc = store_tree_heights(tx, account, owner, ids, n, cap, &up, down);
+    if (rc)
+        return rc;
+    const char **bad = ids_alloc(a, n);
+    size_t nbad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int depth = up + 1 + down[i];
+        if (depth > lim->max_depth) {
+            bad[nbad++] = ids[i];
+            deepest = depth > deepest ? depth : deepest;
+        }
+    }
+    if (nbad)
+        return broke(v, ERR_DEPTH_LIMIT, "R11", field, bad, nbad,
+                     "the hierarchy may be at most %ld levels deep (max_depth); this change "
+                     "would make it at least %d",
+                     lim->max_depth, deepest);
+    return ERR_OK;
+}
+
 enum err rules_limit_request(const struct rules_limits *lim, const char *field, size_t n,
                              struct rules_verdict *v)
 {
@@ -282,6 +312,7 @@ enum err rules_org_create(struct store_tx *tx, struct arena *a, const char *acco
     const char **names = ids_alloc(a, n);
     if ((rc = rules_customers_live(tx, a, account, "memberIds", ids, n, names, v)) ||
         (rc = no_cycle(tx, a, account, "memberIds", owner, ids, n, closes, v)) ||
+        (rc = rules_depth(tx, a, account, lim, "memberIds", owner, ids, n, v)) ||
         (rc = rules_limit_organization(lim, "memberIds", (int64_t)n, v)))
         return rc;
     org_fill(out, a, owner, owner_name, ids, names, n);
@@ -331,6 +362,7 @@ enum err rules_org_members_change(struct store_tx *tx, struct arena *a, const ch
     if ((rc = rules_customers_live(tx, a, account, "customerIds", fresh, n_fresh, names, v)) ||
         (rc = no_cycle(tx, a, account, "customerIds", cur->owner.id, fresh, n_fresh, fresh_closes,
                        v)) ||
+        (rc = rules_depth(tx, a, account, lim, "customerIds", cur->owner.id, fresh, n_fresh, v)) ||
         (rc = rules_limit_organization(lim, "customerIds", total, v)))
         return rc;
     if (replace) {
@@ -394,6 +426,8 @@ enum err rules_parent_attach(struct store_tx *tx, struct arena *a, const char *a
         return rc;
     if (cycle)
         return broke(v, ERR_HIERARCHY_CYCLE, "R6", "parentId", one_id(a, parent), 1, CYCLE_MSG);
+    if ((rc = rules_depth(tx, a, account, lim, "parentId", parent, &child, 1, v)))
+        return rc;
     char org_id[ID_LEN + 1];
     enum err found = store_org_id_by_owner(tx, account, parent, org_id);
     if (found != ERR_OK && found != ERR_NOT_FOUND)
@@ -444,6 +478,7 @@ enum err rules_org_admit(struct store_tx *tx, struct arena *a, const char *accou
         return rc;
     if ((rc = rules_customers_live(tx, a, account, "memberIds", fresh, n_fresh, NULL, v)) ||
         (rc = no_cycle(tx, a, account, "memberIds", owner, ids, n, closes, v)) ||
+        (rc = rules_depth(tx, a, account, lim, "memberIds", owner, ids, n, v)) ||
         (rc = rules_limit_organization(lim, "memberIds", (int64_t)n, v)))
         return rc;
     return rules_org_insert(tx, account, "ownerId", o, v);

@@ -1,5 +1,6 @@
 /*
- * The customer-organization rules of ARCHITECTURE.md (R1-R10) and the
+ * The customer-organization rules of ARCHITECTURE.md (R1-R10), kinship's
+ * depth limit (R11, docs/hierarchy.md) and the
  * contact rule (C1, Sequence's "at least one PRIMARY" for billing), each
  * written once, over a store transaction. The API (src/api) and `kinship import`
  * (src/cli) both call them, so what a request may do and what an import may
@@ -47,10 +48,12 @@ struct rules_verdict {
     char org_id[ID_LEN + 1]; /* R1: the organization the owner has; "" otherwise */
 };
 
-/* R8's bounds (settings members_per_request and members_per_organization). */
+/* R8's bounds (settings members_per_request and members_per_organization)
+ * and R11's (max_depth; 0: no limit). */
 struct rules_limits {
     long per_request;
     long per_organization;
+    long max_depth;
 };
 
 /* ---- single rules ---- */
@@ -112,6 +115,19 @@ enum err rules_customers_live(struct store_tx *tx, struct arena *a, const char *
 enum err rules_no_cycle(struct store_tx *tx, struct arena *a, const char *account,
                         const char *field, const char *owner, const char *const *ids, size_t n,
                         struct rules_verdict *v);
+
+/*
+ * R11, the depth limit: making ids[0..n) members of the organization
+ * `owner` owns (or would own) keeps every chain of owner -> member steps
+ * within lim->max_depth (a no-op when it is 0): the longest chain from the
+ * top down to `owner`, plus one, plus the longest chain below the id.
+ * ERR_DEPTH_LIMIT naming `field`, the limit, and the ids that would go too
+ * deep. Call after store_hierarchy_lock and R6 (docs/postgresql.md says
+ * why the answer then holds until the commit).
+ */
+enum err rules_depth(struct store_tx *tx, struct arena *a, const char *account,
+                     const struct rules_limits *lim, const char *field, const char *owner,
+                     const char *const *ids, size_t n, struct rules_verdict *v);
 
 /* R8: at most lim->per_request ids in one request. ERR_LIMIT_EXCEEDED. */
 enum err rules_limit_request(const struct rules_limits *lim, const char *field, size_t n,

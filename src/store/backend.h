@@ -233,6 +233,15 @@ struct store_backend {
      * (store_event_note); may hold it back until the commit. */
     enum err (*event_insert)(struct store_tx *tx, const char *account,
                              const struct outbox_event *e);
+    /* The tree reads of store.h (tree.c), each one statement. */
+    enum err (*tree_ancestors)(struct store_tx *tx, struct arena *a, const char *account,
+                               const char *id, int max_depth, struct tree_node **out, size_t *n);
+    enum err (*tree_descendants)(struct store_tx *tx, struct arena *a, const char *account,
+                                 const char *root, bool root_is_org, int max_depth,
+                                 const struct page_query *pq, struct tree_node **out, size_t *n,
+                                 struct page_result *pr, char *seed);
+    enum err (*tree_heights)(struct store_tx *tx, const char *account, const char *owner,
+                             const char *const *ids, size_t n, int cap, int *up, int *down);
 };
 
 /*
@@ -267,6 +276,20 @@ void store__counters_read(struct store__counters *c, struct store_stats *out);
  * before parents); both dialects read `$1` as the account id.
  * NULL-terminated. */
 extern const char *const store__reset_sql[];
+/*
+ * The nodes of a tree read, gathered from rows (both backends' tree.c): one
+ * row per node and link, a node's rows one after the other. store__tree_row
+ * starts a node when `id` differs from the last one's, and adds `link`
+ * (NULL: none) to it. Everything lives in `a`.
+ */
+struct store__tree_rows {
+    struct tree_node *nodes;
+    size_t n, cap;
+    size_t link_cap; /* of the last node's links */
+};
+
+void store__tree_row(struct store__tree_rows *r, struct arena *a, const char *id, int depth,
+                     const char *name, bool archived, const char *org_id, const char *link);
 
 /* The body every backend's write runs inside its transaction: idempotency
  * lookup, w->fn, w->render, idempotency record. On error the backend rolls

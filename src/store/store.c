@@ -5,6 +5,7 @@
  */
 #include "backend.h"
 #include "orgcache.h"
+#include "paging.h"
 #include "../domain/integrations.h"
 #include "../core/clock.h"
 #include "../core/config.h"
@@ -175,7 +176,8 @@ static enum err write_body(struct store_tx *tx, struct store_write *w, struct ar
     const struct store_backend *be = tx->be;
     enum err rc;
     int64_t now = clock_now_ms();
-    if (w->idem_key) {
+    bool idem = w->idem_key && !w->dry_run;
+    if (idem) {
         struct idem_record r;
         rc = be->idem_get(tx, a, w->account_id, w->idem_key, &r);
         if (rc == ERR_OK && r.created_at > now - IDEM_TTL_MS) {
@@ -201,10 +203,14 @@ static enum err write_body(struct store_tx *tx, struct store_write *w, struct ar
         e->created_at = now;
         rc = tx->be->event_insert(tx, w->account_id, e);
     }
+    /* A dry run's statements held back would fail only at a COMMIT that
+     * never comes: sent now, so that the answer is the real write's. */
+    if (rc == ERR_OK && w->dry_run)
+        rc = store_flush(tx);
     if (rc)
         return rc;
     w->render(w->arg, &w->status, &w->body);
-    if (w->idem_key) {
+    if (idem) {
         struct idem_record r = {.status = w->status, .body = w->body, .created_at = now};
         memcpy(r.hash, w->idem_hash, IDEM_HASH_LEN);
         rc = be->idem_put(tx, w->account_id, w->idem_key, &r);
@@ -674,63 +680,6 @@ enum err store_org_list(struct store_tx *tx, struct arena *a, const char *accoun
     return ERR_OK;
 }
 
-/* ---- answer sizes ---- */
-
-/* Zeroes the counts of *e, keeping the caller's limit. */
-static void extent_start(struct org_extent *e)
-{
-    int64_t limit = e->limit;
-    memset(e, 0, sizeof(*e));
-    e->limit = limit;
-}
-
-enum err store_customers_extent(struct store_tx *tx, const char *account, const char *const *ids,
-                                size_t n, struct org_extent *out)
-{
-    extent_start(out);
-    return n ? tx->be->org_extent(tx, account, ids, n, true, out) : ERR_OK;
-}
-
-enum err store_orgs_extent(struct store_tx *tx, const char *account, const char *const *ids,
-                           size_t n, struct org_extent *out)
-{
-    extent_start(out);
-    return n ? tx->be->org_extent(tx, account, ids, n, false, out) : ERR_OK;
-}
-
-enum err store_customer_list_extent(struct store_tx *tx, struct arena *a, const char *account,
-                                    const struct customer_query *q, struct org_extent *out)
-{
-    extent_start(out);
-    if (tx->be->customer_list_extent && out->limit > 0)
-        return tx->be->customer_list_extent(tx, account, q, out);
-    struct customer *items = NULL;
-    const char **keys = NULL;
-    size_t n = 0;
-    struct page_result pr;
-    enum err rc = tx->be->customer_list_rows(tx, a, account, q, &items, &keys, &n, &pr);
-    if (rc || !n)
-        return rc;
-    const char **ids = arena_alloc(a, n * sizeof(*ids));
-    for (size_t i = 0; i < n; i++)
-        ids[i] = items[i].id;
-    return store_customers_extent(tx, account, ids, n, out);
-}
-
-enum err store_org_list_extent(struct store_tx *tx, struct arena *a, const char *account,
-                               const char *owner_id, const char *member_id,
-                               const struct page_query *pq, struct org_extent *out)
-{
-    extent_start(out);
-    if (tx->be->org_list_extent && out->limit > 0)
-        return tx->be->org_list_extent(tx, account, owner_id, member_id, pq, out);
-    const char **ids = NULL;
-    size_t n = 0;
-    struct page_result pr;
-    enum err rc = tx->be->org_list_ids(tx, a, account, owner_id, member_id, pq, &ids, &n, &pr);
-    return rc ? rc : store_orgs_extent(tx, account, ids, n, out);
-}
-
 /* ---- notification policies and the activity log ---- */
 
 enum err store_policy_insert(struct store_tx *tx, const char *account,
@@ -796,10 +745,4 @@ enum err store_activity_list(struct store_tx *tx, struct arena *a, const char *a
                              struct page_result *pr)
 {
     return tx->be->activity_list(tx, a, account, q, out, n, pr);
-}
-
-bool store_extent_refused(struct store_tx *tx, struct org_extent *out)
-{
-    extent_start(out);
-    return tx->be->extent_refused && tx->be->extent_refused(tx, out);
 }

@@ -144,6 +144,12 @@ struct store_write {
      * request id); NULL: none. See store_activity_note. */
     const char *actor_id, *trace_id;
     uint8_t idem_hash[IDEM_HASH_LEN];
+    /* A dry run: fn and render run as for a real write (every statement,
+     * every check, held-back statements flushed so that their errors
+     * surface), then the transaction is rolled back instead of committed.
+     * The answer is the one the write would have given; nothing changes
+     * and no Idempotency-Key record is kept (idem_key is ignored). */
+    bool dry_run;
     /* out, when store_write returns ERR_OK */
     bool replayed; /* the answer is the one remembered for idem_key */
     int status;
@@ -503,5 +509,56 @@ enum err store_activity_list(struct store_tx *tx, struct arena *a, const char *a
  * calls above refused it; false otherwise (and always on SQLite, which
  * counts in the extent calls themselves). */
 bool store_extent_refused(struct store_tx *tx, struct org_extent *out);
+/* ---- the hierarchy as a tree (tree.c of each backend) ------------------- */
+
+/*
+ * One customer of a tree read. Each customer appears once, at its minimum
+ * depth (the fewest owner -> member steps from the customer the read starts
+ * from); `links` gives every path all the same: the customers the walk
+ * reached it from. For an ancestor, the customers of the answer (the start
+ * included) that are members of the organization it owns; for a descendant,
+ * the owners within the answer (the start included) at a depth less than
+ * the walk's max_depth, of organizations it is a member of. Sorted by id.
+ */
+struct tree_node {
+    char id[ID_LEN + 1];
+    const char *legal_name;
+    bool archived;
+    int depth;
+    char org_id[ID_LEN + 1]; /* ancestors: the organization it owns; "" otherwise */
+    const char **links;
+    size_t n_links;
+};
+
+/*
+ * Every customer above `id` (owners of organizations it is a member of,
+ * their owners, and so on), nearest first: by depth, then id. Walks at most
+ * `max_depth` steps. ERR_NOT_FOUND for an unknown customer.
+ */
+enum err store_tree_ancestors(struct store_tx *tx, struct arena *a, const char *account,
+                              const char *id, int max_depth, struct tree_node **out, size_t *n);
+
+/*
+ * A page of the customers below `root` (a customer id, or with `root_is_org`
+ * an organization id standing for its owner), breadth-first: keyset on
+ * (depth, id), depth from 1 to `max_depth`. The cursor key is the depth as
+ * a decimal. pr->total counts them all; `seed` (when not NULL) receives the
+ * root customer's id. ERR_NOT_FOUND for an unknown root;
+ * ERR_CURSOR_INVALID for a cursor key that is not a depth.
+ */
+enum err store_tree_descendants(struct store_tx *tx, struct arena *a, const char *account,
+                                const char *root, bool root_is_org, int max_depth,
+                                const struct page_query *pq, struct tree_node **out, size_t *n,
+                                struct page_result *pr, char *seed);
+
+/*
+ * For the depth limit: *up is the longest chain of owner -> member steps
+ * from a customer at the top down to `owner`, and down[i] the longest chain
+ * below ids[i], each counted up to `cap` steps (a longer one reads as cap).
+ * Call after store_hierarchy_lock: docs/postgresql.md says why the answer
+ * then stays true.
+ */
+enum err store_tree_heights(struct store_tx *tx, const char *account, const char *owner,
+                            const char *const *ids, size_t n, int cap, int *up, int *down);
 
 #endif

@@ -75,14 +75,22 @@ Test(round_trips, every_read_route_is_one_statement)
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
         one_round_trip(fixed[i]);
-    const char *per_customer[] = {"/customers/%s", "/customers/%s/aliases",
+    const char *per_customer[] = {"/customers/%s",
+                                  "/customers/%s/aliases",
                                   "/customers/%s/contacts",
-                                  "/customers/%s/contacts?includeArchived=true"};
+                                  "/customers/%s/contacts?includeArchived=true",
+                                  "/customers/%s/ancestors",
+                                  "/customers/%s/descendants",
+                                  "/customers/%s/descendants?limit=1&maxDepth=3"};
     for (size_t i = 0; i < sizeof(per_customer) / sizeof(*per_customer); i++) {
         snprintf(path, sizeof(path), per_customer[i], a);
         one_round_trip(path);
     }
     snprintf(path, sizeof(path), "/customer-organizations/%s", org);
+    one_round_trip(path);
+    snprintf(path, sizeof(path), "/customer-organizations/%s/tree?maxDepth=4", org);
+    one_round_trip(path);
+    snprintf(path, sizeof(path), "/customers/%s/ancestors", b);
     one_round_trip(path);
     snprintf(path, sizeof(path), "/customer-organizations?memberId=%s", b);
     one_round_trip(path);
@@ -158,22 +166,28 @@ Test(round_trips, writes_take_the_round_trips_their_answers_need)
                 "\"contacts\":[{\"name\":\"Bo\",\"email\":\"bo@x.test\","
                 "\"billingPreference\":\"PRIMARY\"}]}",
                 201, 1);
-    /* BEGIN + check + the hierarchy lock; the insert + COMMIT */
+    /* BEGIN + check + the hierarchy lock; the depth limit's heights
+     * (max_depth, docs/hierarchy.md); the insert + COMMIT */
     snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", a, b);
-    write_costs("POST", "/customer-organizations", body, 201, 2);
+    write_costs("POST", "/customer-organizations", body, 201, 3);
     /* the same owner again: the lock's answer names its organization; no COMMIT */
     write_costs("POST", "/customer-organizations", body, 409, 1);
     /* members add: BEGIN + check + the organization; the lock + the
-     * organization again; the insert + COMMIT */
+     * organization again; the depth limit's heights; the insert + COMMIT */
     struct resp *r = req(&srv, "GET", "/customer-organizations?limit=1", NULL, NULL);
     const char *org = jstr(json_array_get(json_object_get(r->json, "items"), 0), "id");
     cr_assert(org, "%s", r->body);
     snprintf(path, sizeof(path), "/customer-organizations/%s/members", org);
     resp_free(r);
     snprintf(body, sizeof(body), "{\"customerIds\":[\"%s\"]}", c);
-    write_costs("POST", path, body, 200, 3);
-    /* replace: the same, then the organization read back */
+    write_costs("POST", path, body, 200, 4);
+    /* replace with the same member (no new edge: no heights): the
+     * organization, the lock + the organization again, then the writes
+     * and the organization read back, then COMMIT */
     write_costs("PUT", path, body, 200, 4);
+    /* a dry run of a creation: the same statements, the insert flushed, no COMMIT */
+    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", c, b);
+    write_costs("POST", "/customer-organizations?dryRun=true", body, 201, 3);
     free(a);
     free(b);
     free(c);
@@ -250,4 +264,19 @@ Test(round_trips_refused, a_refused_read_is_one_round_trip_too)
     one_round_trip("/customer-organizations?limit=1");
     one_round_trip("/customers?limit=2");
     free(first);
+}
+
+HTTP_SUITE_MORE(round_trips_no_depth_limit, 120, .extra = HTTP_ARGS("--max-depth", "0"));
+
+/* Without the depth limit an organization's creation needs no heights. */
+Test(round_trips_no_depth_limit, a_creation_without_the_depth_limit_takes_two)
+{
+    if (!srv.pg)
+        return;
+    char *a = make_customer(&srv, NULL, "Writer A"), *b = make_customer(&srv, NULL, "Writer B");
+    char body[512];
+    snprintf(body, sizeof(body), "{\"ownerId\":\"%s\",\"memberIds\":[\"%s\"]}", a, b);
+    write_costs("POST", "/customer-organizations", body, 201, 2);
+    free(a);
+    free(b);
 }

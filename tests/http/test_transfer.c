@@ -920,3 +920,44 @@ Test(transfer, imports_that_break_an_organization_rule_fail_whole_and_change_not
     free(before);
     server_stop(&srv, true);
 }
+
+/* R11 holds in an import too: with max_depth 2, a chain three levels deep
+ * (c0 owns c1, c1 owns c2, c2 owns c3) fails at the organization that
+ * would put c3 at depth 3, and nothing is written. */
+Test(transfer, an_import_deeper_than_max_depth_fails_whole)
+{
+    struct server srv;
+    server_start(&srv, NULL);
+    char text[4096], c[4][40], o[3][40], m[3][64];
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                "{\"kind\":\"kinship-export\",\"version\":1,\"account\":\"x\"}\n");
+    for (int i = 0; i < 4; i++) {
+        case_id(c[i], 0x200, i + 1);
+        n = put_customer(text, sizeof(text), n, c[i], NULL);
+    }
+    for (int i = 0; i < 3; i++) {
+        case_id(o[i], 0x200, 0x10 + i);
+        snprintf(m[i], sizeof(m[i]), "\"%s\"", c[i + 1]);
+        n = put_org(text, sizeof(text), n, o[i], c[i], m[i]);
+    }
+    char file[400], name[96];
+    snprintf(file, sizeof(file), "%s/deep.jsonl", srv.dir);
+    cmd_write_file(file, text);
+    unique_name(name, sizeof(name), "transfer-deep");
+    const char *args[] = {"import", "--account", name, file, NULL};
+    int st;
+    char *err;
+    setenv("KINSHIP_MAX_DEPTH", "2", 1);
+    free(run_db(args, srv.db, NULL, &st, &err));
+    unsetenv("KINSHIP_MAX_DEPTH");
+    cr_assert_eq(st, 1, "%s", err);
+    cr_assert(strstr(err, "R11") && strstr(err, "line 8:") && strstr(err, c[3]), "%s", err);
+    free(err);
+    const char *list[] = {"accounts", "list", NULL};
+    char *out = run_db(list, srv.db, NULL, &st, NULL);
+    cr_assert(!strstr(out, name), "nothing written, not even the account: %s", out);
+    free(out);
+    /* with the default limit (64) the same file imports */
+    import_into(srv.db, name, file, false);
+    server_stop(&srv, true);
+}

@@ -78,6 +78,9 @@ const struct store_backend store__pg_backend = {
     .activity_get = store__pg_activity_get,
     .activity_list = store__pg_activity_list,
     .event_insert = store__pg_event_insert,
+    .tree_ancestors = store__pg_tree_ancestors,
+    .tree_descendants = store__pg_tree_descendants,
+    .tree_heights = store__pg_tree_heights,
 };
 
 enum err store__pg_open(const char *url, const struct store_options *o, struct store **out)

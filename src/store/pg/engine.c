@@ -511,7 +511,8 @@ enum err store__pg_write(struct store *base, struct store_write *w)
             enum err cr = store__pg_client_confirm(&t.base);
             rc = cr ? cr : rc;
         }
-        if (rc == ERR_OK && !t.failed && (t.begun || t.n_later)) {
+        /* A dry run ends here: tx_release rolls it back. */
+        if (rc == ERR_OK && !t.failed && !w->dry_run && (t.begun || t.n_later)) {
             committing = true;
             rc = tx_commit(&t);
             if (rc == ERR_OK)

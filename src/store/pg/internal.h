@@ -619,6 +619,11 @@ void store__pg_check_answer(struct store__pg_tx *t, const PGresult *r);
 /* locks.c: the write path's locks (docs/postgresql.md, "How the
  * concurrency rules are enforced"). */
 STORE__PG_PRIMITIVE(hierarchy_lock);
+/* tree.c: the tree reads (one statement each) and the depth limit's
+ * heights. */
+STORE__PG_PRIMITIVE(tree_ancestors);
+STORE__PG_PRIMITIVE(tree_descendants);
+STORE__PG_PRIMITIVE(tree_heights);
 /* What the last hierarchy_lock read, while this transaction has not
  * changed it (docs/postgresql.md, round trips): locked_brief is a
  * customer_brief of an owner or id it locked, locked_org the organization

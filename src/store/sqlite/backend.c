@@ -58,6 +58,9 @@ static const struct store_backend backend = {
     SLOT(org_extent),
     SLOT(org_delete),
     SLOT(org_reaches),
+    SLOT(tree_ancestors),
+    SLOT(tree_descendants),
+    SLOT(tree_heights),
     SLOT(org_list_ids),
     /* notification policies and the activity log */
     SLOT(policy_insert),

@@ -459,9 +459,12 @@ static void run_batch(struct store__sqlite_store *s, struct store__sqlite_job **
             failed = "job";
             break;
         }
-        if (j->rc) {
-            free(j->w->body);
-            j->w->body = NULL;
+        /* A dry run keeps its answer and leaves no trace either. */
+        if (j->rc || j->w->dry_run) {
+            if (j->rc) {
+                free(j->w->body);
+                j->w->body = NULL;
+            }
             if ((src = store__sqlite_ctl_run(c, CTL_ROLLBACK_TO)) != SQLITE_DONE)
                 failed = "rollback to savepoint";
             else

@@ -499,6 +499,16 @@ enum err store__sqlite_org_extent(struct store_tx *tx, const char *account, cons
                                   size_t n, bool of_customers, struct org_extent *out);
 enum err store__sqlite_org_reaches(struct store_tx *tx, const char *account, const char *ancestor,
                                    const char *descendant, bool *out);
+/* tree.c: the tree reads and the depth limit's heights. */
+enum err store__sqlite_tree_ancestors(struct store_tx *tx, struct arena *a, const char *account,
+                                      const char *id, int max_depth, struct tree_node **out,
+                                      size_t *n);
+enum err store__sqlite_tree_descendants(struct store_tx *tx, struct arena *a, const char *account,
+                                        const char *root, bool root_is_org, int max_depth,
+                                        const struct page_query *pq, struct tree_node **out,
+                                        size_t *n, struct page_result *pr, char *seed);
+enum err store__sqlite_tree_heights(struct store_tx *tx, const char *account, const char *owner,
+                                    const char *const *ids, size_t n, int cap, int *up, int *down);
 
 /* notifications.c and activity.c; the row readers read POLICY_COLS into
  * a struct notification_policy and ACTIVITY_COLS into a struct
