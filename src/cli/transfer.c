@@ -451,12 +451,12 @@ static void no_render(void *arg, int *status, char **body)
 enum err transfer_import(struct store *s, const char *account, FILE *in,
                          const struct rules_limits *lim, char *msg, size_t cap)
 {
-    struct import_op op = {.name = account,
-                           .a = arena_create(),
-                           .msg = msg,
-                           .cap = cap,
-                           .limits = {.per_organization = lim->per_organization,
-                                      .max_depth = lim->max_depth}};
+    struct import_op op = {
+        .name = account,
+        .a = arena_create(),
+        .msg = msg,
+        .cap = cap,
+        .limits = {.per_organization = lim->per_organization, .max_depth = lim->max_depth}};
     enum err rc = ERR_OK;
     char *text = NULL;
     size_t text_cap = 0;

@@ -148,18 +148,6 @@ static int on_busy(void *arg, int n)
     return 1;
 }
 
-/* Logs why a connection could not be opened or set up: SQLite's words, and
- * before them the reason the files cannot be written, when that is one
- * (SQLite says "unable to open database file" for a read-only directory). */
-static void open_failed(const struct store__sqlite_store *s, const char *what, const char *detail)
-{
-    char why[1024];
-    if (store__sqlite_why_unwritable(s->path, why, sizeof(why)))
-        log_kv(LOG_ERROR, what, "path", s->path, "why", why, "detail", detail, (const char *)NULL);
-    else
-        log_kv(LOG_ERROR, what, "path", s->path, "detail", detail, (const char *)NULL);
-}
-
 /* The memdb URI that `memory:` opens; only engine_open makes such paths. */
 #define MEMORY_URI "file:/kinship-memory-"
 
@@ -180,15 +168,16 @@ static enum err conn_open(struct store__sqlite_store *s, bool writer,
         flags |= SQLITE_OPEN_URI;
     int src = sqlite3_open_v2(s->path, &c->db, flags, NULL);
     if (src != SQLITE_OK) {
-        open_failed(s, "cannot open the SQLite database",
-                    c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(src));
+        store__sqlite_open_failed(s->path, "cannot open the SQLite database",
+                                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(src));
         goto out;
     }
     sqlite3_busy_handler(c->db, on_busy, s);
     /* SQLite opens a file it may not write read-only, without a word: the
      * server would start and answer every write 503. */
     if (writer && sqlite3_db_readonly(c->db, "main") == 1) {
-        open_failed(s, "cannot open the SQLite database for writing", "opened read-only");
+        store__sqlite_open_failed(s->path, "cannot open the SQLite database for writing",
+                                  "opened read-only");
         goto out;
     }
     if (writer && !in_memory(s)) {
@@ -201,8 +190,8 @@ static enum err conn_open(struct store__sqlite_store *s, bool writer,
             src = store__sqlite_query_text(c->db, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
         while (store__sqlite_patience_retry(&p, src));
         if (strcmp(mode, "wal") != 0) {
-            open_failed(s, "cannot put the SQLite database in WAL mode",
-                        src == SQLITE_OK ? mode : sqlite3_errmsg(c->db));
+            store__sqlite_open_failed(s->path, "cannot put the SQLite database in WAL mode",
+                                      src == SQLITE_OK ? mode : sqlite3_errmsg(c->db));
             goto out;
         }
     }
@@ -222,7 +211,8 @@ static enum err conn_open(struct store__sqlite_store *s, bool writer,
          * busy readers then held 64 MiB. */
         src = exec(c, "PRAGMA query_only=ON; PRAGMA cache_size=-8192;");
     if (src != SQLITE_OK) {
-        open_failed(s, "cannot configure the SQLite connection", sqlite3_errmsg(c->db));
+        store__sqlite_open_failed(s->path, "cannot configure the SQLite connection",
+                                  sqlite3_errmsg(c->db));
         goto out;
     }
     if ((rc = store__sqlite_prep_ctl(c)))

@@ -1,5 +1,6 @@
 /* The diagnosis behind "cannot open the SQLite database" (unwritable.h). */
 #include "unwritable.h"
+#include "../../core/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,4 +61,16 @@ bool store__sqlite_why_unwritable(const char *path, char *out, size_t cap)
         return true;
     snprintf(side, sizeof(side), "%s-shm", path);
     return file_unwritable(side, out, cap);
+}
+
+/* Logs why a connection could not be opened or set up: SQLite's words, and
+ * before them the reason the files cannot be written, when that is one
+ * (SQLite says "unable to open database file" for a read-only directory). */
+void store__sqlite_open_failed(const char *path, const char *what, const char *detail)
+{
+    char why[1024];
+    if (store__sqlite_why_unwritable(path, why, sizeof(why)))
+        log_kv(LOG_ERROR, what, "path", path, "why", why, "detail", detail, (const char *)NULL);
+    else
+        log_kv(LOG_ERROR, what, "path", path, "detail", detail, (const char *)NULL);
 }

@@ -17,4 +17,10 @@
  * finds none. */
 bool store__sqlite_why_unwritable(const char *path, char *out, size_t cap);
 
+/* Logs as an error that the database `path` could not be opened or set up
+ * (`what`, and SQLite's words in `detail`), with before them the reason
+ * the files cannot be written, when there is one (SQLite says "unable to
+ * open database file" for a read-only directory). */
+void store__sqlite_open_failed(const char *path, const char *what, const char *detail);
+
 #endif
