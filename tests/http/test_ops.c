@@ -338,11 +338,16 @@ Test(ops, metrics_are_well_formed_prometheus_text_and_count_what_happens)
     resp_free(r);
 
     /* A request is counted when it completes, which may be just after its
-     * answer reached the client: scrape until the last one is in. */
+     * answer reached the client (a write answered by the writer thread may
+     * complete after the reads that followed it): scrape until every one
+     * asserted below is in. */
     for (int i = 0; i < 100; i++) {
         scrape(&srv, &after);
         if (sample(&after, "kinship_requests_total", "route=\"unmatched\",status=\"404\"") >= 1 &&
-            sample(&after, "kinship_requests_total", "route=\"customers.get\",status=\"404\"") >= 1)
+            sample(&after, "kinship_requests_total", "route=\"customers.get\",status=\"404\"") >=
+                1 &&
+            sample(&after, "kinship_requests_total", "route=\"customers.create\",status=\"201\"") >=
+                1)
             break;
         if (i == 99)
             break; /* the assertions below say what is missing */
