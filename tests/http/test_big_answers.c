@@ -120,6 +120,19 @@ static long peak_kib(void)
     return kib;
 }
 
+/* Peak resident size `kib` of the server is under `bound` KiB. Not for a
+ * server built with ThreadSanitizer (scripts/tsan.sh runs these suites
+ * against one): its shadow memory multiplies every allocation, so the
+ * figure says nothing of kinship's own; the plain and ASan runs assert it. */
+static void assert_peak_under(long kib, long bound)
+{
+    if (getenv("TSAN_OPTIONS")) {
+        cr_log_info("ThreadSanitizer server: peak %ld KiB not held to %ld KiB", kib, bound);
+        return;
+    }
+    cr_assert_lt(kib, bound, "peak resident size %ld KiB", kib);
+}
+
 static struct resp *get(const char *key, const char *fmt, const char *id)
 {
     char path[256];
@@ -303,7 +316,7 @@ Test(big_answers, over_the_limit_is_refused_whole_under_it_is_whole_json)
     long after = peak_kib();
     cr_log_info("big_answers (%s): peak resident %ld KiB before the requests, %ld KiB after",
                 srv.pg ? "postgresql" : "sqlite", before, after);
-    cr_assert_lt(after, 64 * 1024, "peak resident size %ld KiB", after);
+    assert_peak_under(after, 64 * 1024);
 }
 
 /* ---- the case, default limit ---- */
@@ -368,5 +381,5 @@ Test(big_answers_default, ten_thousand_customers_in_five_organizations_of_ten_th
     cr_log_info("big_answers_default: peak resident %ld KiB before the requests, %ld KiB after",
                 before, after);
     /* Unbounded, the page alone took 1.1 GB. */
-    cr_assert_lt(after, 96 * 1024, "peak resident size %ld KiB", after);
+    assert_peak_under(after, 96 * 1024);
 }
