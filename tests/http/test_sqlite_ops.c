@@ -199,7 +199,10 @@ Test(sqlite_ops, checkpoint_pages_sets_where_the_wal_starts_over)
     bool restarted;
     double most = write_until_wal_restarts(2500, 6000, &restarted);
     cr_assert(restarted, "the WAL started over (it reached %.0f pages)", most);
-    cr_assert_lt(most, 2600, "the WAL grew to %.0f pages", most);
+    /* Soon after passing 2,500 (within 10%, as above: a write now also
+     * records its activity entry, and a slow machine lets a few more in
+     * before the pass), not at some cap. */
+    cr_assert_lt(most, 2750, "the WAL grew to %.0f pages", most);
 }
 
 Test(sqlite_ops, a_reader_holding_an_old_snapshot_delays_the_checkpoint_not_the_writes)
